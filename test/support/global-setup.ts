@@ -1,0 +1,17 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { startMoto, startPostgres, STATE_FILE } from './services';
+
+/** Starts PostgreSQL and moto_server once for the whole Jest run. */
+export default async function globalSetup(): Promise<void> {
+  const [pg, moto] = await Promise.all([startPostgres(), startMoto()]);
+  fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
+  fs.writeFileSync(STATE_FILE, JSON.stringify({ pids: [pg.pid, moto.pid], dataDir: pg.dataDir }));
+  // Workers are forked after globalSetup and inherit these.
+  process.env.TEST_DATABASE_URL = pg.url;
+  process.env.TEST_MOTO_ENDPOINT = moto.endpoint;
+  process.env.AWS_ACCESS_KEY_ID = 'testing';
+  process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_DEFAULT_REGION = 'us-east-1';
+}
