@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, JsonFile } from 'projen';
 
 /**
  * Libraries the processor program uses. They are devDependencies on purpose:
@@ -92,7 +92,7 @@ project.addBins({ 'cdk-data-pipeline': 'bin/cdk-data-pipeline.js' });
 
 // One type-check over everything users and contributors read: src, test,
 // examples and the benchmark (jsii only compiles src).
-new javascript.JsonFile(project, 'tsconfig.dev.json', {
+new JsonFile(project, 'tsconfig.dev.json', {
   obj: {
     extends: './tsconfig.json',
     compilerOptions: { noEmit: true, rootDir: '.' },
@@ -105,6 +105,8 @@ const typecheck = project.addTask('typecheck', {
   exec: 'tsc -p tsconfig.dev.json',
 });
 project.testTask.prependSpawn(typecheck);
+// Tests synthesize the processor's asset, so build the bundles first.
+project.testTask.prependSpawn(project.bundler.bundleTask);
 
 project.addTask('bench', {
   description: 'Benchmark the COPY loader against psql \\copy (prints one summary line)',

@@ -1,5 +1,8 @@
-export class Hello {
-  public sayHello() {
-    return 'hello, world!';
-  }
-}
+export * from './cdk-pipeline';
+export * from './network';
+export * from './storage';
+export * from './database';
+export * from './monitoring';
+export * from './processor';
+export * from './trigger';
+export * from './sink';

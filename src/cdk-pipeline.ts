@@ -1,0 +1,428 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct, IConstruct } from 'constructs';
+import { PipelineDatabase } from './database';
+import { PipelineMonitoring } from './monitoring';
+import { PipelineBastion, PipelineNetwork } from './network';
+import { IBoundProcessor, Processor } from './processor';
+import { DEFAULT_METRICS_NAMESPACE, ENV } from './shared/env';
+import { Sink } from './sink';
+import { PipelineStorage } from './storage';
+import { Trigger } from './trigger';
+import { addPipelineAlarms } from './monitoring/pipeline-alarms';
+
+/**
+ * Properties of a {@link CdkPipeline}. Every part has a secure default; the
+ * props below only change what you name.
+ */
+export interface CdkPipelineProps {
+  // ---------------------------------------------------------------- processing
+  /**
+   * Where files are processed.
+   *
+   * @default Processor.lambda()
+   */
+  readonly processor?: Processor;
+
+  /**
+   * What starts the processor.
+   *
+   * @default [Trigger.onUpload()] - every `*.csv` object created in the input bucket
+   */
+  readonly triggers?: Trigger[];
+
+  /**
+   * Where rows go, besides the `file_metadata` record that is always written.
+   *
+   * @default - none: each file is counted and recorded in `file_metadata`
+   */
+  readonly sinks?: Sink[];
+
+  /**
+   * Name of the pipeline in notifications and metric dimensions.
+   *
+   * @default - the construct's path, e.g. `MyStack/Pipeline`
+   */
+  readonly pipelineName?: string;
+
+  /**
+   * CloudWatch namespace of the processor's metrics.
+   *
+   * @default 'CdkDataPipeline'
+   */
+  readonly metricsNamespace?: string;
+
+  // ------------------------------------------------------------- notifications
+  /**
+   * E-mail addresses notified of every processed file and every alarm.
+   *
+   * @default - no subscriptions
+   */
+  readonly notificationEmails?: string[];
+
+  /**
+   * Bring your own notification topic.
+   *
+   * @default - a KMS-encrypted topic is created
+   */
+  readonly topic?: sns.ITopic;
+
+  /**
+   * Create the alarms (processor errors, duration, dead-letter queue, database health).
+   *
+   * @default true
+   */
+  readonly alarms?: boolean;
+
+  /**
+   * The duration alarm fires when one run takes longer than this.
+   *
+   * @default Duration.seconds(5)
+   */
+  readonly durationAlarmThreshold?: Duration;
+
+  /**
+   * Create a CloudWatch dashboard.
+   *
+   * @default true
+   */
+  readonly dashboard?: boolean;
+
+  // ------------------------------------------------------------------- network
+  /**
+   * One VPC for everything instead of a processing VPC peered with a database VPC.
+   *
+   * @default false
+   */
+  readonly singleVpc?: boolean;
+
+  /**
+   * Bring your own processing VPC.
+   *
+   * @default - created
+   */
+  readonly processingVpc?: ec2.IVpc;
+
+  /**
+   * Bring your own database VPC (requires `processingVpc`; you own the routing between them).
+   *
+   * @default - created and peered, or `processingVpc` with `singleVpc`
+   */
+  readonly databaseVpc?: ec2.IVpc;
+
+  /**
+   * CIDR of the processing VPC.
+   *
+   * @default '10.0.0.0/16'
+   */
+  readonly processingCidr?: string;
+
+  /**
+   * CIDR of the database VPC.
+   *
+   * @default '10.1.0.0/16'
+   */
+  readonly databaseCidr?: string;
+
+  /**
+   * NAT gateways of the processing VPC; 0 runs everything on VPC endpoints.
+   *
+   * @default 1
+   */
+  readonly natGateways?: number;
+
+  /**
+   * Availability zones per VPC.
+   *
+   * @default 2
+   */
+  readonly maxAzs?: number;
+
+  /**
+   * Create the S3 gateway endpoint and interface endpoints.
+   *
+   * @default true
+   */
+  readonly vpcEndpoints?: boolean;
+
+  /**
+   * Create a Session Manager bastion with the PostgreSQL client.
+   *
+   * @default true
+   */
+  readonly bastion?: boolean;
+
+  /**
+   * Instance type of the bastion.
+   *
+   * @default t4g.nano
+   */
+  readonly bastionInstanceType?: ec2.InstanceType;
+
+  // ------------------------------------------------------------------- storage
+  /**
+   * Bring your own input bucket.
+   *
+   * @default - created
+   */
+  readonly inputBucket?: s3.IBucket;
+
+  /**
+   * Bring your own output bucket.
+   *
+   * @default - created
+   */
+  readonly outputBucket?: s3.IBucket;
+
+  /**
+   * Bring your own backup bucket.
+   *
+   * @default - created
+   */
+  readonly backupBucket?: s3.IBucket;
+
+  /**
+   * KMS key for the buckets the construct creates.
+   *
+   * @default - SSE-S3
+   */
+  readonly bucketEncryptionKey?: kms.IKey;
+
+  /**
+   * How long backup copies are kept.
+   *
+   * @default Duration.days(365)
+   */
+  readonly backupRetention?: Duration;
+
+  /**
+   * Removal policy of the buckets and log groups the construct creates.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  // ------------------------------------------------------------------ database
+  /**
+   * Bring your own RDS PostgreSQL instance (requires `databaseSecret`).
+   *
+   * @default - created
+   */
+  readonly databaseInstance?: rds.IDatabaseInstance;
+
+  /**
+   * Credentials of `databaseInstance` (host, port, username, password, dbname).
+   *
+   * @default - generated and rotated
+   */
+  readonly databaseSecret?: secretsmanager.ISecret;
+
+  /**
+   * Database instance type.
+   *
+   * @default t4g.small
+   */
+  readonly databaseInstanceType?: ec2.InstanceType;
+
+  /**
+   * PostgreSQL version (16 or newer).
+   *
+   * @default rds.PostgresEngineVersion.VER_17
+   */
+  readonly databaseEngineVersion?: rds.PostgresEngineVersion;
+
+  /**
+   * Multi-AZ database.
+   *
+   * @default true
+   */
+  readonly multiAz?: boolean;
+
+  /**
+   * Initial database storage in GiB.
+   *
+   * @default 20
+   */
+  readonly allocatedStorage?: number;
+
+  /**
+   * Deletion protection of the database.
+   *
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+
+  /**
+   * What happens to the database when it leaves the stack.
+   *
+   * @default RemovalPolicy.SNAPSHOT
+   */
+  readonly databaseRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A complete, secure CSV ingestion pipeline: upload a CSV to the input
+ * bucket, the processor claims it exactly once, counts (and optionally
+ * loads) its rows into RDS PostgreSQL, writes a result to the output bucket
+ * and a copy to the backup bucket, and notifies the topic; alarms watch
+ * every step.
+ *
+ * @example
+ * new CdkPipeline(this, 'Pipeline', { notificationEmails: ['ops@example.com'] });
+ */
+export class CdkPipeline extends Construct {
+  /** The VPCs, peering and endpoints. */
+  public readonly network: PipelineNetwork;
+  /** The buckets. */
+  public readonly storage: PipelineStorage;
+  /** The database. */
+  public readonly database: PipelineDatabase;
+  /** Topic, alarms and dashboard. */
+  public readonly monitoring: PipelineMonitoring;
+  /** The bound processor. */
+  public readonly processor: IBoundProcessor;
+  /** The bastion, unless disabled. */
+  public readonly bastion?: PipelineBastion;
+  /** Where CSV files are uploaded. */
+  public readonly inputBucket: s3.IBucket;
+  /** Where results and rejects are written. */
+  public readonly outputBucket: s3.IBucket;
+  /** Where input copies are kept. */
+  public readonly backupBucket: s3.IBucket;
+  /** Notification topic. */
+  public readonly topic: sns.ITopic;
+  /** VPC of the processor. */
+  public readonly processingVpc: ec2.IVpc;
+  /** VPC of the database. */
+  public readonly databaseVpc: ec2.IVpc;
+  /** Name used in notifications and metric dimensions. */
+  public readonly pipelineName: string;
+  /** Every alarm of the pipeline. */
+  public readonly alarms: cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: CdkPipelineProps = {}) {
+    super(scope, id);
+    const processor = props.processor ?? Processor.lambda();
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.pipelineName = props.pipelineName ?? this.node.path;
+
+    this.network = new PipelineNetwork(this, 'Network', {
+      singleVpc: props.singleVpc,
+      processingVpc: props.processingVpc,
+      databaseVpc: props.databaseVpc,
+      processingCidr: props.processingCidr,
+      databaseCidr: props.databaseCidr,
+      natGateways: props.natGateways,
+      maxAzs: props.maxAzs,
+      vpcEndpoints: props.vpcEndpoints,
+      removalPolicy,
+    });
+    this.processingVpc = this.network.processingVpc;
+    this.databaseVpc = this.network.databaseVpc;
+    processor.interfaceEndpoints.forEach((s) => this.network.addInterfaceEndpoint(s));
+
+    this.storage = new PipelineStorage(this, 'Storage', {
+      inputBucket: props.inputBucket,
+      outputBucket: props.outputBucket,
+      backupBucket: props.backupBucket,
+      encryptionKey: props.bucketEncryptionKey,
+      backupRetention: props.backupRetention,
+      removalPolicy,
+    });
+    this.inputBucket = this.storage.inputBucket;
+    this.outputBucket = this.storage.outputBucket;
+    this.backupBucket = this.storage.backupBucket;
+
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      topic: props.topic,
+      notificationEmails: props.notificationEmails,
+      dashboard: props.dashboard,
+    });
+    this.topic = this.monitoring.topic;
+
+    this.database = new PipelineDatabase(this, 'Database', {
+      vpc: this.network.databaseVpc,
+      vpcSubnets: this.network.databaseSubnets,
+      instance: props.databaseInstance,
+      secret: props.databaseSecret,
+      instanceType: props.databaseInstanceType,
+      engineVersion: props.databaseEngineVersion,
+      multiAz: props.multiAz,
+      allocatedStorage: props.allocatedStorage,
+      deletionProtection: props.deletionProtection,
+      removalPolicy: props.databaseRemovalPolicy,
+      // The rotation function runs beside the processor, which can reach
+      // both Secrets Manager and the database.
+      rotationVpc: props.databaseInstance ? undefined : this.network.processingVpc,
+      rotationSubnets: props.databaseInstance ? undefined : this.network.processingSubnets,
+    });
+
+    const sinkConfigs = (props.sinks ?? []).map((s) => JSON.parse(s.bind(this).json));
+    this.processor = processor.bind(this, {
+      vpc: this.network.processingVpc,
+      vpcSubnets: this.network.processingSubnets,
+      inputBucket: this.inputBucket,
+      outputBucket: this.outputBucket,
+      backupBucket: this.backupBucket,
+      databaseSecret: this.database.secret,
+      topic: this.topic,
+      topicKey: this.monitoring.encryptionKey,
+      environment: {
+        [ENV.DB_SECRET_ARN]: this.database.secret.secretArn,
+        [ENV.DB_NAME]: this.database.databaseName,
+        [ENV.OUTPUT_BUCKET]: this.outputBucket.bucketName,
+        [ENV.BACKUP_BUCKET]: this.backupBucket.bucketName,
+        [ENV.TOPIC_ARN]: this.topic.topicArn,
+        [ENV.SINKS]: JSON.stringify(sinkConfigs),
+        [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+        [ENV.PIPELINE_NAME]: this.pipelineName,
+      },
+    });
+    this.database.allowFrom('FromProcessor', this.processor.securityGroup, 'pipeline processor');
+
+    if (props.bastion ?? true) {
+      if (!this.network.hasNatEgress) {
+        [ec2.InterfaceVpcEndpointAwsService.SSM, ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES, ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES]
+          .forEach((s) => this.network.addInterfaceEndpoint(s));
+      }
+      this.bastion = new PipelineBastion(this, 'Bastion', {
+        vpc: this.network.processingVpc,
+        vpcSubnets: this.network.processingSubnets,
+        instanceType: props.bastionInstanceType,
+      });
+      this.database.allowFrom('FromBastion', this.bastion.securityGroup, 'pipeline bastion');
+    } else if (props.bastionInstanceType) {
+      throw new Error('bastionInstanceType is set but bastion is false: remove one of them');
+    }
+
+    const triggers = props.triggers ?? [Trigger.onUpload()];
+    triggers.forEach((t) => t.bind(this, { inputBucket: this.inputBucket, processor: this.processor }));
+
+    this.alarms = (props.alarms ?? true)
+      ? addPipelineAlarms(this.monitoring, {
+        processor: this.processor,
+        database: this.database,
+        durationThreshold: props.durationAlarmThreshold ?? Duration.seconds(5),
+        metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+        pipelineName: this.pipelineName,
+      })
+      : [];
+
+    // Security groups may only reference a peer VPC's groups over an active
+    // peering connection: every rule of the pipeline waits for it.
+    const peering = this.network.peeringDependables;
+    if (peering.length > 0) {
+      this.node.findAll().filter(isSecurityGroupRule).forEach((rule) => peering.forEach((d) => rule.node.addDependency(d)));
+    }
+  }
+}
+
+function isSecurityGroupRule(c: IConstruct): boolean {
+  return c instanceof ec2.CfnSecurityGroupIngress || c instanceof ec2.CfnSecurityGroupEgress;
+}

@@ -1,0 +1,2 @@
+export * from './pipeline-network';
+export * from './pipeline-bastion';

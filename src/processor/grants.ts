@@ -1,0 +1,52 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { ProcessorBindContext } from './processor';
+
+/** Prefixes of the objects the runtime writes (see the runtime's storage module). */
+export const OUTPUT_PREFIXES = ['results/', 'rejects/'];
+export const BACKUP_PREFIX = 'backup/';
+
+/**
+ * The processor's data permissions, the same for every processor: read the
+ * input objects, write only its own prefixes of the output and backup
+ * buckets, read the database secret, publish to the topic. Actions are
+ * listed one by one (no `s3:*`-style wildcards); the only `*` in resources
+ * is the object-key part of bucket ARNs, since keys are only known at run time.
+ */
+export function grantProcessorAccess(role: iam.IRole, context: ProcessorBindContext): void {
+  const input = context.inputBucket;
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'ReadInputObjects',
+    actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging', 's3:GetObjectVersionTagging'],
+    resources: [input.arnForObjects('*')],
+  }));
+  // ListBucket turns a missing object into a clear 404 instead of a 403.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'ListInputBucket',
+    actions: ['s3:ListBucket'],
+    resources: [input.bucketArn],
+  }));
+  input.encryptionKey?.grantDecrypt(role);
+
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'WriteResults',
+    actions: ['s3:PutObject'],
+    resources: OUTPUT_PREFIXES.map((p) => context.outputBucket.arnForObjects(`${p}*`)),
+  }));
+  context.outputBucket.encryptionKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'WriteBackups',
+    actions: ['s3:PutObject', 's3:PutObjectTagging'],
+    resources: [context.backupBucket.arnForObjects(`${BACKUP_PREFIX}*`)],
+  }));
+  context.backupBucket.encryptionKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+
+  context.databaseSecret.grantRead(role);
+
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'PublishNotifications',
+    actions: ['sns:Publish'],
+    resources: [context.topic.topicArn],
+  }));
+  context.topicKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
+}

@@ -1,0 +1,86 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { LambdaProcessorOptions } from './lambda-processor';
+
+/**
+ * What a processor is given when the pipeline binds it.
+ */
+export interface ProcessorBindContext {
+  /** VPC the processor runs in. */
+  readonly vpc: ec2.IVpc;
+  /** Subnets the processor runs in. */
+  readonly vpcSubnets: ec2.SubnetSelection;
+  /** Bucket CSV files are read from. */
+  readonly inputBucket: s3.IBucket;
+  /** Bucket results and rejects are written to. */
+  readonly outputBucket: s3.IBucket;
+  /** Bucket input copies are written to. */
+  readonly backupBucket: s3.IBucket;
+  /** Secret with the database credentials. */
+  readonly databaseSecret: secretsmanager.ISecret;
+  /** Topic success and failure messages are published to. */
+  readonly topic: sns.ITopic;
+  /** KMS key of the topic, if any (the processor needs it to publish). */
+  readonly topicKey?: kms.IKey;
+  /** Environment the runtime program reads (see the runtime's contract). */
+  readonly environment: { [key: string]: string };
+}
+
+/**
+ * A processor after binding: what the pipeline needs to connect triggers,
+ * the database and alarms to it.
+ */
+export interface IBoundProcessor extends iam.IGrantable, ec2.IConnectable {
+  /** Security group of the processor (its database access is added to it). */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** The role the processor's code runs with. */
+  readonly role: iam.IRole;
+  /** Where failed invocations or jobs end up, if the processor has such a queue. */
+  readonly deadLetterQueue?: sqs.IQueue;
+
+  /** Routes object-created events of `bucket` matching `filter` to this processor. */
+  addUploadSource(bucket: s3.IBucket, filter: s3.NotificationKeyFilter): void;
+
+  /** Number of failed runs (invocations, tasks or jobs). */
+  metricErrors(): cloudwatch.IMetric;
+
+  /** Duration of a run, if the processor reports one. */
+  metricDuration(): cloudwatch.IMetric | undefined;
+}
+
+/**
+ * Where and how files are processed. Pick one with a static factory:
+ * `Processor.lambda()`; the container processors (`fargate`, `batch`) share
+ * this shape.
+ */
+export abstract class Processor {
+  /**
+   * A zip Lambda function (Node.js 24) in the processing VPC's private
+   * subnets. Suits files that finish within 15 minutes.
+   */
+  public static lambda(options: LambdaProcessorOptions = {}): Processor {
+    return new LambdaProcessor(options);
+  }
+
+  /**
+   * Interface VPC endpoints the processor calls, beyond the network's defaults.
+   */
+  public abstract readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[];
+
+  /**
+   * Creates the processor's resources in `scope`. Called once by the pipeline.
+   */
+  public abstract bind(scope: Construct, context: ProcessorBindContext): IBoundProcessor;
+}
+
+// Imported last, as aws-ecs does for its image factories: the variants extend
+// Processor, so Processor must be defined before their modules load.
+// eslint-disable-next-line import/first, import/order
+import { LambdaProcessor } from './lambda-processor';

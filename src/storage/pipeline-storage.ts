@@ -1,0 +1,144 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/**
+ * Properties of a {@link PipelineStorage}.
+ */
+export interface PipelineStorageProps {
+  /**
+   * Bring your own input bucket (where CSV files are uploaded).
+   *
+   * @default - a bucket is created
+   */
+  readonly inputBucket?: s3.IBucket;
+
+  /**
+   * Bring your own output bucket (results and rejected rows).
+   *
+   * @default - a bucket is created
+   */
+  readonly outputBucket?: s3.IBucket;
+
+  /**
+   * Bring your own backup bucket (copies of processed inputs).
+   *
+   * @default - a bucket is created
+   */
+  readonly backupBucket?: s3.IBucket;
+
+  /**
+   * KMS key for the buckets the construct creates (SSE-KMS with bucket keys).
+   * The access-log bucket always uses SSE-S3, the only encryption S3 server
+   * access logging supports.
+   *
+   * @default - SSE-S3 (Amazon S3 managed keys)
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * How long backup copies are kept.
+   *
+   * @default Duration.days(365)
+   */
+  readonly backupRetention?: Duration;
+
+  /**
+   * Age at which backup copies move to the Glacier Instant Retrieval storage class.
+   * Must be shorter than `backupRetention`.
+   *
+   * @default Duration.days(30)
+   */
+  readonly backupTransitionAfter?: Duration;
+
+  /**
+   * How long noncurrent (overwritten or deleted) object versions are kept in
+   * the buckets the construct creates.
+   *
+   * @default Duration.days(90)
+   */
+  readonly noncurrentVersionRetention?: Duration;
+
+  /**
+   * Removal policy of the buckets the construct creates. With DESTROY the
+   * buckets must be empty to be deleted.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The pipeline's buckets: input, output and backup, plus an access-log
+ * bucket that receives their server access logs. Every bucket the construct
+ * creates is encrypted, versioned, blocks all public access, denies
+ * requests without TLS 1.2+, and enforces bucket-owner object ownership.
+ */
+export class PipelineStorage extends Construct {
+  /** Where CSV files are uploaded. */
+  public readonly inputBucket: s3.IBucket;
+  /** Where `results/<key>.json` and `rejects/<key>.csv` are written. */
+  public readonly outputBucket: s3.IBucket;
+  /** Where inputs are copied under `backup/<UTC timestamp>/<key>`. */
+  public readonly backupBucket: s3.IBucket;
+  /** Server access logs of the buckets the construct creates (undefined when all are brought). */
+  public readonly accessLogBucket?: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: PipelineStorageProps = {}) {
+    super(scope, id);
+    const retention = props.backupRetention ?? Duration.days(365);
+    const transition = props.backupTransitionAfter ?? Duration.days(30);
+    if (transition.toDays() >= retention.toDays()) {
+      throw new Error(`backupTransitionAfter (${transition.toDays()} days) must be shorter than backupRetention (${retention.toDays()} days)`);
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const noncurrent = props.noncurrentVersionRetention ?? Duration.days(90);
+
+    const needsLogs = !props.inputBucket || !props.outputBucket || !props.backupBucket;
+    if (needsLogs) {
+      this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        minimumTLSVersion: 1.2,
+        versioned: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        removalPolicy,
+        lifecycleRules: [{ expiration: retention, noncurrentVersionExpiration: noncurrent }],
+      });
+    }
+
+    const make = (name: string, extra: Partial<s3.BucketProps> = {}): s3.Bucket => new s3.Bucket(this, `${name}Bucket`, {
+      encryption: props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: props.encryptionKey ? true : undefined,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: `${name.toLowerCase()}/`,
+      removalPolicy,
+      ...extra,
+    });
+
+    this.inputBucket = props.inputBucket ?? make('Input', {
+      lifecycleRules: [{ noncurrentVersionExpiration: noncurrent, abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+    });
+    this.outputBucket = props.outputBucket ?? make('Output', {
+      lifecycleRules: [{ noncurrentVersionExpiration: noncurrent, abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+    });
+    this.backupBucket = props.backupBucket ?? make('Backup', {
+      lifecycleRules: [{
+        id: 'backups',
+        prefix: 'backup/',
+        transitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: transition }],
+        expiration: retention,
+        noncurrentVersionExpiration: noncurrent,
+        abortIncompleteMultipartUploadAfter: Duration.days(7),
+      }],
+    });
+  }
+}

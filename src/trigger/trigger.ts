@@ -1,0 +1,67 @@
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { IBoundProcessor } from '../processor/processor';
+
+/**
+ * What a trigger is given when the pipeline binds it.
+ */
+export interface TriggerBindContext {
+  /** Bucket CSV files are uploaded to. */
+  readonly inputBucket: s3.IBucket;
+  /** The processor the trigger starts. */
+  readonly processor: IBoundProcessor;
+}
+
+/**
+ * Options of `Trigger.onUpload()`.
+ */
+export interface UploadTriggerOptions {
+  /**
+   * Only keys starting with this prefix start the processor.
+   *
+   * @default - any key
+   */
+  readonly prefix?: string;
+
+  /**
+   * Only keys ending with this suffix start the processor.
+   *
+   * @default '.csv'
+   */
+  readonly suffix?: string;
+}
+
+/**
+ * What starts the processor. Pick one or more with the static factories.
+ */
+export abstract class Trigger {
+  /**
+   * Process every object created in the input bucket whose key matches
+   * `prefix` and `suffix` (default suffix `.csv`).
+   */
+  public static onUpload(options: UploadTriggerOptions = {}): Trigger {
+    return new UploadTrigger(options);
+  }
+
+  /** Connects the trigger to the bound processor. */
+  public abstract bind(scope: Construct, context: TriggerBindContext): void;
+}
+
+class UploadTrigger extends Trigger {
+  constructor(private readonly options: UploadTriggerOptions) {
+    super();
+    const { prefix, suffix } = options;
+    for (const [name, value] of [['prefix', prefix], ['suffix', suffix]] as const) {
+      if (value !== undefined && (value.length === 0 || value.length > 1024 || /[*?]/.test(value))) {
+        throw new Error(`Trigger.onUpload(): ${name} must be 1-1024 characters without wildcards (got '${value}'); omit it to match every key`);
+      }
+    }
+  }
+
+  public bind(_scope: Construct, context: TriggerBindContext): void {
+    context.processor.addUploadSource(context.inputBucket, {
+      prefix: this.options.prefix,
+      suffix: this.options.suffix ?? '.csv',
+    });
+  }
+}
