@@ -1,0 +1,14 @@
+/** Database credentials from the Secrets Manager secret RDS generates. */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ConfigError } from './config';
+import { RdsSecret } from './db-settings';
+
+export async function fetchRdsSecret(client: SecretsManagerClient, secretId: string): Promise<RdsSecret> {
+  const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  if (!out.SecretString) throw new ConfigError(`The database secret ${secretId} has no SecretString`);
+  try {
+    return JSON.parse(out.SecretString) as RdsSecret;
+  } catch {
+    throw new ConfigError(`The database secret ${secretId} is not JSON (expected host, port, username, password, dbname)`);
+  }
+}

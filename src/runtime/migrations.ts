@@ -1,0 +1,79 @@
+/**
+ * Versioned, idempotent schema migrations. Each runs once per database,
+ * recorded in `schema_migrations`; all run under one transaction-scoped
+ * advisory lock, so processors that cold-start together do not race on
+ * CREATE TABLE (which is not safe to run concurrently even with IF NOT EXISTS).
+ */
+import type { ClientBase } from 'pg';
+
+export interface Migration {
+  /** Strictly increasing; never reuse or renumber a released one. */
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'create file_metadata',
+    sql: `
+      CREATE TABLE file_metadata (
+        id            bigserial PRIMARY KEY,
+        bucket        text NOT NULL,
+        key           text NOT NULL,
+        -- S3 version id, ETag when the bucket is not versioned, sha256 for local files
+        version       text NOT NULL,
+        version_kind  text NOT NULL CHECK (version_kind IN ('version-id', 'etag', 'sha256')),
+        filename      text NOT NULL,
+        status        text NOT NULL CHECK (status IN ('processing', 'succeeded', 'failed')),
+        rows_count    bigint,
+        rows_rejected bigint,
+        attempts      integer NOT NULL DEFAULT 0,
+        error         text,
+        -- 'input': the file itself is wrong, retrying the same version cannot help
+        error_kind    text CHECK (error_kind IN ('input', 'internal')),
+        created_at    timestamptz NOT NULL DEFAULT now(),
+        started_at    timestamptz,
+        finished_at   timestamptz,
+        -- set once the SNS message of the final status is out; a retry after a
+        -- crash between commit and publish sends it
+        notified_at   timestamptz,
+        updated_at    timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT file_metadata_object_version_key UNIQUE (bucket, key, version)
+      );
+      CREATE INDEX file_metadata_status_idx ON file_metadata (status, updated_at);
+    `,
+  },
+];
+
+/** Lock id shared by every processor of every pipeline using this database. */
+const LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('cdk-data-pipeline/schema_migrations', 0))";
+
+/** Applies the migrations this database lacks; returns the versions applied. */
+export async function migrate(client: ClientBase, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const applied: number[] = [];
+  await client.query('BEGIN');
+  try {
+    await client.query(LOCK_SQL);
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    integer PRIMARY KEY,
+        name       text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const done = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const have = new Set(done.rows.map((r) => r.version));
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (have.has(m.version)) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.version);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+  return applied;
+}

@@ -1,0 +1,61 @@
+/**
+ * Telling the world about an outcome: result document (failures only — a
+ * success writes its own inside the transaction), SNS message, metrics. Each
+ * step is best effort on the failure path: a broken notifier must not hide
+ * the original error.
+ */
+import type { ClientBase } from 'pg';
+import { markNotified } from './file-metadata';
+import { errorMessage, Logger } from './logger';
+import { Metrics } from './metrics';
+import { buildNotification, Notifier } from './notify';
+import { FileOutcome, toResultDocument } from './outcome';
+import { FileRef } from './source';
+import { ResultStorage } from './storage';
+
+export interface ReportDeps {
+  readonly storage: ResultStorage;
+  readonly pipelineName: string;
+  readonly notifier?: Notifier;
+  readonly metrics?: Metrics;
+  readonly log: Logger;
+}
+
+type Final = FileOutcome & { status: 'succeeded' | 'failed' };
+
+/**
+ * Publishes the outcome, then records that it did. Publishing before the
+ * record means a crash in between sends the message twice (on retry) rather
+ * than never.
+ */
+export async function notify(client: ClientBase | undefined, outcome: Final, deps: ReportDeps): Promise<void> {
+  if (!deps.notifier) return;
+  await deps.notifier.publish(buildNotification(deps.pipelineName, outcome));
+  if (!client || outcome.fileId === undefined) return;
+  try {
+    await markNotified(client, outcome.fileId);
+  } catch (err) {
+    deps.log.warn('notification sent but not recorded; a retry may send it again', { key: outcome.key, error: errorMessage(err) });
+  }
+}
+
+export async function reportFailure(
+  client: ClientBase | undefined, ref: FileRef | undefined, outcome: Final, deps: ReportDeps,
+): Promise<FileOutcome> {
+  let result: string | undefined;
+  const key = ref ?? { bucket: outcome.bucket, key: outcome.key, version: outcome.version ?? '', versionKind: 'etag' as const, filename: outcome.key };
+  try {
+    result = await deps.storage.writeResult(key, toResultDocument(outcome));
+  } catch (err) {
+    deps.log.error('could not write the failure result', { key: outcome.key, error: errorMessage(err) });
+  }
+  const reported = { ...outcome, result };
+  try {
+    await notify(client, reported, deps);
+  } catch (err) {
+    deps.log.error('could not publish the failure notification', { key: outcome.key, error: errorMessage(err) });
+  }
+  deps.metrics?.record(reported);
+  deps.log.error('file failed', { bucket: outcome.bucket, key: outcome.key, version: outcome.version, error: outcome.error });
+  return reported;
+}

@@ -1,0 +1,42 @@
+/** ResultStorage on S3: results and rejects in the output bucket, backups in the backup bucket. */
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { copyObjectVersion, CopyOptions } from './s3-copy';
+import { FileRef } from './source';
+import { backupKey, rejectsKey, ResultDocument, resultKey, ResultStorage } from './storage';
+
+export interface S3StorageProps {
+  readonly s3: S3Client;
+  readonly outputBucket: string;
+  readonly backupBucket: string;
+  readonly copy?: CopyOptions;
+}
+
+export class S3Storage implements ResultStorage {
+  constructor(private readonly props: S3StorageProps) {}
+
+  async writeResult(file: FileRef, result: ResultDocument): Promise<string> {
+    return this.put(resultKey(file.key), JSON.stringify(result, null, 2), 'application/json');
+  }
+
+  async writeRejects(file: FileRef, csv: string): Promise<string> {
+    return this.put(rejectsKey(file.key), csv, 'text/csv; charset=utf-8');
+  }
+
+  async backup(file: FileRef, sizeBytes: number, _open: unknown, at: Date): Promise<string> {
+    const key = backupKey(file.key, at);
+    await copyObjectVersion(this.props.s3, {
+      bucket: file.bucket,
+      key: file.key,
+      versionId: file.versionKind === 'version-id' ? file.version : undefined,
+      eTag: file.versionKind === 'etag' ? file.version : undefined,
+    }, this.props.backupBucket, key, sizeBytes, this.props.copy);
+    return `s3://${this.props.backupBucket}/${key}`;
+  }
+
+  private async put(key: string, body: string, contentType: string): Promise<string> {
+    await this.props.s3.send(new PutObjectCommand({
+      Bucket: this.props.outputBucket, Key: key, Body: body, ContentType: contentType,
+    }));
+    return `s3://${this.props.outputBucket}/${key}`;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Turns sink configurations (PIPELINE_SINKS, CLI --config) into RowSinks. A
+ * new kind of sink registers one factory here; the processor only sees
+ * RowSink (src/runtime/sink-api.ts).
+ */
+import { SinkConfig } from '../shared/sink-config';
+import { ConfigError } from './config';
+import { RowSink } from './sink-api';
+
+export type SinkFactory = (config: SinkConfig) => RowSink;
+
+/** Sink kinds built into the processor: one line per kind, `[kind, (config) => new XSink(config)]`. */
+const factories = new Map<string, SinkFactory>([
+]);
+
+/** Also lets tests plug in a sink of their own kind. */
+export function registerSinkFactory(kind: string, factory: SinkFactory): void {
+  factories.set(kind, factory);
+}
+
+export function createSinks(configs: readonly SinkConfig[]): RowSink[] {
+  return configs.map((config, i) => {
+    const factory = factories.get(config.kind);
+    if (!factory) {
+      throw new ConfigError(`Sink ${i} has kind "${config.kind}", which this processor build does not support (available: ${[...factories.keys()].join(', ') || 'none'})`);
+    }
+    return factory(config);
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * Where a file's outputs go: result documents, backups of the input and
+ * rejected rows. S3 buckets in the processors, a local directory in the CLI.
+ * Both use the same layout under their root:
+ *
+ *   results/<key>.json
+ *   rejects/<key>.csv
+ *   backup/<UTC timestamp, e.g. 2026-11-22T04-50-00Z>/<key>
+ */
+import { Readable } from 'stream';
+import { FileRef } from './source';
+
+/** The document written to `results/<key>.json`. */
+export interface ResultDocument {
+  readonly bucket: string;
+  readonly key: string;
+  /** Null when the failure happened before the version was known. */
+  readonly version: string | null;
+  readonly rows: number | null;
+  readonly rowsRejected: number | null;
+  readonly status: 'succeeded' | 'failed';
+  /** ISO 8601 UTC. */
+  readonly started: string;
+  readonly finished: string;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+export interface ResultStorage {
+  /** Returns where it was written (`s3://...` or a path). */
+  writeResult(file: FileRef, result: ResultDocument): Promise<string>;
+  writeRejects(file: FileRef, csv: string): Promise<string>;
+  /** Copies the exact version of the input; `open` streams it when a copy must go through this process. */
+  backup(file: FileRef, sizeBytes: number, open: () => Promise<Readable>, at: Date): Promise<string>;
+}
+
+export function resultKey(key: string): string {
+  return `results/${key}.json`;
+}
+
+export function rejectsKey(key: string): string {
+  return `rejects/${key}.csv`;
+}
+
+/** Colons are awkward in S3 keys and invalid in Windows paths, hence `04-50-00`. */
+export function backupTimestamp(at: Date): string {
+  return at.toISOString().slice(0, 19).replace(/:/g, '-') + 'Z';
+}
+
+export function backupKey(key: string, at: Date): string {
+  return `backup/${backupTimestamp(at)}/${key}`;
+}
