@@ -1,0 +1,310 @@
+import { isUtf8 } from 'buffer';
+import { pipeline } from 'stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { BadRowPolicy, PostgresTableSinkConfig } from '../../shared/sink-config';
+import { Batch } from './batch';
+import { isRowDataError, locateCopyError, rowInputError } from './copy-errors';
+import { CsvScanner, Scan, unquote } from './csv-scanner';
+import { FieldCheck, fieldCheckFor, UNSURE, VALID } from './field-types';
+import type { ColumnPlan, ParsedHeader } from './header';
+import type { RejectReport } from './rejects';
+
+/**
+ * Rows PostgreSQL may still refuse after the JavaScript checks are sent in
+ * batches small enough that re-sending one after a refusal is cheap; the
+ * others in batches large enough that the per-COPY overhead is negligible.
+ */
+const MAIN_BATCH_BYTES = 8 * 1024 * 1024;
+const MAIN_BATCH_ROWS = 128 * 1024;
+const UNSURE_BATCH_BYTES = 256 * 1024;
+const UNSURE_BATCH_ROWS = 1024;
+/** CopyData message size: big enough to be cheap, small enough to keep both processes busy. */
+const SEND_SLICE = 256 * 1024;
+/** A record this long is a broken file (e.g. a quote never closed), not data. */
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+const SAVEPOINT = 'cdk_data_pipeline_batch';
+
+export interface CheckedLoad {
+  readonly client: PoolClient;
+  readonly config: PostgresTableSinkConfig;
+  readonly plan: ColumnPlan;
+  readonly header: ParsedHeader;
+  /** `COPY table (the plan's loaded columns in file order) FROM STDIN (FORMAT csv)`. */
+  readonly copySql: string;
+  readonly rejects: RejectReport;
+}
+
+/**
+ * Reads every record in JavaScript with a PostgreSQL-compatible scanner,
+ * checks structure, encoding, NULLs and field types, and forwards the raw
+ * bytes of good rows (only the declared columns' fields when the file has
+ * extra columns) to COPY while the next batch is being checked, so Node and
+ * PostgreSQL work in parallel. Rows a check cannot judge go in small batches
+ * under a savepoint; if PostgreSQL refuses one, the batch is rolled back and
+ * re-sent without it. Under FAIL_FILE the first bad row throws. Returns the
+ * number of rows loaded.
+ */
+export async function loadChecked(job: CheckedLoad): Promise<number> {
+  const { config, plan, header, rejects } = job;
+  const policy = config.badRows;
+  const names = config.columns.map((c) => c.name);
+  const checks: FieldCheck[] = config.columns.map((c) => fieldCheckFor(c.type));
+  const anyText = fieldCheckFor('text');
+  const nullable = config.columns.map((c) => c.nullable);
+  const fieldToColumn = plan.fieldToColumn;
+  const fieldCount = plan.fieldCount;
+  const hasExtras = plan.extras.length > 0;
+  const sender = new BatchSender(job.client, job.copySql, policy, names, rejects);
+  let main = new Batch(MAIN_BATCH_BYTES, MAIN_BATCH_ROWS);
+  let spare: Batch | undefined = new Batch(MAIN_BATCH_BYTES, MAIN_BATCH_ROWS);
+  let side = policy === 'SKIP_AND_REPORT' ? new Batch(UNSURE_BATCH_BYTES, UNSURE_BATCH_ROWS) : undefined;
+
+  const reject = (line: number, column: string | undefined, reason: string, raw: Buffer): void => {
+    if (policy === 'FAIL_FILE') throw rowInputError(line, column, reason);
+    rejects.add(line, column ? `column "${column}": ${reason}` : reason, raw);
+  };
+
+  async function flushMain(): Promise<void> {
+    const full = main;
+    await sender.send(full, (b) => { spare = b; });
+    main = spare ?? new Batch(MAIN_BATCH_BYTES, MAIN_BATCH_ROWS);
+    spare = undefined;
+  }
+  async function flushSide(): Promise<void> {
+    const full = side!;
+    side = new Batch(UNSURE_BATCH_BYTES, UNSURE_BATCH_ROWS);
+    await sender.send(full, () => undefined);
+  }
+
+  const scanner = new CsvScanner();
+  let buf = header.rest;
+  let pos = 0;
+  let atEof = false;
+  let line = header.lines + 1;
+  try {
+    for (;;) {
+      if (pos >= buf.length) {
+        if (atEof) break;
+        const next = await header.source.next();
+        if (next.done) { atEof = true; continue; }
+        buf = next.value;
+        pos = 0;
+        continue;
+      }
+      if (scanner.scan(buf, pos, buf.length, atEof) === Scan.NEED_MORE) {
+        if (buf.length - pos > MAX_RECORD_BYTES) {
+          throw rowInputError(line, undefined, `a row is longer than ${MAX_RECORD_BYTES} bytes (is a quote never closed?)`);
+        }
+        const next = await header.source.next();
+        if (next.done) atEof = true;
+        else buf = Buffer.concat([buf.subarray(pos), next.value]);
+        if (!next.done) pos = 0;
+        continue;
+      }
+      const rs = scanner.recordStart;
+      const re = scanner.recordEnd;
+      const recordLine = line;
+      let reason: string | undefined;
+      let column: string | undefined;
+      let unsure = false;
+
+      if (scanner.unterminatedQuote) {
+        reason = 'unterminated CSV quoted field';
+      } else if (scanner.mixedLineEnding) {
+        reason = scanner.mixedLineEnding;
+      } else if (scanner.fieldCount !== fieldCount) {
+        reason = scanner.fieldCount > fieldCount
+          ? `extra data after last expected column (${scanner.fieldCount} fields, the header has ${fieldCount})`
+          : `missing data for column "${missingColumnName(config, plan, scanner.fieldCount)}" (${scanner.fieldCount} fields, the header has ${fieldCount})`;
+      }
+      if (reason !== undefined && scanner.quotedLineBreaks > 0) {
+        // A quote opened and never closed on its line swallows the following
+        // lines into one broken record; reject just that line and carry on.
+        const firstBreak = firstLineBreak(buf, rs, re);
+        if (oddQuotes(buf, rs, firstBreak)) {
+          reject(recordLine, undefined, 'unterminated CSV quoted field (the quote opened on this line is not closed)', buf.subarray(rs, firstBreak));
+          pos = buf[firstBreak] === 0x0d && buf[firstBreak + 1] === 0x0a ? firstBreak + 2 : firstBreak + 1;
+          line++;
+          continue;
+        }
+      }
+      if (reason === undefined && (scanner.nulByte || (scanner.highBytes && !isUtf8(buf.subarray(rs, re))))) {
+        reason = 'invalid byte sequence for encoding "UTF8"';
+        column = badEncodingColumn(scanner, buf, config, plan);
+      }
+      if (reason === undefined) {
+        let nullColumn: string | undefined;
+        const fs = scanner.fieldStart;
+        const fe = scanner.fieldEnd;
+        const fq = scanner.fieldQuoted;
+        for (let f = 0; f < fieldCount; f++) {
+          const c = fieldToColumn[f];
+          if (c < 0) continue;
+          const s = fs[f];
+          const e = fe[f];
+          const quoted = fq[f] === 1;
+          if (!quoted && s === e) {
+            if (!nullable[c] && nullColumn === undefined) nullColumn = names[c];
+            continue;
+          }
+          const check = checks[c];
+          if (check === anyText) continue;
+          let verdict;
+          if (quoted) {
+            const value = unquote(buf, s, e);
+            verdict = check(value, 0, value.length);
+          } else {
+            verdict = check(buf, s, e);
+          }
+          if (verdict === VALID) continue;
+          if (verdict === UNSURE) { unsure = true; continue; }
+          reason = verdict;
+          column = names[c];
+          break;
+        }
+        // PostgreSQL converts every field before checking NOT NULL; report in the same order.
+        if (reason === undefined && nullColumn !== undefined) {
+          reason = `null value in column "${nullColumn}" violates not-null constraint`;
+          column = nullColumn;
+        }
+      }
+      pos = scanner.next;
+      line += 1 + scanner.quotedLineBreaks;
+      if (reason !== undefined) {
+        reject(recordLine, column, reason, buf.subarray(rs, re));
+        continue;
+      }
+
+      const target = unsure && side ? side : main;
+      const size = re - rs + 3;
+      if (!target.fits(size) && target.count > 0) {
+        if (target === main) await flushMain(); else await flushSide();
+      }
+      const batch = unsure && side ? side : main;
+      if (batch.count === 0) batch.ensureCapacity(size);
+      if (hasExtras) {
+        appendMappedFields(batch, buf, scanner, fieldToColumn);
+      } else if (re - rs === 2 && buf[rs] === 0x5c && buf[rs + 1] === 0x2e) {
+        // `\.` alone is COPY's end-of-data marker; quoted it is the value.
+        batch.put(Buffer.from('"\\."'), 0, 4);
+      } else {
+        batch.put(buf, rs, re);
+      }
+      batch.putByte(0x0a);
+      batch.endRow(recordLine, 1 + scanner.quotedLineFeeds);
+    }
+    if (main.count > 0) await flushMain();
+    if (side && side.count > 0) await flushSide();
+    await sender.idle();
+  } catch (e) {
+    // Let the COPY in flight finish before the caller rolls back on this connection.
+    await sender.idle().catch(() => undefined);
+    throw e;
+  }
+  return sender.rowsLoaded;
+}
+
+function appendMappedFields(batch: Batch, buf: Buffer, scanner: CsvScanner, fieldToColumn: number[]): void {
+  let first = true;
+  const start = batch.len;
+  for (let f = 0; f < fieldToColumn.length; f++) {
+    if (fieldToColumn[f] < 0) continue;
+    if (!first) batch.putByte(0x2c);
+    first = false;
+    batch.put(buf, scanner.fieldStart[f], scanner.fieldEnd[f]);
+  }
+  if (batch.len - start === 2 && batch.buf[start] === 0x5c && batch.buf[start + 1] === 0x2e) {
+    batch.len = start;
+    batch.put(Buffer.from('"\\."'), 0, 4);
+  }
+}
+
+function missingColumnName(config: PostgresTableSinkConfig, plan: ColumnPlan, fields: number): string {
+  for (let f = fields; f < plan.fieldCount; f++) {
+    const c = plan.fieldToColumn[f];
+    if (c >= 0) return config.columns[c].name;
+  }
+  return '(extra)';
+}
+
+function badEncodingColumn(scanner: CsvScanner, buf: Buffer, config: PostgresTableSinkConfig, plan: ColumnPlan): string | undefined {
+  for (let f = 0; f < scanner.fieldCount && f < plan.fieldCount; f++) {
+    const field = buf.subarray(scanner.fieldStart[f], scanner.fieldEnd[f]);
+    if (!isUtf8(field) || field.includes(0)) {
+      const c = plan.fieldToColumn[f];
+      return c >= 0 ? config.columns[c].name : undefined;
+    }
+  }
+  return undefined;
+}
+
+function firstLineBreak(b: Buffer, s: number, e: number): number {
+  for (let p = s; p < e; p++) if (b[p] === 0x0a || b[p] === 0x0d) return p;
+  return e;
+}
+
+function oddQuotes(b: Buffer, s: number, e: number): boolean {
+  let n = 0;
+  for (let p = s; p < e; p++) if (b[p] === 0x22) n++;
+  return n % 2 === 1;
+}
+
+/**
+ * Sends batches one COPY at a time while the producer fills the next one.
+ * Under SKIP_AND_REPORT each COPY runs under a savepoint so a row PostgreSQL
+ * refuses can be dropped and the batch re-sent.
+ */
+class BatchSender {
+  rowsLoaded = 0;
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly client: PoolClient,
+    private readonly copySql: string,
+    private readonly policy: BadRowPolicy,
+    private readonly names: string[],
+    private readonly rejects: RejectReport,
+  ) {}
+
+  /** Waits for the previous batch, then starts this one; `done` gets the batch back, cleared, once sent. */
+  async send(batch: Batch, done: (b: Batch) => void): Promise<void> {
+    await this.inFlight;
+    this.inFlight = this.sendNow(batch).then(() => { batch.clear(); done(batch); });
+    // Failures surface through the next send()/idle(); avoid an unhandled rejection meanwhile.
+    this.inFlight.catch(() => undefined);
+  }
+
+  async idle(): Promise<void> {
+    await this.inFlight;
+  }
+
+  private async sendNow(batch: Batch): Promise<void> {
+    const skip = new Set<number>();
+    const guarded = this.policy === 'SKIP_AND_REPORT';
+    if (guarded) await this.client.query(`SAVEPOINT ${SAVEPOINT}`);
+    for (;;) {
+      try {
+        const copy = this.client.query(copyFrom(this.copySql));
+        await pipeline(batch.slices(skip, SEND_SLICE), copy);
+        if (guarded) await this.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+        this.rowsLoaded += copy.rowCount;
+        return;
+      } catch (e) {
+        if (!isRowDataError(e)) throw e;
+        const where = locateCopyError(e, this.names);
+        const row = where.copyLine === undefined ? -1 : batch.rowAtCopyLine(where.copyLine, skip);
+        if (!guarded || row < 0) {
+          throw rowInputError(row >= 0 ? batch.fileLines[row] : undefined, where.column, where.reason);
+        }
+        await this.client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+        skip.add(row);
+        this.rejects.add(batch.fileLines[row], where.column ? `column "${where.column}": ${where.reason}` : where.reason, batch.rowBytes(row));
+        if (skip.size === batch.count) {
+          await this.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+          return;
+        }
+      }
+    }
+  }
+}

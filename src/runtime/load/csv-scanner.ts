@@ -1,0 +1,147 @@
+/**
+ * Splits CSV bytes into records and fields the way PostgreSQL's COPY (FORMAT
+ * csv) does, so a record the loader forwards is exactly one row to COPY:
+ * a double quote toggles quoting wherever it appears, `""` inside quotes is a
+ * literal quote, the first line break fixes the file's line ending, and an
+ * unquoted empty field is NULL.
+ */
+
+export const enum Eol { UNKNOWN, NL, CR, CRNL }
+
+/** Result of `CsvScanner.scan`. */
+export const enum Scan {
+  /** A record is described by the scanner's fields; continue at `next`. */
+  RECORD,
+  /** The buffer ends inside a record: call again with more bytes appended. */
+  NEED_MORE,
+}
+
+export class CsvScanner {
+  /** Start offset of each field of the last record. */
+  fieldStart: Int32Array = new Int32Array(64);
+  /** End offset (exclusive) of each field of the last record. */
+  fieldEnd: Int32Array = new Int32Array(64);
+  /** Whether each field contains a quote (so it is never NULL and may need unescaping). */
+  fieldQuoted: Uint8Array = new Uint8Array(64);
+  fieldCount = 0;
+  recordStart = 0;
+  /** End of the record's content, before its line terminator. */
+  recordEnd = 0;
+  /** Where the next record starts. */
+  next = 0;
+  /** Line breaks inside quoted fields, counted as the file counts lines. */
+  quotedLineBreaks = 0;
+  /** Line feeds inside quoted fields (how COPY counts lines of what the loader sends). */
+  quotedLineFeeds = 0;
+  /** Any byte >= 0x80 (needs UTF-8 validation) or NUL in the record. */
+  highBytes = false;
+  nulByte = false;
+  /** The record ended inside a quoted field at end of input. */
+  unterminatedQuote = false;
+  /** The record ended with a line break of another style than the file's first one. */
+  mixedLineEnding: string | undefined;
+  eol = Eol.UNKNOWN;
+
+  /**
+   * Finds the record starting at `pos` in `b[..end)`. With `atEof` a record
+   * may end at `end` without a line terminator. `pos < end` is required.
+   */
+  scan(b: Buffer, pos: number, end: number, atEof: boolean): Scan {
+    let nf = 0;
+    let inQuote = false;
+    let lf = 0;
+    let cr = 0;
+    let high = false;
+    let nul = false;
+    let fieldStart = this.fieldStart;
+    let fieldEnd = this.fieldEnd;
+    let fieldQuoted = this.fieldQuoted;
+    fieldStart[0] = pos;
+    fieldQuoted[0] = 0;
+    this.mixedLineEnding = undefined;
+    let p = pos;
+    for (; p < end; p++) {
+      const c = b[p];
+      if (c > 0x2c) {
+        if (c >= 0x80) high = true;
+        continue;
+      }
+      if (c === 0x22) {
+        inQuote = !inQuote;
+        fieldQuoted[nf] = 1;
+      } else if (inQuote) {
+        if (c === 0x0a) lf++;
+        else if (c === 0x0d) cr++;
+        else if (c === 0) nul = true;
+      } else if (c === 0x2c) {
+        fieldEnd[nf] = p;
+        nf++;
+        if (nf === fieldStart.length) {
+          fieldStart = this.grow(nf);
+          fieldEnd = this.fieldEnd;
+          fieldQuoted = this.fieldQuoted;
+        }
+        fieldStart[nf] = p + 1;
+        fieldQuoted[nf] = 0;
+      } else if (c === 0x0a) {
+        if (this.eol === Eol.UNKNOWN) this.eol = Eol.NL;
+        else if (this.eol !== Eol.NL) this.mixedLineEnding = 'unquoted newline found in data';
+        this.next = p + 1;
+        break;
+      } else if (c === 0x0d) {
+        if (p + 1 === end && !atEof) return Scan.NEED_MORE;
+        const crlf = p + 1 < end && b[p + 1] === 0x0a;
+        if (this.eol === Eol.UNKNOWN) this.eol = crlf ? Eol.CRNL : Eol.CR;
+        else if (this.eol === Eol.NL || (this.eol === Eol.CRNL && !crlf)) this.mixedLineEnding = 'unquoted carriage return found in data';
+        else if (this.eol === Eol.CR && crlf) this.mixedLineEnding = 'unquoted newline found in data';
+        this.next = crlf ? p + 2 : p + 1;
+        break;
+      } else if (c === 0) {
+        nul = true;
+      }
+    }
+    if (p === end) {
+      if (!atEof) return Scan.NEED_MORE;
+      this.next = end;
+    }
+    fieldEnd[nf] = p;
+    this.fieldCount = nf + 1;
+    this.recordStart = pos;
+    this.recordEnd = p;
+    this.unterminatedQuote = inQuote;
+    this.quotedLineFeeds = lf;
+    this.quotedLineBreaks = this.eol === Eol.CR ? cr : lf;
+    this.highBytes = high;
+    this.nulByte = nul;
+    return Scan.RECORD;
+  }
+
+  private grow(n: number): Int32Array {
+    const start = new Int32Array(n * 2);
+    start.set(this.fieldStart);
+    const end = new Int32Array(n * 2);
+    end.set(this.fieldEnd);
+    const quoted = new Uint8Array(n * 2);
+    quoted.set(this.fieldQuoted);
+    this.fieldStart = start;
+    this.fieldEnd = end;
+    this.fieldQuoted = quoted;
+    return start;
+  }
+}
+
+/** The value of a quoted field: quotes removed, `""` turned into `"`. */
+export function unquote(b: Buffer, s: number, e: number): Buffer {
+  const out = Buffer.allocUnsafe(e - s);
+  let n = 0;
+  let inQuote = false;
+  for (let p = s; p < e; p++) {
+    const c = b[p];
+    if (c === 0x22) {
+      if (inQuote && p + 1 < e && b[p + 1] === 0x22) { out[n++] = 0x22; p++; } else inQuote = !inQuote;
+    } else {
+      out[n++] = c;
+    }
+  }
+  return out.subarray(0, n);
+}

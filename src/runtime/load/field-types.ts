@@ -1,0 +1,266 @@
+/**
+ * Byte-level checks of CSV field values against PostgreSQL's input rules for
+ * the common column types. They run on every field when rows must be
+ * screened (SKIP_AND_REPORT), so they avoid building strings for valid values.
+ *
+ * A check answers VALID only when PostgreSQL 15-17 certainly accepts the
+ * value and a reason only when it certainly rejects it; anything in between
+ * (rare spellings such as `0x1F`, `Jan 5 2024`, huge exponents) is UNSURE and
+ * PostgreSQL decides, so a check can never drop a row PostgreSQL would load.
+ */
+
+export const VALID = 0;
+export const UNSURE = 1;
+/** VALID, UNSURE, or the reason PostgreSQL would give for rejecting the value. */
+export type Verdict = typeof VALID | typeof UNSURE | string;
+/** Checks the unescaped bytes `b[s..e)` of a non-NULL field. */
+export type FieldCheck = (b: Buffer, s: number, e: number) => Verdict;
+
+const unsure: FieldCheck = () => UNSURE;
+const anyText: FieldCheck = () => VALID;
+
+/** The check for a declared PostgreSQL type; types it does not know are always UNSURE. */
+export function fieldCheckFor(declaredType: string): FieldCheck {
+  const t = declaredType.trim().toLowerCase().replace(/\s+/g, ' ').replace(/\s*\(\s*/g, '(').replace(/\s*,\s*/g, ',').replace(/\s*\)/g, ')');
+  if (t.endsWith('[]')) return unsure;
+  const m = /^([a-z0-9_ ]+?)(?:\((\d+)(?:,(-?\d+))?\))?( with time zone| without time zone)?$/.exec(t);
+  if (!m) return unsure;
+  const base = m[1] + (m[4] ?? '');
+  const p1 = m[2] === undefined ? undefined : Number(m[2]);
+  const p2 = m[3] === undefined ? undefined : Number(m[3]);
+  switch (base) {
+    case 'smallint': case 'int2': return intCheck('smallint', -32768n, 32767n);
+    case 'integer': case 'int': case 'int4': return intCheck('integer', -2147483648n, 2147483647n);
+    case 'bigint': case 'int8': return intCheck('bigint', -9223372036854775808n, 9223372036854775807n);
+    case 'numeric': case 'decimal': return numericCheck(p1, p1 === undefined ? undefined : p2 ?? 0);
+    case 'real': case 'float4': return floatCheck('real', 37);
+    case 'double precision': case 'float8': return floatCheck('double precision', 300);
+    case 'float': return floatCheck('double precision', p1 !== undefined && p1 <= 24 ? 37 : 300);
+    case 'boolean': case 'bool': return boolCheck;
+    case 'date': return dateTimeCheck('date', false);
+    case 'timestamp': case 'timestamp without time zone': return dateTimeCheck('timestamp without time zone', true);
+    case 'timestamptz': case 'timestamp with time zone': return dateTimeCheck('timestamp with time zone', true);
+    case 'text': return anyText;
+    case 'varchar': case 'character varying':
+      return p1 === undefined ? anyText : lengthCheck(`character varying(${p1})`, p1);
+    case 'bpchar': return p1 === undefined ? anyText : lengthCheck(`character(${p1})`, p1);
+    case 'char': case 'character': return lengthCheck(`character(${p1 ?? 1})`, p1 ?? 1);
+    case 'uuid': return uuidCheck;
+    default: return unsure;
+  }
+}
+
+function text(b: Buffer, s: number, e: number): string {
+  return b.toString('utf8', s, e);
+}
+
+function invalidSyntax(type: string, b: Buffer, s: number, e: number): string {
+  return `invalid input syntax for type ${type}: "${text(b, s, e)}"`;
+}
+
+// C isspace() in the C locale, which PostgreSQL's number parsers skip.
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+// PostgreSQL 16 added 0x/0o/0b prefixes and digit-separating underscores.
+const NEWER_INTEGER_SYNTAX = /^\s*[+-]?(0[xX](_?[0-9a-fA-F])+|0[oO](_?[0-7])+|0[bB](_?[01])+|\d(_?\d)*)\s*$/;
+
+function intCheck(type: string, min: bigint, max: bigint): FieldCheck {
+  const maxDigits = max.toString().length;
+  return (b, s, e) => {
+    let p = s;
+    let q = e;
+    while (p < q && isSpace(b[p])) p++;
+    while (q > p && isSpace(b[q - 1])) q--;
+    let neg = false;
+    if (p < q && (b[p] === 0x2d || b[p] === 0x2b)) { neg = b[p] === 0x2d; p++; }
+    const digitsStart = p;
+    while (p < q && b[p] >= 0x30 && b[p] <= 0x39) p++;
+    if (p === q && q > digitsStart) {
+      let first = digitsStart;
+      while (first < q - 1 && b[first] === 0x30) first++;
+      const digits = q - first;
+      if (digits < maxDigits) return VALID;
+      if (digits <= maxDigits) {
+        const big = BigInt(text(b, first, q));
+        const signed = neg ? -big : big;
+        if (signed >= min && signed <= max) return VALID;
+      }
+      return `value "${text(b, s, e)}" is out of range for type ${type}`;
+    }
+    return NEWER_INTEGER_SYNTAX.test(text(b, s, e)) ? UNSURE : invalidSyntax(type, b, s, e);
+  };
+}
+
+const NUMERIC_SPECIAL = /^\s*([+-]?(inf|infinity)|nan)\s*$/i;
+const NEWER_NUMERIC_SYNTAX = /^\s*[+-]?[0-9a-fA-FxXoObB_.eE+-]+\s*$/;
+
+function numericCheck(precision: number | undefined, scale: number | undefined): FieldCheck {
+  const bounded = precision !== undefined && scale !== undefined;
+  const oddScale = bounded && (scale! < 0 || scale! > precision!);
+  const maxIntDigits = bounded ? precision! - scale! : 0;
+  return (b, s, e) => {
+    let p = s;
+    let q = e;
+    while (p < q && isSpace(b[p])) p++;
+    while (q > p && isSpace(b[q - 1])) q--;
+    if (p < q && (b[p] === 0x2d || b[p] === 0x2b)) p++;
+    // Leading zeros do not count against the precision.
+    while (p < q - 1 && b[p] === 0x30 && b[p + 1] !== 0x2e) p++;
+    const intStart = p;
+    let intDigits = 0;
+    let fracDigits = 0;
+    for (; p < q && b[p] >= 0x30 && b[p] <= 0x39; p++) intDigits++;
+    if (p < q && b[p] === 0x2e) {
+      for (p++; p < q; p++) {
+        const c = b[p];
+        if (c < 0x30 || c > 0x39) break;
+        fracDigits++;
+      }
+    }
+    if (p === q && intDigits + fracDigits > 0) {
+      if (!bounded) return VALID;
+      if (oddScale) return UNSURE;
+      const significantInt = intDigits === 1 && b[intStart] === 0x30 ? 0 : intDigits;
+      if (significantInt < maxIntDigits) return VALID;
+      if (significantInt > maxIntDigits) return 'numeric field overflow';
+      // Rounding to the scale can carry into one more integer digit (9.995 in numeric(3,2)).
+      return fracDigits > scale! ? UNSURE : VALID;
+    }
+    const str = text(b, s, e);
+    if (NUMERIC_SPECIAL.test(str) || NEWER_NUMERIC_SYNTAX.test(str)) return UNSURE;
+    return invalidSyntax('numeric', b, s, e);
+  };
+}
+
+const FLOAT_SPECIAL = /^\s*([+-]?(inf|infinity)|nan)\s*$/i;
+const OTHER_FLOAT_SYNTAX = /^\s*[+-]?[0-9a-fA-FxXpP_.eE+-]+\s*$/;
+
+function floatCheck(type: string, maxExponent: number): FieldCheck {
+  return (b, s, e) => {
+    let p = s;
+    let q = e;
+    while (p < q && isSpace(b[p])) p++;
+    while (q > p && isSpace(b[q - 1])) q--;
+    if (p < q && (b[p] === 0x2d || b[p] === 0x2b)) p++;
+    let intDigits = 0;
+    let fracDigits = 0;
+    for (; p < q && b[p] >= 0x30 && b[p] <= 0x39; p++) intDigits++;
+    if (p < q && b[p] === 0x2e) for (p++; p < q && b[p] >= 0x30 && b[p] <= 0x39; p++) fracDigits++;
+    // Without an exponent only very long digit strings can overflow or underflow.
+    if (p === q && intDigits + fracDigits > 0 && intDigits <= maxExponent && fracDigits <= maxExponent) return VALID;
+    const str = text(b, s, e);
+    if (FLOAT_SPECIAL.test(str)) return VALID;
+    if (OTHER_FLOAT_SYNTAX.test(str)) return UNSURE;
+    return invalidSyntax(type, b, s, e);
+  };
+}
+
+// PostgreSQL's parse_bool: any prefix of true/false/yes/no, on/off (two
+// letters at least), 1 or 0, case-insensitive, surrounding spaces ignored.
+const boolCheck: FieldCheck = (b, s, e) => {
+  const v = text(b, s, e).trim().toLowerCase();
+  if (v.length > 0) {
+    if ('true'.startsWith(v) || 'false'.startsWith(v) || 'yes'.startsWith(v) || 'no'.startsWith(v)) return VALID;
+    if (v === '1' || v === '0' || v === 'on' || (v.length >= 2 && 'off'.startsWith(v))) return VALID;
+  }
+  return invalidSyntax('boolean', b, s, e);
+};
+
+const DATE_SPECIAL = new Set(['epoch', 'infinity', '+infinity', '-infinity', 'now', 'today', 'tomorrow', 'yesterday']);
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The n-digit number at b[p..p+n), or -1 when those bytes are not all digits or pass `end`. */
+function digitsAt(b: Buffer, p: number, n: number, end: number): number {
+  if (p + n > end) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = b[p + i] - 0x30;
+    if (!(d >= 0 && d <= 9)) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * ISO `YYYY-MM-DD[( |T)HH:MM[:SS[.frac]]][Z|±HH[[:]MM]]` is judged here; that
+ * shape with a field out of range is certainly rejected. A lone word that is
+ * not one of PostgreSQL's special values is certainly rejected too. Every
+ * other spelling (month names, other date orders, BC) is left to PostgreSQL.
+ */
+function dateTimeCheck(type: string, withTime: boolean): FieldCheck {
+  return (b, s, e) => {
+    const n = e - s;
+    if (n >= 10 && b[s + 4] === 0x2d && b[s + 7] === 0x2d) {
+      const y = digitsAt(b, s, 4, e);
+      const mo = digitsAt(b, s + 5, 2, e);
+      const d = digitsAt(b, s + 8, 2, e);
+      if (y >= 0 && mo >= 0 && d >= 0) {
+        let p = s + 10;
+        let ok = true;
+        if (p < e) {
+          if (!withTime) return UNSURE;
+          ok = false;
+          if ((b[p] === 0x20 || b[p] === 0x54) && p + 6 <= e && b[p + 3] === 0x3a) {
+            const hh = digitsAt(b, p + 1, 2, e);
+            const mi = digitsAt(b, p + 4, 2, e);
+            p += 6;
+            let ss = 0;
+            if (p < e && b[p] === 0x3a) { ss = digitsAt(b, p + 1, 2, e); p += 3; }
+            if (ss >= 0 && p < e && b[p] === 0x2e) { p++; while (p < e && b[p] >= 0x30 && b[p] <= 0x39) p++; }
+            if (p < e && (b[p] === 0x5a || b[p] === 0x7a)) p++;
+            else if (p < e && (b[p] === 0x2b || b[p] === 0x2d)) {
+              const tzh = digitsAt(b, p + 1, 2, e);
+              if (tzh < 0 || tzh > 14) return UNSURE;
+              p += 3;
+              if (p < e && b[p] === 0x3a) p++;
+              const tzm = digitsAt(b, p, 2, e);
+              if (tzm > 59) return UNSURE;
+              if (tzm >= 0) p += 2;
+            }
+            if (p !== e || hh < 0 || mi < 0 || ss < 0) return UNSURE;
+            // 24:00:00 and leap second 60 have special rules; let PostgreSQL judge them.
+            if (hh === 24 || ss === 60) return UNSURE;
+            if (hh > 24 || mi > 59 || ss > 60) return `date/time field value out of range: "${text(b, s, e)}"`;
+            ok = true;
+          }
+        }
+        if (!ok) return UNSURE;
+        if (y === 0) return UNSURE;
+        const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+        const maxDay = mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1];
+        if (mo < 1 || mo > 12 || d < 1 || d > maxDay) return `date/time field value out of range: "${text(b, s, e)}"`;
+        return VALID;
+      }
+    }
+    const word = text(b, s, e).trim().toLowerCase();
+    if (DATE_SPECIAL.has(word)) return VALID;
+    if (word === '' || /^[a-z]+$/.test(word)) return invalidSyntax(type, b, s, e);
+    return UNSURE;
+  };
+}
+
+/** varchar(n)/char(n): longer values fail unless the excess is only spaces (which PostgreSQL trims). */
+function lengthCheck(type: string, max: number): FieldCheck {
+  return (b, s, e) => {
+    if (e - s <= max) return VALID;
+    let chars = 0;
+    for (let p = s; p < e; p++) {
+      if ((b[p] & 0xc0) !== 0x80) {
+        chars++;
+        if (chars > max && b[p] !== 0x20) return `value too long for type ${type}`;
+      }
+    }
+    return VALID;
+  };
+}
+
+const CANONICAL_UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const OTHER_UUID = /^\s*\{?[0-9a-fA-F-]+\}?\s*$/;
+
+const uuidCheck: FieldCheck = (b, s, e) => {
+  const v = text(b, s, e);
+  if (CANONICAL_UUID.test(v)) return VALID;
+  return OTHER_UUID.test(v) ? UNSURE : invalidSyntax('uuid', b, s, e);
+};

@@ -1,0 +1,24 @@
+import type { PostgresTableSinkConfig } from '../../shared/sink-config';
+import { FILE_ID_COLUMN, FILE_ID_SETTING, qualifiedTableName, quoteIdent, validateTableSinkConfig } from './validate-config';
+
+/**
+ * Idempotent DDL that creates the target table. `_file_id` defaults to a
+ * transaction-local setting the loader sets, so COPY stamps rows with the file
+ * id inside PostgreSQL; outside a load the setting is absent and an insert that
+ * forgets the id fails instead of writing orphan rows.
+ *
+ * There is deliberately no foreign key to file_metadata: it would fire a
+ * per-row trigger during COPY and roughly halve load speed.
+ */
+export function tableMigrationSql(config: PostgresTableSinkConfig): string[] {
+  validateTableSinkConfig(config);
+  const table = qualifiedTableName(config);
+  const columns = config.columns.map((c) => `  ${quoteIdent(c.name)} ${c.type.trim()}${c.nullable ? '' : ' NOT NULL'}`);
+  columns.push(`  ${quoteIdent(FILE_ID_COLUMN)} bigint NOT NULL DEFAULT current_setting('${FILE_ID_SETTING}')::bigint`);
+  const indexName = quoteIdent(`${config.table}${FILE_ID_COLUMN}_idx`.slice(0, 63));
+  const statements: string[] = [];
+  if (config.schema !== 'public') statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(config.schema)}`);
+  statements.push(`CREATE TABLE IF NOT EXISTS ${table} (\n${columns.join(',\n')}\n)`);
+  statements.push(`CREATE INDEX IF NOT EXISTS ${indexName} ON ${table} (${quoteIdent(FILE_ID_COLUMN)})`);
+  return statements;
+}

@@ -1,0 +1,143 @@
+import { Readable } from 'stream';
+import type { PoolClient } from 'pg';
+import type { PostgresTableSinkConfig } from '../../shared/sink-config';
+import { InputError } from '../errors';
+import type { FileContext, RowSink, SinkOutcome } from '../sink-api';
+import { loadChecked } from './checked-copy';
+import { isRowDataError, locateCopyError, rowInputError } from './copy-errors';
+import { CsvScanner, Scan } from './csv-scanner';
+import { copyRawBytes, EndOfDataMarkerFound } from './fast-copy';
+import { ColumnPlan, ParsedHeader, planColumns, readHeader } from './header';
+import { RejectReport } from './rejects';
+import { FILE_ID_COLUMN, FILE_ID_SETTING, qualifiedTableName, quoteIdent, validateTableSinkConfig } from './validate-config';
+
+const SAVEPOINT = 'cdk_data_pipeline_load';
+
+/**
+ * `Sink.postgresTable`: loads each CSV file into a typed table inside the
+ * processor's transaction, replacing the rows an earlier run of the same file
+ * version loaded (rows carry `_file_id`).
+ *
+ * FAIL_FILE files whose header maps straight onto the table take the fast
+ * path: only the header is parsed here and PostgreSQL's COPY parses the rest.
+ * SKIP_AND_REPORT files, and files with extra columns to drop, take the
+ * checked path (see checked-copy.ts).
+ *
+ * The sink works under its own savepoint: when it throws, everything it wrote
+ * (including the deletion of the earlier rows) is undone and the caller's
+ * transaction is still usable.
+ */
+export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSink {
+  validateTableSinkConfig(config);
+  const table = qualifiedTableName(config);
+  const names = config.columns.map((c) => c.name);
+
+  const copySqlFor = (plan: ColumnPlan): string =>
+    `COPY ${table} (${plan.loadedColumns.map((c) => quoteIdent(names[c])).join(', ')}) FROM STDIN (FORMAT csv)`;
+
+  async function prepare(client: PoolClient, fileId: number): Promise<void> {
+    await client.query('SELECT set_config($1, $2, true)', [FILE_ID_SETTING, String(fileId)]);
+    await client.query(`DELETE FROM ${table} WHERE ${quoteIdent(FILE_ID_COLUMN)} = $1`, [fileId]);
+  }
+
+  async function withHeader<T>(open: () => Promise<Readable>, body: (header: ParsedHeader, plan: ColumnPlan) => Promise<T>): Promise<T> {
+    const stream = await open();
+    try {
+      const header = await readHeader(stream);
+      return await body(header, planColumns(config, header.names));
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  async function checked(client: PoolClient, open: () => Promise<Readable>): Promise<SinkOutcome> {
+    return withHeader(open, async (header, plan) => {
+      const rejects = new RejectReport();
+      const rowsLoaded = await loadChecked({ client, config, plan, header, copySql: copySqlFor(plan), rejects });
+      return { rowsLoaded, rowsRejected: rejects.count, rejectsCsv: rejects.toCsv() };
+    });
+  }
+
+  async function fast(client: PoolClient, open: () => Promise<Readable>): Promise<SinkOutcome | 'end-marker'> {
+    return withHeader(open, async (header, plan) => {
+      if (plan.extras.length > 0) return 'end-marker' as const;
+      try {
+        const rowsLoaded = await copyRawBytes(client, copySqlFor(plan), header.rest, header.source);
+        return { rowsLoaded, rowsRejected: 0 };
+      } catch (e) {
+        if (e instanceof EndOfDataMarkerFound) return 'end-marker' as const;
+        if (!isRowDataError(e)) throw e;
+        const where = locateCopyError(e, names);
+        let line = where.copyLine === undefined ? undefined : header.lines + where.copyLine;
+        if (/unterminated CSV quoted field/.test(where.reason)) {
+          line = (await lineOfUnterminatedQuote(open)) ?? line;
+        }
+        throw rowInputError(line, where.column, where.reason);
+      }
+    });
+  }
+
+  return {
+    async load(client: PoolClient, file: FileContext, open: () => Promise<Readable>): Promise<SinkOutcome> {
+      await client.query(`SAVEPOINT ${SAVEPOINT}`);
+      try {
+        await prepare(client, file.fileId);
+        let outcome: SinkOutcome | 'end-marker' = 'end-marker';
+        if (config.badRows === 'FAIL_FILE') outcome = await fast(client, open);
+        if (outcome === 'end-marker') {
+          if (config.badRows === 'FAIL_FILE') {
+            // The fast attempt may have sent rows already: start over cleanly.
+            await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+            await prepare(client, file.fileId);
+          }
+          outcome = await checked(client, open);
+        }
+        await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+        return outcome;
+      } catch (e) {
+        try {
+          await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+          await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+        } catch {
+          // The connection itself failed; the caller's rollback cleans up.
+        }
+        throw e;
+      }
+    },
+  };
+}
+
+/** File line where the record with a never-closed quote starts (PostgreSQL only reports end of file). */
+async function lineOfUnterminatedQuote(open: () => Promise<Readable>): Promise<number | undefined> {
+  const stream = await open();
+  try {
+    const header = await readHeader(stream);
+    const scanner = new CsvScanner();
+    let buf = header.rest;
+    let pos = 0;
+    let atEof = false;
+    let line = header.lines + 1;
+    for (;;) {
+      if (pos >= buf.length || (!atEof && scanner.scan(buf, pos, buf.length, false) === Scan.NEED_MORE)) {
+        const next = await header.source.next();
+        if (next.done) {
+          if (pos >= buf.length) return undefined;
+          atEof = true;
+        } else {
+          buf = pos >= buf.length ? next.value : Buffer.concat([buf.subarray(pos), next.value]);
+          pos = 0;
+        }
+        continue;
+      }
+      if (atEof) scanner.scan(buf, pos, buf.length, true);
+      if (scanner.unterminatedQuote) return line;
+      line += 1 + scanner.quotedLineBreaks;
+      pos = scanner.next;
+    }
+  } catch (e) {
+    if (e instanceof InputError) return undefined;
+    throw e;
+  } finally {
+    stream.destroy();
+  }
+}
