@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+require('../assets/runtime/cli/main/index.js');

@@ -1,0 +1,45 @@
+/** `cdk-data-pipeline process`: the processing core on a local file. */
+import * as fs from 'fs';
+import { ConfigError } from '../config';
+import { cachedSettings, Database } from '../database';
+import { settingsFromUrl } from '../db-settings';
+import { LocalFileSource } from '../local-source';
+import { LocalStorage } from '../local-storage';
+import { silentLogger, stderrLogger } from '../logger';
+import { FileOutcome } from '../outcome';
+import { processFile } from '../process-file';
+import { ProcessArgs, UsageError } from './args';
+
+export interface CliOutput extends Omit<FileOutcome, 'cause'> {
+  readonly file: string;
+}
+
+export async function runProcess(args: ProcessArgs): Promise<CliOutput> {
+  const stat = fs.statSync(args.file, { throwIfNoEntry: false });
+  if (!stat) throw new UsageError(`File not found: ${args.file}`);
+  if (!stat.isFile()) throw new UsageError(`Not a file: ${args.file}`);
+
+  let settings;
+  try {
+    settings = settingsFromUrl({ url: args.databaseUrl, sslMode: args.sslMode, caFile: args.caFile });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const log = args.verbose ? stderrLogger : silentLogger;
+  const database = new Database(cachedSettings(async () => settings), { log });
+  try {
+    const { cause: _cause, ...outcome } = await processFile(new LocalFileSource(args.file), {
+      database,
+      storage: new LocalStorage(args.outputDir),
+      sinks: [],
+      pipelineName: 'local',
+      log,
+      retryInputErrors: true,
+    });
+    const { status, ...rest } = outcome;
+    return { status, file: args.file, ...rest };
+  } finally {
+    await database.end();
+  }
+}

@@ -1,0 +1,37 @@
+/** Help text of the CLI; kept beside the option table in ./args.ts. */
+export const DEFAULT_OUTPUT_DIR = 'cdk-data-pipeline-output';
+
+export const MAIN_USAGE = `Usage: cdk-data-pipeline <command> [options]
+
+Commands:
+  process <file.csv>   Process a local CSV file exactly as the deployed pipeline would
+  help                 Show this help
+
+Run "cdk-data-pipeline process --help" for the options of a command.
+`;
+
+export const PROCESS_USAGE = `Usage: cdk-data-pipeline process <file.csv> [options]
+
+Processes a local CSV file with the same code the pipeline runs in AWS: records
+it in file_metadata (bucket "local", key = file name, version = SHA-256 of the
+content), counts its rows, and writes the result, a backup and any rejected
+rows under the output directory. No notification is sent. Prints one JSON
+object (status: succeeded | failed | duplicate) on stdout.
+
+Options:
+  --database-url <url>   PostgreSQL URL (default: $DATABASE_URL)
+  -o, --output-dir <dir> Where results/, backup/ and rejects/ go
+                         (default: ./${DEFAULT_OUTPUT_DIR})
+  --ssl <mode>           verify-full (default) or disable (local servers only);
+                         default from $PIPELINE_DB_SSL, then the URL's sslmode
+  --ca-file <path>       PEM bundle to verify the server with
+                         (default: the Amazon RDS CA bundle)
+  -v, --verbose          Log progress to stderr
+  -h, --help             Show this help
+
+Exit status: 0 succeeded or duplicate, 1 the file failed, 2 usage error.
+
+Example:
+  cdk-data-pipeline process orders.csv \\
+    --database-url postgres://postgres@localhost:5432/postgres --ssl disable
+`;
