@@ -16,6 +16,8 @@ import { Sink } from './sink';
 import { PipelineStorage } from './storage';
 import { Trigger } from './trigger';
 import { addPipelineAlarms } from './monitoring/pipeline-alarms';
+import { applyAcknowledgments, NagAcknowledgment, pipelineAcknowledgments } from './nag-acknowledgments';
+import { processorObjectArns } from './processor/grants';
 
 /**
  * Properties of a {@link CdkPipeline}. Every part has a secure default; the
@@ -233,7 +235,7 @@ export interface CdkPipelineProps {
   /**
    * PostgreSQL version (16 or newer).
    *
-   * @default rds.PostgresEngineVersion.VER_17
+   * @default rds.PostgresEngineVersion.VER_17_9
    */
   readonly databaseEngineVersion?: rds.PostgresEngineVersion;
 
@@ -305,6 +307,12 @@ export class CdkPipeline extends Construct {
   public readonly pipelineName: string;
   /** Every alarm of the pipeline. */
   public readonly alarms: cloudwatch.Alarm[];
+  /**
+   * The cdk-nag (AwsSolutions) findings this pipeline acknowledges, each with
+   * its reason. They are attached with `Validations.of(...).acknowledge()`,
+   * so an app that runs cdk-nag sees no other finding from the pipeline.
+   */
+  public readonly nagAcknowledgments: NagAcknowledgment[];
 
   constructor(scope: Construct, id: string, props: CdkPipelineProps = {}) {
     super(scope, id);
@@ -364,7 +372,7 @@ export class CdkPipeline extends Construct {
     });
 
     const sinkConfigs = (props.sinks ?? []).map((s) => JSON.parse(s.bind(this).json));
-    this.processor = processor.bind(this, {
+    const processorContext = {
       vpc: this.network.processingVpc,
       vpcSubnets: this.network.processingSubnets,
       inputBucket: this.inputBucket,
@@ -383,7 +391,8 @@ export class CdkPipeline extends Construct {
         [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
         [ENV.PIPELINE_NAME]: this.pipelineName,
       },
-    });
+    };
+    this.processor = processor.bind(this, processorContext);
     this.database.allowFrom('FromProcessor', this.processor.securityGroup, 'pipeline processor');
 
     if (props.bastion ?? true) {
@@ -413,6 +422,16 @@ export class CdkPipeline extends Construct {
         pipelineName: this.pipelineName,
       })
       : [];
+
+    this.nagAcknowledgments = pipelineAcknowledgments(this, {
+      databaseInstance: props.databaseInstance ? undefined : this.database.instance,
+      deadLetterQueue: this.processor.deadLetterQueue,
+      processorRole: this.processor.role,
+      processorObjectArns: processorObjectArns(processorContext),
+      bastionRole: this.bastion?.role,
+      bastionInstance: this.bastion?.instance,
+    });
+    applyAcknowledgments(this, this.nagAcknowledgments);
 
     // Security groups may only reference a peer VPC's groups over an active
     // peering connection: every rule of the pipeline waits for it.

@@ -6,3 +6,4 @@ export * from './monitoring';
 export * from './processor';
 export * from './trigger';
 export * from './sink';
+export { NagAcknowledgment } from './nag-acknowledgments';

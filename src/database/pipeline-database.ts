@@ -39,7 +39,7 @@ export interface PipelineDatabaseProps {
   /**
    * PostgreSQL engine version (16 or newer).
    *
-   * @default rds.PostgresEngineVersion.VER_17
+   * @default rds.PostgresEngineVersion.VER_17_9
    */
   readonly engineVersion?: rds.PostgresEngineVersion;
 
@@ -185,7 +185,7 @@ export class PipelineDatabase extends Construct {
     }
 
     this.port = props.port ?? 5432;
-    const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion ?? rds.PostgresEngineVersion.VER_17 });
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion ?? rds.PostgresEngineVersion.VER_17_9 });
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine,
       description: 'Pipeline database: TLS required, connections and slow statements logged',

@@ -1,4 +1,3 @@
-import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -53,7 +52,6 @@ export class PipelineBastion extends Construct implements ec2.IConnectable {
 
   constructor(scope: Construct, id: string, props: PipelineBastionProps) {
     super(scope, id);
-    const stack = Stack.of(this);
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -74,12 +72,11 @@ export class PipelineBastion extends Construct implements ec2.IConnectable {
         SessionManager: new iam.PolicyDocument({
           statements: [
             new iam.PolicyStatement({
-              actions: ['ssm:UpdateInstanceInformation'],
-              resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
-            }),
-            new iam.PolicyStatement({
-              // These four actions support no resource-level permissions.
+              // The instance's own ARN cannot be named (the instance depends on
+              // this role) and the ssmmessages actions support no resource-level
+              // permissions.
               actions: [
+                'ssm:UpdateInstanceInformation',
                 'ssmmessages:CreateControlChannel',
                 'ssmmessages:CreateDataChannel',
                 'ssmmessages:OpenControlChannel',

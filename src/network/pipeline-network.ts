@@ -194,8 +194,10 @@ export class PipelineNetwork extends Construct {
         description: 'Interface VPC endpoints of the pipeline: HTTPS from the processing VPC only',
         allowAllOutbound: false,
       });
+      // A literal CIDR when we created the VPC (tokens can't be checked at synth).
+      const cidr = props.processingVpc ? this.processingVpc.vpcCidrBlock : (props.processingCidr ?? '10.0.0.0/16');
       this.endpointSecurityGroup.addIngressRule(
-        ec2.Peer.ipv4(this.processingVpc.vpcCidrBlock),
+        ec2.Peer.ipv4(cidr),
         ec2.Port.tcp(443),
         'HTTPS from the processing VPC',
       );

@@ -12,6 +12,15 @@ export const BACKUP_PREFIX = 'backup/';
  * listed one by one (no `s3:*`-style wildcards); the only `*` in resources
  * is the object-key part of bucket ARNs, since keys are only known at run time.
  */
+/** Every object ARN pattern the processor's policy names (for the cdk-nag acknowledgments). */
+export function processorObjectArns(context: ProcessorBindContext): string[] {
+  return [
+    context.inputBucket.arnForObjects('*'),
+    ...OUTPUT_PREFIXES.map((p) => context.outputBucket.arnForObjects(`${p}*`)),
+    context.backupBucket.arnForObjects(`${BACKUP_PREFIX}*`),
+  ];
+}
+
 export function grantProcessorAccess(role: iam.IRole, context: ProcessorBindContext): void {
   const input = context.inputBucket;
   role.addToPrincipalPolicy(new iam.PolicyStatement({

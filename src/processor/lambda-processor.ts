@@ -184,7 +184,6 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
       },
     });
     this.connections = this.function.connections;
-    this.function.node.addDependency(role);
 
     grantProcessorAccess(role, context);
   }

@@ -31,7 +31,12 @@ export interface RuntimeOptions {
   readonly copy?: CopyOptions;
 }
 
-export function createRuntime(options: RuntimeOptions = {}): EventDeps {
+export interface Runtime extends EventDeps {
+  /** Ends the pool and the AWS clients' sockets (hosts that exit, tests). */
+  close(): Promise<void>;
+}
+
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const config = readRuntimeConfig(options.env ?? process.env);
   const log = options.log ?? consoleLogger;
   const aws = { endpoint: options.aws?.endpoint, region: options.aws?.region, credentials: options.aws?.credentials };
@@ -39,25 +44,36 @@ export function createRuntime(options: RuntimeOptions = {}): EventDeps {
   const db = config.database;
   const settings = cachedSettings(async () => {
     if (db.url) return settingsFromUrl({ ...db, url: db.url });
-    const secret = await fetchRdsSecret(new SecretsManagerClient(aws), db.secretArn!);
-    return settingsFromSecret(secret, db);
+    const secrets = new SecretsManagerClient(aws);
+    try {
+      return settingsFromSecret(await fetchRdsSecret(secrets, db.secretArn!), db);
+    } finally {
+      secrets.destroy();
+    }
   });
+  const sns = new SNSClient(aws);
+  const database = new Database(settings, { log });
   return {
     s3,
-    database: new Database(settings, { log }),
+    database,
     storage: new S3Storage({ s3, outputBucket: config.outputBucket, backupBucket: config.backupBucket, copy: options.copy }),
-    notifier: config.topicArn ? new SnsNotifier(new SNSClient(aws), config.topicArn) : undefined,
+    notifier: config.topicArn ? new SnsNotifier(sns, config.topicArn) : undefined,
     metrics: new EmfMetrics(config.metricsNamespace, config.pipelineName, options.writeMetric),
     sinks: createSinks(config.sinks),
     pipelineName: config.pipelineName,
     log,
+    close: async () => {
+      await database.end();
+      s3.destroy();
+      sns.destroy();
+    },
   };
 }
 
-let shared: EventDeps | undefined;
+let shared: Runtime | undefined;
 
 /** The container-wide runtime; a configuration error is raised again on every invocation. */
-export function sharedRuntime(): EventDeps {
+export function sharedRuntime(): Runtime {
   shared ??= createRuntime();
   return shared;
 }

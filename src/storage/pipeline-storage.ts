@@ -87,6 +87,9 @@ export class PipelineStorage extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineStorageProps = {}) {
     super(scope, id);
+    // Deliver access logs through a bucket policy, not the legacy
+    // LogDeliveryWrite ACL, whatever the app's feature flags say (ACLs stay disabled).
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const retention = props.backupRetention ?? Duration.days(365);
     const transition = props.backupTransitionAfter ?? Duration.days(30);
     if (transition.toDays() >= retention.toDays()) {

@@ -1,0 +1,24 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { CdkPipeline } from '../../src';
+
+export interface LambdaMetadataStackProps extends StackProps {
+  /** Where success, failure and alarm e-mails go (none when omitted). */
+  readonly email?: string;
+}
+
+/**
+ * Seed 002: two peered VPCs, endpoints, input/output/backup buckets, RDS
+ * PostgreSQL with a file_metadata table, a Lambda processor triggered by
+ * uploads, SNS e-mail on success and failure, alarms (errors > 0, duration > 5 s).
+ */
+export class LambdaMetadataStack extends Stack {
+  public readonly pipeline: CdkPipeline;
+
+  constructor(scope: Construct, id: string, props: LambdaMetadataStackProps = {}) {
+    super(scope, id, props);
+    this.pipeline = new CdkPipeline(this, 'Pipeline', {
+      notificationEmails: props.email ? [props.email] : undefined,
+    });
+  }
+}
