@@ -1,0 +1,178 @@
+/**
+ * `npm run bench -- --rows N --reps R [--database-url URL] [--no-skip]`
+ *
+ * Loads a generated CSV with `psql \copy` and with our loader, alternately,
+ * R times each into the same table (truncated between runs; psql gets the
+ * same `_file_id` default and does the same set_config + DELETE in its
+ * transaction), and compares median rows per second. Then measures
+ * SKIP_AND_REPORT on a file with 1% bad rows against the same psql median.
+ * The loader runs in its own process (an esbuild bundle of the production
+ * code) so its peak RSS is measured alone. The last line is:
+ *   load rows=<N> ratio_vs_psql_copy=<x> peak_rss_mb=<y>
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildSync } from 'esbuild';
+import { Client } from 'pg';
+import { BENCH_TABLE_CONFIG, generateCsv } from './csv-generator';
+import { tableMigrationSql } from '../src/runtime/load';
+import type { PostgresTableSinkConfig } from '../src/shared/sink-config';
+import { startPostgres } from '../test/support/services';
+
+const OUT_DIR = path.join(__dirname, 'out');
+
+interface Args { rows: number; reps: number; databaseUrl?: string; skip: boolean }
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { rows: 1_000_000, reps: 3, databaseUrl: process.env.DATABASE_URL, skip: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--rows') args.rows = Number(argv[++i]);
+    else if (a === '--reps') args.reps = Number(argv[++i]);
+    else if (a === '--database-url') args.databaseUrl = argv[++i];
+    else if (a === '--no-skip') args.skip = false;
+    else throw new Error(`unknown argument ${a}; usage: --rows N --reps R [--database-url URL] [--no-skip]`);
+  }
+  if (!(args.rows > 0) || !(args.reps > 0)) throw new Error('--rows and --reps must be positive numbers');
+  return args;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function bundleLoader(): string {
+  const out = path.join(OUT_DIR, 'run-loader.js');
+  buildSync({
+    entryPoints: [path.join(__dirname, 'run-loader.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    external: ['pg-native'],
+    outfile: out,
+    logLevel: 'warning',
+  });
+  return out;
+}
+
+function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ stdout: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code === 0) resolve({ stdout, ms }); else reject(new Error(`${cmd} exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  let stopServer = async (): Promise<void> => undefined;
+  let url = args.databaseUrl;
+  if (!url) {
+    const pg = await startPostgres();
+    url = pg.url;
+    stopServer = async () => {
+      try { process.kill(-pg.pid, 'SIGTERM'); } catch { try { process.kill(pg.pid, 'SIGTERM'); } catch { /* gone */ } }
+      await new Promise((r) => setTimeout(r, 500));
+      fs.rmSync(pg.dataDir, { recursive: true, force: true });
+    };
+    console.log(`started PostgreSQL at ${url}`);
+  }
+  try {
+    await bench(args, url);
+  } finally {
+    await stopServer();
+  }
+}
+
+async function bench(args: Args, url: string): Promise<void> {
+  const loader = bundleLoader();
+  const clean = await generateCsv(path.join(OUT_DIR, `bench-${args.rows}.csv`), args.rows);
+  console.log(`file ${clean.path}: ${args.rows} rows, ${(clean.bytes / 1e6).toFixed(1)} MB`);
+  const config: PostgresTableSinkConfig = BENCH_TABLE_CONFIG;
+  const table = `${config.schema}.${config.table}`;
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`DROP TABLE IF EXISTS ${table}`);
+  for (const sql of tableMigrationSql(config)) await admin.query(sql);
+  const cols = config.columns.map((c) => c.name).join(', ');
+  const fileId = 1;
+
+  const psqlScript = path.join(OUT_DIR, 'psql-copy.sql');
+  fs.writeFileSync(psqlScript, [
+    'BEGIN;',
+    `SELECT set_config('cdk_data_pipeline.file_id', '${fileId}', true) \\g /dev/null`,
+    `DELETE FROM ${table} WHERE _file_id = ${fileId};`,
+    `\\copy ${table} (${cols}) FROM '${clean.path}' WITH (FORMAT csv, HEADER true)`,
+    'COMMIT;',
+    '',
+  ].join('\n'));
+
+  const reset = async (): Promise<void> => {
+    await admin.query(`TRUNCATE ${table}`);
+    await admin.query('CHECKPOINT');
+  };
+  const count = async (): Promise<number> => Number((await admin.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+  const ours = async (file: string, cfg: PostgresTableSinkConfig): Promise<{ ms: number; rows: number; rejected: number; rssMb: number }> => {
+    const r = await run(process.execPath, [loader, url, file, String(fileId), JSON.stringify(cfg)]);
+    const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { rowsLoaded: number; rowsRejected: number; ms: number; maxRssMb: number };
+    return { ms: o.ms, rows: o.rowsLoaded, rejected: o.rowsRejected, rssMb: o.maxRssMb };
+  };
+
+  const psqlRates: number[] = [];
+  const ourRates: number[] = [];
+  let peakRss = 0;
+  for (let rep = 1; rep <= args.reps; rep++) {
+    await reset();
+    const p = await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', psqlScript]);
+    const pRows = await count();
+    if (pRows !== args.rows) throw new Error(`psql loaded ${pRows} rows, expected ${args.rows}`);
+    psqlRates.push(args.rows / (p.ms / 1000));
+    await reset();
+    const o = await ours(clean.path, { ...config, badRows: 'FAIL_FILE' });
+    if (o.rows !== args.rows || (await count()) !== args.rows) throw new Error(`loader loaded ${o.rows} rows, expected ${args.rows}`);
+    ourRates.push(args.rows / (o.ms / 1000));
+    peakRss = Math.max(peakRss, o.rssMb);
+    console.log(`rep ${rep}: psql \\copy ${(p.ms / 1000).toFixed(2)} s (${Math.round(psqlRates[rep - 1])} rows/s), `
+      + `loader FAIL_FILE ${(o.ms / 1000).toFixed(2)} s (${Math.round(ourRates[rep - 1])} rows/s), peak RSS ${o.rssMb.toFixed(1)} MB`);
+  }
+  const psqlMedian = median(psqlRates);
+  const ratio = median(ourRates) / psqlMedian;
+
+  if (args.skip) {
+    const bad = await generateCsv(path.join(OUT_DIR, `bench-${args.rows}-bad1pct.csv`), args.rows, 100);
+    const skipRates: number[] = [];
+    let skipRss = 0;
+    for (let rep = 1; rep <= args.reps; rep++) {
+      await reset();
+      const o = await ours(bad.path, { ...config, badRows: 'SKIP_AND_REPORT' });
+      if (o.rejected !== bad.badRows || o.rows !== args.rows - bad.badRows) {
+        throw new Error(`SKIP_AND_REPORT loaded ${o.rows} and rejected ${o.rejected} rows; expected ${args.rows - bad.badRows} and ${bad.badRows}`);
+      }
+      // Rate over every row of the file, as psql's is.
+      skipRates.push(args.rows / (o.ms / 1000));
+      skipRss = Math.max(skipRss, o.rssMb);
+      console.log(`rep ${rep}: loader SKIP_AND_REPORT ${(o.ms / 1000).toFixed(2)} s (${Math.round(skipRates[rep - 1])} rows/s, `
+        + `${o.rejected} rejected), peak RSS ${o.rssMb.toFixed(1)} MB`);
+    }
+    console.log(`skip_and_report rows=${args.rows} bad_rows=${bad.badRows} ratio_vs_psql_copy=${(median(skipRates) / psqlMedian).toFixed(3)} peak_rss_mb=${skipRss.toFixed(1)}`);
+  }
+  await admin.end();
+  console.log(`load rows=${args.rows} ratio_vs_psql_copy=${ratio.toFixed(3)} peak_rss_mb=${peakRss.toFixed(1)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
