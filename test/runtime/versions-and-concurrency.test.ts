@@ -1,0 +1,57 @@
+/** Versioned buckets and deliveries that race each other. */
+import { handleS3Event } from '../../src/runtime/handle-event';
+import { processFile } from '../../src/runtime/process-file';
+import { S3Source } from '../../src/runtime/s3-source';
+import { createTestDatabase } from '../support/db';
+import { closeHelpers, createAws, fileRows, listKeys, sentMessages, TestAws, testRuntime, TestRuntime, upload } from './helpers';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let aws: TestAws;
+let runtime: TestRuntime;
+
+beforeAll(async () => {
+  db = await createTestDatabase('ver');
+  aws = await createAws({ versioned: true });
+  runtime = testRuntime(aws, db.url);
+});
+
+afterAll(async () => {
+  await runtime.close();
+  closeHelpers();
+  await db.drop();
+});
+
+test('two versions of one key are two files', async () => {
+  const v1 = await upload(aws.input, 'orders.csv', 'id\n1\n');
+  const v2 = await upload(aws.input, 'orders.csv', 'id\n1\n2\n');
+  expect(v1.versionId).toBeDefined();
+  expect(v1.versionId).not.toBe(v2.versionId);
+
+  // Delivered out of order on purpose: each event still reads its own version.
+  const r2 = await handleS3Event(v2.event, runtime);
+  const r1 = await handleS3Event(v1.event, runtime);
+  expect(r1.files[0]).toMatchObject({ status: 'succeeded', rows: 1, version: v1.versionId, versionKind: 'version-id' });
+  expect(r2.files[0]).toMatchObject({ status: 'succeeded', rows: 2, version: v2.versionId });
+
+  const rows = (await fileRows(db.url)).filter((r) => r.key === 'orders.csv');
+  expect(rows.map((r) => [r.version, r.version_kind, r.rows_count]).sort()).toEqual(
+    [[v1.versionId, 'version-id', '1'], [v2.versionId, 'version-id', '2']].sort(),
+  );
+});
+
+test('two concurrent deliveries of one file: processed once, announced once', async () => {
+  const { event, versionId } = await upload(aws.input, 'race.csv', 'id\n1\n2\n3\n');
+  const record = { bucket: aws.input, key: 'race.csv', versionId };
+  // Separate runtimes, as in separate Lambda containers: separate pools and connections.
+  const containers = [1, 2, 3].map(() => testRuntime(aws, db.url));
+  const results = await Promise.all(containers.map((c) => processFile(new S3Source(c.s3, record), c)));
+  await Promise.all(containers.map((c) => c.close()));
+
+  expect(results.map((r) => r.status).sort()).toEqual(['duplicate', 'duplicate', 'succeeded']);
+  const rows = (await fileRows(db.url)).filter((r) => r.key === 'race.csv');
+  expect(rows).toHaveLength(1);
+  expect(rows[0]).toMatchObject({ status: 'succeeded', attempts: 1, rows_count: '3' });
+  expect((await listKeys(aws.backup, 'backup/')).filter((k) => k.endsWith('/race.csv'))).toHaveLength(1);
+  expect((await sentMessages(aws.topicArn)).filter((m) => m.body.key === 'race.csv')).toHaveLength(1);
+  expect(event.Records[0].s3.object.versionId).toBe(versionId);
+});
