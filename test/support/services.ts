@@ -95,8 +95,8 @@ export async function startPostgres(): Promise<{ url: string; pid: number; dataD
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${stderr}`);
   }
-  child.stderr?.removeAllListeners('data');
-  child.stderr?.resume();
+  // Let Jest's parent process exit while the servers run until teardown.
+  child.stderr?.destroy();
   child.unref();
   return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, pid: child.pid!, dataDir, port };
 }
@@ -117,8 +117,8 @@ export async function startMoto(): Promise<{ endpoint: string; pid: number }> {
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${stderr}\nInstall it: pip install 'moto[server]'`);
   }
-  child.stderr?.removeAllListeners('data');
-  child.stderr?.resume();
+  // Let Jest's parent process exit while the servers run until teardown.
+  child.stderr?.destroy();
   child.unref();
   return { endpoint: `http://127.0.0.1:${port}`, pid: child.pid! };
 }

@@ -1,0 +1,336 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { ENV } from '../../src/shared/env';
+import { logicalIdOf, statementsOfRole, synthPipeline } from './helpers';
+
+describe('CdkPipeline defaults (seed 002)', () => {
+  const { template, pipeline, stack } = synthPipeline({ notificationEmails: ['ops@example.com'] });
+
+  describe('buckets', () => {
+    const buckets = template.findResources('AWS::S3::Bucket');
+    test('input, output, backup and access-log buckets', () => {
+      expect(Object.keys(buckets)).toHaveLength(4);
+    });
+    test.each(Object.keys(buckets))('%s is encrypted, versioned, private and owner-enforced', (id) => {
+      const p = buckets[id].Properties;
+      expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+      expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(p.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
+      });
+      expect(p.OwnershipControls.Rules[0].ObjectOwnership).toBe('BucketOwnerEnforced');
+      expect(p.AccessControl).toBeUndefined();
+    });
+    test.each(Object.keys(buckets))('%s denies requests without TLS 1.2', (id) => {
+      const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'))
+        .filter((bp: any) => bp.Properties.Bucket.Ref === id);
+      expect(policies).toHaveLength(1);
+      const statements = (policies[0] as any).Properties.PolicyDocument.Statement;
+      expect(statements).toEqual(expect.arrayContaining([
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        expect.objectContaining({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+      ]));
+    });
+    test('data buckets log to the access-log bucket', () => {
+      const logBucket = Object.keys(buckets).find((id) => id.includes('AccessLog'))!;
+      const logged = Object.entries(buckets).filter(([, b]: any) => b.Properties.LoggingConfiguration?.DestinationBucketName?.Ref === logBucket);
+      expect(logged).toHaveLength(3);
+    });
+    test('backups move to Glacier IR after 30 days and expire after 365', () => {
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([Match.objectLike({
+            Prefix: 'backup/',
+            ExpirationInDays: 365,
+            Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 30 }],
+          })]),
+        },
+      });
+    });
+  });
+
+  describe('database', () => {
+    test('PostgreSQL 17 in isolated subnets, encrypted, private, protected, Multi-AZ, backups >= 7 days', () => {
+      template.hasResourceProperties('AWS::RDS::DBInstance', {
+        Engine: 'postgres',
+        EngineVersion: Match.stringLikeRegexp('^17\\.'),
+        StorageEncrypted: true,
+        PubliclyAccessible: false,
+        DeletionProtection: true,
+        MultiAZ: true,
+        BackupRetentionPeriod: 7,
+        EnableIAMDatabaseAuthentication: true,
+        EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+        CACertificateIdentifier: 'rds-ca-rsa2048-g1',
+      });
+      template.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot' });
+    });
+    test('parameter group forces TLS', () => {
+      template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+        Family: 'postgres17',
+        Parameters: Match.objectLike({ 'rds.force_ssl': '1', 'ssl_min_protocol_version': 'TLSv1.2' }),
+      });
+    });
+    test('subnet group uses the database VPC isolated subnets', () => {
+      const group = Object.values(template.findResources('AWS::RDS::DBSubnetGroup'))[0] as any;
+      const ids = group.Properties.SubnetIds.map((s: any) => s.Ref);
+      expect(ids).toHaveLength(2);
+      ids.forEach((id: string) => expect(id).toMatch(/DatabaseVpcdatabaseSubnet/));
+    });
+    test('credentials are generated and rotated every 30 days', () => {
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"pipeline_admin"}' }),
+      });
+      template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+        RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      });
+    });
+    test('only the processor and the bastion may reach the database port, after peering', () => {
+      const dbSg = logicalIdOf(template, 'AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Pipeline database') });
+      const processorSg = logicalIdOf(template, 'AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Pipeline processor function') });
+      const bastionSg = logicalIdOf(template, 'AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Pipeline bastion') });
+      const rotationSgs = Object.keys(template.findResources('AWS::EC2::SecurityGroup', {
+        Properties: { GroupDescription: Match.stringLikeRegexp('Rotation') },
+      }));
+      const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+        .filter((r: any) => r.Properties.GroupId['Fn::GetAtt']?.[0] === dbSg) as any[];
+      const sources = ingress.map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort();
+      expect(sources).toEqual([processorSg, bastionSg, ...rotationSgs].sort());
+      ingress.forEach((r) => {
+        // The rotation function's rule names the port through the instance's endpoint attribute.
+        const port = rotationSgs.includes(r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]) ? r.Properties.FromPort : 5432;
+        expect([5432, { 'Fn::GetAtt': [expect.stringMatching(/DatabaseInstance/), 'Endpoint.Port'] }]).toContainEqual(port);
+        expect(r.Properties.FromPort).toEqual(r.Properties.ToPort);
+        if (!rotationSgs.includes(r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0])) expect(r.Properties.FromPort).toBe(5432);
+        expect(r.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/NetworkPeering/)]));
+      });
+      const dbGroup = template.findResources('AWS::EC2::SecurityGroup')[dbSg] as any;
+      expect(dbGroup.Properties.SecurityGroupIngress).toBeUndefined();
+    });
+  });
+
+  describe('network', () => {
+    test('two VPCs with the seed CIDRs, flow logs on both', () => {
+      template.resourceCountIs('AWS::EC2::VPC', 2);
+      template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.0.0.0/16' });
+      template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.1.0.0/16' });
+      template.resourceCountIs('AWS::EC2::FlowLog', 2);
+      template.allResourcesProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    });
+    test('database VPC has only isolated subnets (no Internet gateway, no NAT)', () => {
+      template.resourceCountIs('AWS::EC2::InternetGateway', 1);
+      template.resourceCountIs('AWS::EC2::NatGateway', 1);
+      const dbSubnets = Object.keys(template.findResources('AWS::EC2::Subnet')).filter((id) => id.includes('DatabaseVpc'));
+      expect(dbSubnets).toHaveLength(2);
+    });
+    test('peering routes connect exactly the processing and database subnets, both ways', () => {
+      const peering = logicalIdOf(template, 'AWS::EC2::VPCPeeringConnection');
+      const routes = Object.values(template.findResources('AWS::EC2::Route'))
+        .filter((r: any) => r.Properties.VpcPeeringConnectionId?.Ref === peering) as any[];
+      // 2 processing subnets x 2 database subnets, in each direction.
+      expect(routes).toHaveLength(8);
+      const toDb = routes.filter((r) => r.Properties.RouteTableId.Ref.includes('ProcessingVpcprocessing'));
+      const toProcessing = routes.filter((r) => r.Properties.RouteTableId.Ref.includes('DatabaseVpcdatabase'));
+      expect(toDb).toHaveLength(4);
+      expect(toProcessing).toHaveLength(4);
+      // Destinations are subnet CIDRs, never a whole VPC.
+      const subnets = template.findResources('AWS::EC2::Subnet');
+      const cidrsOf = (pattern: RegExp) => new Set(Object.entries(subnets).filter(([id]) => pattern.test(id)).map(([, s]: any) => s.Properties.CidrBlock));
+      expect(new Set(toDb.map((r) => r.Properties.DestinationCidrBlock))).toEqual(cidrsOf(/DatabaseVpcdatabase/));
+      expect(new Set(toProcessing.map((r) => r.Properties.DestinationCidrBlock))).toEqual(cidrsOf(/ProcessingVpcprocessing/));
+      routes.forEach((r) => expect(r.Properties.DestinationCidrBlock).toMatch(/^10\.[01]\.\d+\.\d+\/2[2-4]$/));
+      // Public and isolated subnets of the processing VPC get no route to the database.
+      routes.forEach((r) => expect(r.Properties.RouteTableId.Ref).not.toMatch(/public|isolated/));
+    });
+    test('S3 gateway endpoint and Secrets Manager, SNS, CloudWatch Logs interface endpoints', () => {
+      template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Gateway',
+        ServiceName: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['.s3'])]) }),
+      });
+      const names = Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }))
+        .map((e: any) => e.Properties.ServiceName).sort();
+      expect(names).toEqual(['com.amazonaws.eu-west-1.logs', 'com.amazonaws.eu-west-1.secretsmanager', 'com.amazonaws.eu-west-1.sns']);
+      template.allResourcesProperties('AWS::EC2::VPCEndpoint', { VpcId: { Ref: Match.stringLikeRegexp('ProcessingVpc') } });
+    });
+    test('endpoint security group admits HTTPS from the processing VPC only', () => {
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: Match.stringLikeRegexp('Interface VPC endpoints'),
+        SecurityGroupIngress: [{ CidrIp: '10.0.0.0/16', IpProtocol: 'tcp', FromPort: 443, ToPort: 443, Description: Match.anyValue() }],
+      });
+    });
+  });
+
+  describe('processor (Lambda)', () => {
+    test('Node.js 24 in the processing VPC, reserved concurrency, contract environment', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        ReservedConcurrentExecutions: 5,
+        Timeout: 300,
+        MemorySize: 1024,
+        VpcConfig: { SubnetIds: Match.arrayWith([{ Ref: Match.stringLikeRegexp('ProcessingVpcprocessing') }]) },
+        Environment: {
+          Variables: Match.objectLike({
+            [ENV.DB_SECRET_ARN]: { Ref: Match.stringLikeRegexp('DatabaseInstanceSecret') },
+            [ENV.OUTPUT_BUCKET]: { Ref: Match.stringLikeRegexp('OutputBucket') },
+            [ENV.BACKUP_BUCKET]: { Ref: Match.stringLikeRegexp('BackupBucket') },
+            [ENV.TOPIC_ARN]: { Ref: Match.stringLikeRegexp('MonitoringTopic') },
+            [ENV.SINKS]: '[]',
+            [ENV.DB_NAME]: 'pipeline',
+            [ENV.PIPELINE_NAME]: 'TestStack/Pipeline',
+          }),
+        },
+      });
+    });
+    test('async retries, maximum event age and an encrypted SQS on-failure destination', () => {
+      const queue = logicalIdOf(template, 'AWS::SQS::Queue');
+      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86400 });
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 21600,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+      });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+    });
+    test('triggered by *.csv uploads to the input bucket', () => {
+      const input = logicalIdOf(template, 'AWS::S3::Bucket', { LoggingConfiguration: { LogFilePrefix: 'input/' } });
+      template.hasResourceProperties('Custom::S3BucketNotifications', {
+        BucketName: { Ref: input },
+        NotificationConfiguration: {
+          LambdaFunctionConfigurations: [{
+            Events: ['s3:ObjectCreated:*'],
+            Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: '.csv' }] } },
+            LambdaFunctionArn: Match.anyValue(),
+          }],
+        },
+      });
+    });
+    test('egress: HTTPS anywhere (AWS APIs) and the database port to the database group only', () => {
+      const processorSg = logicalIdOf(template, 'AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('^Pipeline processor function') });
+      const sg = template.findResources('AWS::EC2::SecurityGroup')[processorSg] as any;
+      expect(sg.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]);
+      expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
+      template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+        GroupId: { 'Fn::GetAtt': [processorSg, 'GroupId'] }, FromPort: 5432, ToPort: 5432,
+      });
+    });
+  });
+
+  describe('IAM least privilege', () => {
+    const role = logicalIdOf(template, 'AWS::IAM::Role', { Description: 'Pipeline processor function' });
+    const statements = statementsOfRole(template, role);
+    const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
+
+    test('no managed policies on the processor role', () => {
+      const r = template.findResources('AWS::IAM::Role')[role] as any;
+      expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+    });
+    test('no wildcard actions anywhere in the processor policy', () => {
+      statements.flatMap((s) => [].concat(s.Action)).forEach((a: string) => expect(a).not.toMatch(/\*/));
+    });
+    test('read input objects; list only the input bucket', () => {
+      expect([...bySid('ReadInputObjects').Action].sort()).toEqual(['s3:GetObject', 's3:GetObjectTagging', 's3:GetObjectVersion', 's3:GetObjectVersionTagging']);
+      expect(JSON.stringify(bySid('ReadInputObjects').Resource)).toMatch(/InputBucket.*\/\*/);
+      expect(bySid('ListInputBucket').Resource['Fn::GetAtt'][0]).toMatch(/InputBucket/);
+    });
+    test('write only results/ and rejects/ of the output bucket and backup/ of the backup bucket', () => {
+      expect(bySid('WriteResults').Action).toBe('s3:PutObject');
+      const results = JSON.stringify(bySid('WriteResults').Resource);
+      expect(results).toContain('/results/*');
+      expect(results).toContain('/rejects/*');
+      expect(results).not.toMatch(/InputBucket|BackupBucket/);
+      expect(JSON.stringify(bySid('WriteBackups').Resource)).toMatch(/BackupBucket.*\/backup\/\*/);
+    });
+    test('read the database secret; publish to the topic with its key', () => {
+      const secretRead = statements.find((s) => [].concat(s.Action).includes('secretsmanager:GetSecretValue' as never));
+      expect(secretRead.Resource.Ref).toMatch(/DatabaseInstanceSecret/);
+      expect(bySid('PublishNotifications').Resource.Ref).toMatch(/MonitoringTopic/);
+      const kms = statements.filter((s) => [].concat(s.Action).some((a: string) => a.startsWith('kms:')));
+      kms.forEach((s) => expect(s.Resource['Fn::GetAtt'][0]).toMatch(/MonitoringTopicKey/));
+    });
+    test('the only Resource "*" is for the VPC network-interface actions', () => {
+      const star = statements.filter((s) => s.Resource === '*');
+      expect(star).toHaveLength(1);
+      expect(star[0].Sid).toBe('ManageVpcNetworkInterfaces');
+      star[0].Action.forEach((a: string) => expect(a).toMatch(/^ec2:/));
+    });
+  });
+
+  describe('notifications and alarms', () => {
+    test('topic is KMS-encrypted, TLS-only and CloudWatch may publish and use the key', () => {
+      const key = logicalIdOf(template, 'AWS::KMS::Key');
+      template.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] })]) },
+      });
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+          ]),
+        },
+      });
+    });
+    test('e-mail subscription', () => {
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    });
+    test('errors > 0, duration > 5 s, dead letters > 0 — each with ALARM and OK actions to the topic', () => {
+      const topic = logicalIdOf(template, 'AWS::SNS::Topic');
+      const actions = [{ Ref: topic }];
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Errors', Namespace: 'AWS/Lambda', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: actions, OKActions: actions, TreatMissingData: 'notBreaching',
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Duration', Namespace: 'AWS/Lambda', Threshold: 5000, ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: actions, OKActions: actions,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Threshold: 0,
+        AlarmActions: actions, OKActions: actions,
+      });
+      expect(pipeline.alarms.length).toBe(6);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    });
+  });
+
+  describe('bastion', () => {
+    test('Session Manager only: IMDSv2, encrypted volume, no key pair, no inbound rule, Postgres client', () => {
+      const instance = Object.values(template.findResources('AWS::EC2::Instance'))[0] as any;
+      expect(instance.Properties.KeyName).toBeUndefined();
+      expect(instance.Properties.BlockDeviceMappings[0].Ebs.Encrypted).toBe(true);
+      expect(instance.Properties.Monitoring).toBe(true);
+      expect(JSON.stringify(instance.Properties.UserData)).toContain('dnf install -y postgresql17');
+      const lt = Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0] as any;
+      expect(lt.Properties.LaunchTemplateData.MetadataOptions.HttpTokens).toBe('required');
+      template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+        GroupDescription: Match.stringLikeRegexp('^Pipeline bastion'),
+        SecurityGroupIngress: Match.absent(),
+        SecurityGroupEgress: [Match.objectLike({ FromPort: 443, ToPort: 443 })],
+      });
+    });
+    test('bastion role: no managed policies, Session Manager actions only', () => {
+      const role = logicalIdOf(template, 'AWS::IAM::Role', { Description: Match.stringLikeRegexp('bastion') });
+      const r = template.findResources('AWS::IAM::Role')[role] as any;
+      expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+      const actions = r.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement.flatMap((s: any) => s.Action));
+      actions.forEach((a: string) => expect(a).toMatch(/^(ssm:UpdateInstanceInformation|ssmmessages:)/));
+    });
+    test('no inbound SSH anywhere', () => {
+      const groups = Object.values(template.findResources('AWS::EC2::SecurityGroup')) as any[];
+      groups.flatMap((g) => g.Properties.SecurityGroupIngress ?? []).forEach((rule: any) => expect(rule.FromPort).not.toBe(22));
+      Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).forEach((r: any) => expect(r.Properties.FromPort).not.toBe(22));
+    });
+  });
+
+  test('every part is reachable from public properties', () => {
+    expect(pipeline.inputBucket).toBe(pipeline.storage.inputBucket);
+    expect(pipeline.databaseVpc).not.toBe(pipeline.processingVpc);
+    expect(pipeline.bastion?.instance).toBeDefined();
+    expect(stack.resolve(pipeline.topic.topicArn)).toEqual({ Ref: expect.stringMatching(/MonitoringTopic/) });
+  });
+});
