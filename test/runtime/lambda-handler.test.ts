@@ -1,0 +1,53 @@
+/**
+ * The bundled entry point as Lambda calls it: configuration only from the
+ * environment, AWS endpoints from the SDK's own AWS_ENDPOINT_URL support.
+ * The runtime is built on the first invocation, after beforeAll set the env.
+ */
+import { sharedRuntime } from '../../src/runtime/lambda-runtime';
+import { handler } from '../../src/runtime/processor.lambda';
+import { createTestDatabase } from '../support/db';
+import { motoEndpoint } from '../support/moto';
+import { closeHelpers, createAws, fileRows, runtimeEnv, TestAws, upload } from './helpers';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let aws: TestAws;
+const saved = { ...process.env };
+let written: string[] = [];
+const realWrite = process.stdout.write.bind(process.stdout);
+
+beforeAll(async () => {
+  db = await createTestDatabase('lam');
+  aws = await createAws();
+  Object.assign(process.env, runtimeEnv(aws, db.url), { AWS_ENDPOINT_URL: motoEndpoint() });
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  // Capture the EMF lines the handler writes to stdout.
+  process.stdout.write = ((chunk: string) => { written.push(String(chunk)); return true; }) as typeof process.stdout.write;
+});
+
+afterAll(async () => {
+  process.stdout.write = realWrite;
+  await sharedRuntime().close();
+  process.env = saved;
+  closeHelpers();
+  await db.drop();
+});
+
+test('handler processes an S3 event with the environment the construct sets', async () => {
+  const { event } = await upload(aws.input, 'via-handler.csv', 'x,y\n1,2\n');
+  written = [];
+  const result = await handler(event) as { files: { status: string; rows: number }[] };
+  expect(result.files[0]).toMatchObject({ status: 'succeeded', rows: 1 });
+  expect((await fileRows(db.url)).map((r) => r.key)).toContain('via-handler.csv');
+
+  const emf = written.map((l) => JSON.parse(l));
+  expect(emf).toEqual([expect.objectContaining({ Pipeline: 'test-pipeline', FilesSucceeded: 1, Rows: 1 })]);
+});
+
+test('handler rethrows a failed file for Lambda retries and the DLQ', async () => {
+  const { event } = await upload(aws.input, 'bad-via-handler.csv', 'x,y\n"1,2\n');
+  await expect(handler(event)).rejects.toThrow(/quoted field starting on line 2 is never closed/);
+});
+
+test('{"action":"migrate"} only prepares the schema', async () => {
+  await expect(handler({ action: 'migrate' })).resolves.toEqual({ migrated: true });
+});
