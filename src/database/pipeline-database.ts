@@ -185,6 +185,16 @@ export class PipelineDatabase extends Construct {
     }
 
     this.port = props.port ?? 5432;
+    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+    let subnetCount = 0;
+    try {
+      subnetCount = props.vpc.selectSubnets(vpcSubnets).subnetIds.length;
+    } catch {
+      subnetCount = 0;
+    }
+    if (subnetCount === 0) {
+      throw new Error('the database needs isolated (PRIVATE_ISOLATED) subnets and its VPC has none: add them to the VPC, pass a databaseVpc that has them, or bring your own databaseInstance');
+    }
     const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion ?? rds.PostgresEngineVersion.VER_17_9 });
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine,
@@ -208,7 +218,7 @@ export class PipelineDatabase extends Construct {
     const instance = new rds.DatabaseInstance(this, 'Instance', {
       engine,
       vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      vpcSubnets,
       instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL),
       credentials: rds.Credentials.fromGeneratedSecret('pipeline_admin'),
       databaseName: this.databaseName,
