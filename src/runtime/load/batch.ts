@@ -64,16 +64,16 @@ export class Batch {
     return -1;
   }
 
-  /** The batch's bytes without the rows in `skip`, as few slices as possible. */
-  *slices(skip: ReadonlySet<number>, maxSlice: number): Generator<Buffer> {
+  /** Bytes of rows `from..to-1` without the rows in `skip`, in as few slices as possible. */
+  *slices(skip: ReadonlySet<number>, maxSlice: number, from = 0, to = this.count): Generator<Buffer> {
     const buf = this.buf;
     function* run(s: number, e: number): Generator<Buffer> {
       for (let p = s; p < e; p += maxSlice) yield buf.subarray(p, Math.min(e, p + maxSlice));
     }
-    let runStart = 0;
-    let runEnd = 0;
-    for (let i = 0; i < this.count; i++) {
-      if (skip.has(i)) {
+    let runStart = from === 0 ? 0 : this.ends[from - 1];
+    let runEnd = runStart;
+    for (let i = from; i < to; i++) {
+      if (skip.size > 0 && skip.has(i)) {
         yield* run(runStart, runEnd);
         runStart = runEnd = this.ends[i];
       } else {

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'buffer';
-import { pipeline } from 'stream/promises';
+import { once } from 'events';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { BadRowPolicy, PostgresTableSinkConfig } from '../../shared/sink-config';
+import type { PostgresTableSinkConfig } from '../../shared/sink-config';
 import { Batch } from './batch';
 import { isRowDataError, locateCopyError, rowInputError } from './copy-errors';
 import { CsvScanner, Scan, unquote } from './csv-scanner';
@@ -55,10 +55,10 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
   const fieldToColumn = plan.fieldToColumn;
   const fieldCount = plan.fieldCount;
   const hasExtras = plan.extras.length > 0;
-  const sender = new BatchSender(job.client, job.copySql, policy, names, rejects);
-  let main = new Batch(MAIN_BATCH_BYTES, MAIN_BATCH_ROWS);
-  let spare: Batch | undefined = new Batch(MAIN_BATCH_BYTES, MAIN_BATCH_ROWS);
-  let side = policy === 'SKIP_AND_REPORT' ? new Batch(UNSURE_BATCH_BYTES, UNSURE_BATCH_ROWS) : undefined;
+  const sender = new StreamingSender(job.client, job.copySql, policy === 'SKIP_AND_REPORT', names, rejects);
+  const main = new Batch(MAIN_BATCH_BYTES, MAIN_BATCH_ROWS);
+  const side = policy === 'SKIP_AND_REPORT' ? new Batch(UNSURE_BATCH_BYTES, UNSURE_BATCH_ROWS) : undefined;
+  let pushedBytes = 0;
 
   const reject = (line: number, column: string | undefined, reason: string, raw: Buffer): void => {
     if (policy === 'FAIL_FILE') throw rowInputError(line, column, reason);
@@ -66,15 +66,16 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
   };
 
   async function flushMain(): Promise<void> {
-    const full = main;
-    await sender.send(full, (b) => { spare = b; });
-    main = spare ?? new Batch(MAIN_BATCH_BYTES, MAIN_BATCH_ROWS);
-    spare = undefined;
+    await sender.finish(main);
+    main.clear();
+    pushedBytes = 0;
   }
+  // Rows PostgreSQL may refuse get their own COPY (between two main batches),
+  // so a refusal costs re-sending at most this small batch.
   async function flushSide(): Promise<void> {
-    const full = side!;
-    side = new Batch(UNSURE_BATCH_BYTES, UNSURE_BATCH_ROWS);
-    await sender.send(full, () => undefined);
+    if (main.count > 0) await flushMain();
+    await sender.finish(side!);
+    side!.clear();
   }
 
   const scanner = new CsvScanner();
@@ -181,7 +182,7 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
       if (!target.fits(size) && target.count > 0) {
         if (target === main) await flushMain(); else await flushSide();
       }
-      const batch = unsure && side ? side : main;
+      const batch = target;
       if (batch.count === 0) batch.ensureCapacity(size);
       if (hasExtras) {
         appendMappedFields(batch, buf, scanner, fieldToColumn);
@@ -193,13 +194,16 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
       }
       batch.putByte(0x0a);
       batch.endRow(recordLine, 1 + scanner.quotedLineFeeds);
+      if (batch === main && main.len - pushedBytes >= SEND_SLICE) {
+        await sender.push(main);
+        pushedBytes = main.len;
+      }
     }
     if (main.count > 0) await flushMain();
     if (side && side.count > 0) await flushSide();
-    await sender.idle();
   } catch (e) {
-    // Let the COPY in flight finish before the caller rolls back on this connection.
-    await sender.idle().catch(() => undefined);
+    // End the COPY in flight before the caller rolls back on this connection.
+    await sender.abandon().catch(() => undefined);
     throw e;
   }
   return sender.rowsLoaded;
@@ -251,60 +255,116 @@ function oddQuotes(b: Buffer, s: number, e: number): boolean {
 }
 
 /**
- * Sends batches one COPY at a time while the producer fills the next one.
- * Under SKIP_AND_REPORT each COPY runs under a savepoint so a row PostgreSQL
- * refuses can be dropped and the batch re-sent.
+ * Streams a batch's rows into one COPY as soon as they are checked, so Node
+ * checks rows while PostgreSQL stores the previous ones, and ends the COPY
+ * when the batch is full. The batch's bytes are kept until then: under
+ * SKIP_AND_REPORT each COPY runs under a savepoint, and when PostgreSQL
+ * refuses a row the COPY is rolled back and the batch re-sent without it.
  */
-class BatchSender {
+class StreamingSender {
   rowsLoaded = 0;
-  private inFlight: Promise<void> = Promise.resolve();
+  private copy: CopyStream | undefined;
+  private copyError: Error | undefined;
+  private savepoint = false;
+  /** Rows of the current batch already written to the open COPY. */
+  private sentRows = 0;
+  private readonly skip = new Set<number>();
 
   constructor(
     private readonly client: PoolClient,
     private readonly copySql: string,
-    private readonly policy: BadRowPolicy,
+    private readonly guarded: boolean,
     private readonly names: string[],
     private readonly rejects: RejectReport,
   ) {}
 
-  /** Waits for the previous batch, then starts this one; `done` gets the batch back, cleared, once sent. */
-  async send(batch: Batch, done: (b: Batch) => void): Promise<void> {
-    await this.inFlight;
-    this.inFlight = this.sendNow(batch).then(() => { batch.clear(); done(batch); });
-    // Failures surface through the next send()/idle(); avoid an unhandled rejection meanwhile.
-    this.inFlight.catch(() => undefined);
-  }
-
-  async idle(): Promise<void> {
-    await this.inFlight;
-  }
-
-  private async sendNow(batch: Batch): Promise<void> {
-    const skip = new Set<number>();
-    const guarded = this.policy === 'SKIP_AND_REPORT';
-    if (guarded) await this.client.query(`SAVEPOINT ${SAVEPOINT}`);
+  /** Writes the rows added to `batch` since the last call. */
+  async push(batch: Batch): Promise<void> {
     for (;;) {
       try {
-        const copy = this.client.query(copyFrom(this.copySql));
-        await pipeline(batch.slices(skip, SEND_SLICE), copy);
-        if (guarded) await this.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
-        this.rowsLoaded += copy.rowCount;
+        if (!this.copy) await this.open();
+        for (const slice of batch.slices(this.skip, SEND_SLICE, this.sentRows, batch.count)) await this.write(slice);
+        this.sentRows = batch.count;
         return;
       } catch (e) {
-        if (!isRowDataError(e)) throw e;
-        const where = locateCopyError(e, this.names);
-        const row = where.copyLine === undefined ? -1 : batch.rowAtCopyLine(where.copyLine, skip);
-        if (!guarded || row < 0) {
-          throw rowInputError(row >= 0 ? batch.fileLines[row] : undefined, where.column, where.reason);
-        }
-        await this.client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
-        skip.add(row);
-        this.rejects.add(batch.fileLines[row], where.column ? `column "${where.column}": ${where.reason}` : where.reason, batch.rowBytes(row));
-        if (skip.size === batch.count) {
-          await this.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
-          return;
-        }
+        await this.recover(e, batch);
       }
     }
   }
+
+  /** Ends the batch's COPY once every row is stored; the batch can then be reused. */
+  async finish(batch: Batch): Promise<void> {
+    for (;;) {
+      await this.push(batch);
+      try {
+        const rows = await this.end();
+        if (this.savepoint) await this.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+        this.savepoint = false;
+        this.rowsLoaded += rows;
+        this.skip.clear();
+        this.sentRows = 0;
+        return;
+      } catch (e) {
+        await this.recover(e, batch);
+      }
+    }
+  }
+
+  /** Waits for an open COPY to end (after an error elsewhere) so the connection can be used again. */
+  async abandon(): Promise<void> {
+    const copy = this.copy;
+    this.copy = undefined;
+    if (copy && !this.copyError) {
+      await new Promise<void>((resolve) => {
+        copy.once('finish', () => resolve());
+        copy.once('error', () => resolve());
+        copy.destroy(new Error('load aborted'));
+      });
+    }
+  }
+
+  private async open(): Promise<void> {
+    if (this.guarded && !this.savepoint) {
+      await this.client.query(`SAVEPOINT ${SAVEPOINT}`);
+      this.savepoint = true;
+    }
+    const copy = this.client.query(copyFrom(this.copySql));
+    this.copyError = undefined;
+    copy.on('error', (e: Error) => { this.copyError = e; });
+    this.copy = copy;
+    this.sentRows = 0;
+  }
+
+  private async write(slice: Buffer): Promise<void> {
+    const copy = this.copy!;
+    if (this.copyError) throw this.copyError;
+    if (!copy.write(slice)) await once(copy, 'drain');
+  }
+
+  private async end(): Promise<number> {
+    const copy = this.copy!;
+    if (this.copyError) throw this.copyError;
+    await new Promise<void>((resolve, reject) => {
+      copy.once('finish', () => resolve());
+      copy.once('error', reject);
+      copy.end();
+    });
+    this.copy = undefined;
+    return copy.rowCount;
+  }
+
+  private async recover(e: unknown, batch: Batch): Promise<void> {
+    this.copy = undefined;
+    if (!isRowDataError(e)) throw e;
+    const where = locateCopyError(e, this.names);
+    const row = where.copyLine === undefined ? -1 : batch.rowAtCopyLine(where.copyLine, this.skip);
+    if (!this.guarded || row < 0) {
+      throw rowInputError(row >= 0 ? batch.fileLines[row] : undefined, where.column, where.reason);
+    }
+    await this.client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+    this.skip.add(row);
+    this.rejects.add(batch.fileLines[row], where.column ? `column "${where.column}": ${where.reason}` : where.reason, batch.rowBytes(row));
+  }
 }
+
+type CopyStream = ReturnType<typeof copyFrom>;

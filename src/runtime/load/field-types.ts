@@ -160,6 +160,11 @@ function floatCheck(type: string, maxExponent: number): FieldCheck {
 // PostgreSQL's parse_bool: any prefix of true/false/yes/no, on/off (two
 // letters at least), 1 or 0, case-insensitive, surrounding spaces ignored.
 const boolCheck: FieldCheck = (b, s, e) => {
+  const n = e - s;
+  const c = b[s] | 0x20;
+  if (n === 1 && (c === 0x74 || c === 0x66 || c === 0x79 || c === 0x6e || c === 0x31 || c === 0x30)) return VALID;
+  if (n === 4 && c === 0x74 && (b[s + 1] | 0x20) === 0x72 && (b[s + 2] | 0x20) === 0x75 && (b[s + 3] | 0x20) === 0x65) return VALID;
+  if (n === 5 && c === 0x66 && (b[s + 1] | 0x20) === 0x61 && (b[s + 2] | 0x20) === 0x6c && (b[s + 3] | 0x20) === 0x73 && (b[s + 4] | 0x20) === 0x65) return VALID;
   const v = text(b, s, e).trim().toLowerCase();
   if (v.length > 0) {
     if ('true'.startsWith(v) || 'false'.startsWith(v) || 'yes'.startsWith(v) || 'no'.startsWith(v)) return VALID;

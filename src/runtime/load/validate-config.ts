@@ -20,13 +20,20 @@ const PLAIN_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 // Column names come from CSV headers, which often contain spaces or dashes;
 // they are always double-quoted in SQL, and quotes/control characters are refused.
 const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_$ .\-]*[A-Za-z0-9_$]$|^[A-Za-z_]$/;
-// Types are spliced into DDL unquoted, so only words, an optional (p[,s])
-// modifier, more words (`with time zone`) and array brackets are allowed.
-const TYPE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?(\s+[A-Za-z_][A-Za-z0-9_]*)*(\s*\(\s*\d+(\s*,\s*-?\d+)?\s*\))?(\s+[A-Za-z_][A-Za-z0-9_]*)*(\[\])*$/;
+// Types are spliced into DDL unquoted, so only a type name (optionally
+// schema-qualified, or one of the SQL two-word names), an optional (p[,s])
+// modifier, `with[out] time zone` and array brackets are allowed: nothing
+// that could add a DEFAULT, a constraint or another statement.
+const TYPE_NAME = /^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*( varying| precision)?(\(\d+(,-?\d+)?\))?( with time zone| without time zone)?(\[\d*\])*$/;
 const MAX_IDENTIFIER_BYTES = 63;
 
 function byteLength(s: string): number {
   return new TextEncoder().encode(s).length;
+}
+
+/** Lower case, single spaces, no spaces around modifiers: `Numeric ( 12, 2 )` -> `numeric(12,2)`. */
+function normalizeType(type: string): string {
+  return type.trim().toLowerCase().replace(/\s+/g, ' ').replace(/ ?([(),\[\]]) ?/g, '$1').replace(/\)(with|without) /g, ') $1 ');
 }
 
 /** Every problem with the configuration, as messages naming the bad value; empty when valid. */
@@ -67,7 +74,7 @@ export function tableSinkConfigProblems(config: PostgresTableSinkConfig): string
     if (seen.has(name)) problems.push(`duplicate column name ${JSON.stringify(name)}`);
     seen.add(name);
     const type = col.type;
-    if (typeof type !== 'string' || type.length > 100 || !TYPE_NAME.test(type.trim())) {
+    if (typeof type !== 'string' || type.length > 100 || !TYPE_NAME.test(normalizeType(type))) {
       problems.push(`invalid type ${JSON.stringify(type)} for column ${JSON.stringify(name)}: expected a PostgreSQL type name such as integer, numeric(12,2), timestamptz or varchar(50)`);
     }
     if (typeof col.nullable !== 'boolean') {
