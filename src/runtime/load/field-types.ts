@@ -38,7 +38,7 @@ export function fieldCheckFor(declaredType: string): FieldCheck {
     case 'float': return floatCheck('double precision', p1 !== undefined && p1 <= 24 ? 37 : 300);
     case 'boolean': case 'bool': return boolCheck;
     case 'date': return dateTimeCheck('date', false);
-    case 'timestamp': case 'timestamp without time zone': return dateTimeCheck('timestamp without time zone', true);
+    case 'timestamp': case 'timestamp without time zone': return dateTimeCheck('timestamp', true);
     case 'timestamptz': case 'timestamp with time zone': return dateTimeCheck('timestamp with time zone', true);
     case 'text': return anyText;
     case 'varchar': case 'character varying':
