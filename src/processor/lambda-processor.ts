@@ -108,18 +108,19 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
   public readonly role: iam.IRole;
   public readonly grantPrincipal: iam.IPrincipal;
   public readonly connections: ec2.Connections;
-  public readonly deadLetterQueue: sqs.IQueue;
+  public readonly deadLetterQueue?: sqs.IQueue;
   /** The function's log group. */
   public readonly logGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, context: ProcessorBindContext, options: LambdaProcessorOptions) {
     super(scope, id);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+    const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: options.deadLetterRetention ?? Duration.days(14),
     });
+    this.deadLetterQueue = deadLetterQueue;
 
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: options.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -172,7 +173,7 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
       reservedConcurrentExecutions: options.reservedConcurrentExecutions ?? 5,
       retryAttempts: options.retryAttempts ?? 2,
       maxEventAge: options.maxEventAge ?? Duration.hours(6),
-      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      onFailure: new destinations.SqsDestination(deadLetterQueue),
       vpc: context.vpc,
       vpcSubnets: context.vpcSubnets,
       securityGroups: [securityGroup],
