@@ -120,15 +120,29 @@ export async function listKeys(bucket: string, prefix = ''): Promise<string[]> {
 }
 
 /** No keep-alive (unlike global fetch), so nothing holds jest open afterwards. */
-function httpGet(url: string): Promise<string> {
+function httpGet(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     http.get(url, { agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { body += d; });
-      res.on('end', () => resolve(body));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     }).on('error', reject);
   });
+}
+
+/**
+ * moto serialises its whole state for this endpoint; while other test files
+ * change that state in parallel it can fail with a 500, so try again.
+ */
+async function motoState(): Promise<string> {
+  let last = { status: 0, body: '' };
+  for (let i = 0; i < 10; i++) {
+    last = await httpGet(`${motoEndpoint()}/moto-api/data.json`);
+    if (last.status === 200) return last.body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`moto-api/data.json failed with HTTP ${last.status}: ${last.body.slice(0, 300)}`);
 }
 
 export interface SentMessage {
@@ -139,7 +153,7 @@ export interface SentMessage {
 
 /** What moto's SNS backend recorded as published to the topic (its state, not a client-side spy). */
 export async function sentMessages(topicArn: string): Promise<SentMessage[]> {
-  const data = JSON.parse(await httpGet(`${motoEndpoint()}/moto-api/data.json`)) as { sns: { Topic: { arn: string; sent_notifications: [string, string, string, Record<string, { Type: string; Value: string }>][] }[] } };
+  const data = JSON.parse(await motoState()) as { sns: { Topic: { arn: string; sent_notifications: [string, string, string, Record<string, { Type: string; Value: string }>][] }[] } };
   const topic = data.sns.Topic.find((t) => t.arn === topicArn);
   return (topic?.sent_notifications ?? []).map(([, message, subject, attributes]) => ({
     subject, body: JSON.parse(message), attributes: attributes ?? {},
