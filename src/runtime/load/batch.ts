@@ -12,14 +12,16 @@ export class Batch {
   private ends: Int32Array;
   /** File line where each row starts. */
   fileLines: Int32Array;
-  /** Lines COPY counts for each row (1 + line feeds inside quoted fields). */
+  /** Lines COPY counts for each row: 1 + quoted line feeds, or 1 + quoted carriage returns as the first row of a COPY. */
   private copyLines: Int32Array;
+  private firstCopyLines: Int32Array;
 
   constructor(readonly byteCapacity: number, readonly rowCapacity: number) {
     this.buf = Buffer.allocUnsafe(byteCapacity);
     this.ends = new Int32Array(rowCapacity);
     this.fileLines = new Int32Array(rowCapacity);
     this.copyLines = new Int32Array(rowCapacity);
+    this.firstCopyLines = new Int32Array(rowCapacity);
   }
 
   /** Whether `bytes` more bytes and one more row fit. */
@@ -42,10 +44,11 @@ export class Batch {
   }
 
   /** Ends the row being built (its bytes must already end with `\n`). */
-  endRow(fileLine: number, copyLines: number): void {
+  endRow(fileLine: number, copyLines: number, firstCopyLines: number): void {
     this.ends[this.count] = this.len;
     this.fileLines[this.count] = fileLine;
     this.copyLines[this.count] = copyLines;
+    this.firstCopyLines[this.count] = firstCopyLines;
     this.count++;
   }
 
@@ -58,7 +61,7 @@ export class Batch {
     let line = 0;
     for (let i = 0; i < this.count; i++) {
       if (skip.has(i)) continue;
-      line += this.copyLines[i];
+      line += line === 0 ? this.firstCopyLines[i] : this.copyLines[i];
       if (line >= copyLine) return i;
     }
     return -1;

@@ -193,7 +193,7 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
         batch.put(buf, rs, re);
       }
       batch.putByte(0x0a);
-      batch.endRow(recordLine, 1 + scanner.quotedLineFeeds);
+      batch.endRow(recordLine, 1 + scanner.quotedLineFeeds, 1 + scanner.quotedCarriageReturns);
       if (batch === main && main.len - pushedBytes >= SEND_SLICE) {
         await sender.push(main);
         pushedBytes = main.len;

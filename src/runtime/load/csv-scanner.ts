@@ -31,8 +31,9 @@ export class CsvScanner {
   next = 0;
   /** Line breaks inside quoted fields, counted as the file counts lines. */
   quotedLineBreaks = 0;
-  /** Line feeds inside quoted fields (how COPY counts lines of what the loader sends). */
+  /** Line feeds and carriage returns inside quoted fields: COPY counts one or the other (see copyLinesOf). */
   quotedLineFeeds = 0;
+  quotedCarriageReturns = 0;
   /** Any byte >= 0x80 (needs UTF-8 validation) or NUL in the record. */
   highBytes = false;
   nulByte = false;
@@ -110,6 +111,7 @@ export class CsvScanner {
     this.recordEnd = p;
     this.unterminatedQuote = inQuote;
     this.quotedLineFeeds = lf;
+    this.quotedCarriageReturns = cr;
     this.quotedLineBreaks = this.eol === Eol.CR ? cr : lf;
     this.highBytes = high;
     this.nulByte = nul;
@@ -144,4 +146,14 @@ export function unquote(b: Buffer, s: number, e: number): Buffer {
     }
   }
   return out.subarray(0, n);
+}
+
+/**
+ * Lines COPY counts for a record, to trace its "line N" back to the record:
+ * one, plus each quoted line break of the kind the file's line ending uses,
+ * which COPY only knows after the first record, so for the first record it
+ * counts quoted carriage returns.
+ */
+export function copyLinesOf(scanner: CsvScanner, first: boolean, eol: Eol): number {
+  return 1 + (first || eol !== Eol.NL ? scanner.quotedCarriageReturns : scanner.quotedLineFeeds);
 }

@@ -5,7 +5,7 @@ import { InputError } from '../errors';
 import type { FileContext, RowSink, SinkOutcome } from '../sink-api';
 import { loadChecked } from './checked-copy';
 import { isRowDataError, locateCopyError, rowInputError } from './copy-errors';
-import { CsvScanner, Scan } from './csv-scanner';
+import { copyLinesOf, CsvScanner, Scan } from './csv-scanner';
 import { copyRawBytes, EndOfDataMarkerFound } from './fast-copy';
 import { ColumnPlan, ParsedHeader, planColumns, readHeader } from './header';
 import { RejectReport } from './rejects';
@@ -68,10 +68,7 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
         if (e instanceof EndOfDataMarkerFound) return 'end-marker' as const;
         if (!isRowDataError(e)) throw e;
         const where = locateCopyError(e, names);
-        let line = where.copyLine === undefined ? undefined : header.lines + where.copyLine;
-        if (/unterminated CSV quoted field/.test(where.reason)) {
-          line = (await lineOfUnterminatedQuote(open)) ?? line;
-        }
+        const line = where.copyLine === undefined ? undefined : await recordLineForCopyLine(open, where.copyLine);
         throw rowInputError(line, where.column, where.reason);
       }
     });
@@ -107,8 +104,12 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
   };
 }
 
-/** File line where the record with a never-closed quote starts (PostgreSQL only reports end of file). */
-async function lineOfUnterminatedQuote(open: () => Promise<Readable>): Promise<number | undefined> {
+/**
+ * File line where the record COPY calls "line N" starts. COPY counts quoted
+ * line breaks only sometimes (see copyLinesOf) and reports a never-closed
+ * quote at end of file, so the file is scanned again to find the record.
+ */
+async function recordLineForCopyLine(open: () => Promise<Readable>, copyLine: number): Promise<number | undefined> {
   const stream = await open();
   try {
     const header = await readHeader(stream);
@@ -117,11 +118,13 @@ async function lineOfUnterminatedQuote(open: () => Promise<Readable>): Promise<n
     let pos = 0;
     let atEof = false;
     let line = header.lines + 1;
+    let copyLines = 0;
+    let first = true;
     for (;;) {
-      if (pos >= buf.length || (!atEof && scanner.scan(buf, pos, buf.length, false) === Scan.NEED_MORE)) {
+      if (pos >= buf.length || scanner.scan(buf, pos, buf.length, atEof) === Scan.NEED_MORE) {
         const next = await header.source.next();
         if (next.done) {
-          if (pos >= buf.length) return undefined;
+          if (pos >= buf.length || atEof) return undefined;
           atEof = true;
         } else {
           buf = pos >= buf.length ? next.value : Buffer.concat([buf.subarray(pos), next.value]);
@@ -129,8 +132,9 @@ async function lineOfUnterminatedQuote(open: () => Promise<Readable>): Promise<n
         }
         continue;
       }
-      if (atEof) scanner.scan(buf, pos, buf.length, true);
-      if (scanner.unterminatedQuote) return line;
+      copyLines += copyLinesOf(scanner, first, scanner.eol);
+      first = false;
+      if (copyLines >= copyLine || scanner.unterminatedQuote) return line;
       line += 1 + scanner.quotedLineBreaks;
       pos = scanner.next;
     }
