@@ -5,12 +5,14 @@
  */
 import { SinkConfig } from '../shared/sink-config';
 import { ConfigError } from './config';
+import { createPostgresTableSink } from './load';
 import { RowSink } from './sink-api';
 
 export type SinkFactory = (config: SinkConfig) => RowSink;
 
 /** Sink kinds built into the processor: one line per kind, `[kind, (config) => new XSink(config)]`. */
 const factories = new Map<string, SinkFactory>([
+  ['postgresTable', (config) => createPostgresTableSink(config)],
 ]);
 
 /** Also lets tests plug in a sink of their own kind. */

@@ -4,7 +4,9 @@
  */
 import { handleS3Event } from '../../src/runtime/handle-event';
 import { InputError } from '../../src/runtime/errors';
+import { tableMigrationSql } from '../../src/runtime/load';
 import { createSinks, registerSinkFactory } from '../../src/runtime/sinks';
+import { PostgresTableSinkConfig } from '../../src/shared/sink-config';
 import { RowSink } from '../../src/runtime/sink-api';
 import { createTestDatabase } from '../support/db';
 import { uniqueName } from '../support/moto';
@@ -86,4 +88,24 @@ test('an InputError from a sink fails the file with its message', async () => {
 
 test('an unknown sink kind is a configuration error naming it', () => {
   expect(() => createSinks([{ kind: 'kafka' } as never])).toThrow(/kind "kafka", which this processor build does not support/);
+});
+
+test('the built-in postgresTable sink is wired: rows land in the table in the same transaction', async () => {
+  const sink: PostgresTableSinkConfig = {
+    kind: 'postgresTable', schema: 'public', table: 'orders', badRows: 'FAIL_FILE', extraColumns: 'IGNORE',
+    columns: [{ name: 'id', type: 'integer', nullable: false }, { name: 'amount', type: 'numeric(12,2)', nullable: true }],
+  };
+  for (const sql of tableMigrationSql(sink)) await query(db.url, sql);
+  const runtime = testRuntime(aws, db.url, { PIPELINE_SINKS: JSON.stringify([sink]) });
+  try {
+    const { event } = await upload(aws.input, 'orders.csv', 'id,amount\n1,9.99\n2,\n');
+    const result = await handleS3Event(event, runtime);
+    expect(result.files[0]).toMatchObject({ status: 'succeeded', rows: 2, rowsRejected: 0 });
+    const [row] = (await fileRows(db.url)).filter((r) => r.key === 'orders.csv');
+    expect(await query(db.url, 'SELECT id, amount, _file_id FROM orders ORDER BY id')).toEqual([
+      { id: 1, amount: '9.99', _file_id: row.id }, { id: 2, amount: null, _file_id: row.id },
+    ]);
+  } finally {
+    await runtime.close();
+  }
 });
