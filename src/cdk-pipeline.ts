@@ -9,15 +9,15 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { PipelineDatabase } from './database';
 import { PipelineMonitoring } from './monitoring';
+import { addPipelineAlarms } from './monitoring/pipeline-alarms';
+import { applyAcknowledgments, NagAcknowledgment, pipelineAcknowledgments } from './nag-acknowledgments';
 import { PipelineBastion, PipelineNetwork } from './network';
 import { IBoundProcessor, Processor } from './processor';
+import { processorObjectArns } from './processor/grants';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from './shared/env';
 import { Sink } from './sink';
 import { PipelineStorage } from './storage';
 import { Trigger } from './trigger';
-import { addPipelineAlarms } from './monitoring/pipeline-alarms';
-import { applyAcknowledgments, NagAcknowledgment, pipelineAcknowledgments } from './nag-acknowledgments';
-import { processorObjectArns } from './processor/grants';
 
 /**
  * Properties of a {@link CdkPipeline}. Every part has a secure default; the

@@ -1,10 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import { PipelineMonitoring } from './pipeline-monitoring';
 import { PipelineDatabase } from '../database/pipeline-database';
 import { IBoundProcessor } from '../processor/processor';
 import { METRIC, METRIC_DIMENSION } from '../shared/env';
-import { PipelineMonitoring } from './pipeline-monitoring';
 
 /** @internal */
 export interface PipelineAlarmsOptions {

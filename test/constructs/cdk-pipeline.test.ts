@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { ENV } from '../../src/shared/env';
 import { logicalIdOf, statementsOfRole, synthPipeline } from './helpers';
+import { ENV } from '../../src/shared/env';
 
 describe('CdkPipeline defaults (seed 002)', () => {
   const { template, pipeline, stack } = synthPipeline({ notificationEmails: ['ops@example.com'] });
@@ -134,7 +134,9 @@ describe('CdkPipeline defaults (seed 002)', () => {
       expect(toProcessing).toHaveLength(4);
       // Destinations are subnet CIDRs, never a whole VPC.
       const subnets = template.findResources('AWS::EC2::Subnet');
-      const cidrsOf = (pattern: RegExp) => new Set(Object.entries(subnets).filter(([id]) => pattern.test(id)).map(([, s]: any) => s.Properties.CidrBlock));
+      const cidrsOf = (pattern: RegExp) => new Set(Object.entries(subnets)
+        .filter(([id]) => pattern.test(id))
+        .map(([, s]: any) => s.Properties.CidrBlock));
       expect(new Set(toDb.map((r) => r.Properties.DestinationCidrBlock))).toEqual(cidrsOf(/DatabaseVpcdatabase/));
       expect(new Set(toProcessing.map((r) => r.Properties.DestinationCidrBlock))).toEqual(cidrsOf(/ProcessingVpcprocessing/));
       routes.forEach((r) => expect(r.Properties.DestinationCidrBlock).toMatch(/^10\.[01]\.\d+\.\d+\/2[2-4]$/));
@@ -281,16 +283,28 @@ describe('CdkPipeline defaults (seed 002)', () => {
       const topic = logicalIdOf(template, 'AWS::SNS::Topic');
       const actions = [{ Ref: topic }];
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'Errors', Namespace: 'AWS/Lambda', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
-        AlarmActions: actions, OKActions: actions, TreatMissingData: 'notBreaching',
+        MetricName: 'Errors',
+        Namespace: 'AWS/Lambda',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: actions,
+        OKActions: actions,
+        TreatMissingData: 'notBreaching',
       });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'Duration', Namespace: 'AWS/Lambda', Threshold: 5000, ComparisonOperator: 'GreaterThanThreshold',
-        AlarmActions: actions, OKActions: actions,
+        MetricName: 'Duration',
+        Namespace: 'AWS/Lambda',
+        Threshold: 5000,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: actions,
+        OKActions: actions,
       });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Threshold: 0,
-        AlarmActions: actions, OKActions: actions,
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Threshold: 0,
+        AlarmActions: actions,
+        OKActions: actions,
       });
       expect(pipeline.alarms.length).toBe(6);
       template.resourceCountIs('AWS::CloudWatch::Alarm', 6);

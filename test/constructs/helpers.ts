@@ -3,7 +3,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CdkPipeline, CdkPipelineProps } from '../../src';
 
 /** A stack holding one pipeline, and its template. */
-export function synthPipeline(props: CdkPipelineProps = {}, context: Record<string, unknown> = {}): { stack: Stack; pipeline: CdkPipeline; template: Template } {
+export function synthPipeline(
+  props: CdkPipelineProps = {},
+  context: Record<string, unknown> = {},
+): { stack: Stack; pipeline: CdkPipeline; template: Template } {
   const app = new App({ context });
   const stack = new Stack(app, 'TestStack', { env: { account: '111111111111', region: 'eu-west-1' } });
   const pipeline = new CdkPipeline(stack, 'Pipeline', props);

@@ -1,13 +1,14 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { CdkPipeline, CdkPipelineProps, PipelineDatabase, PipelineMonitoring, PipelineNetwork, PipelineStorage, Processor, Trigger } from '../../src';
 import { synthPipeline } from './helpers';
+import { CdkPipeline, CdkPipelineProps, PipelineDatabase, PipelineMonitoring, PipelineNetwork, PipelineStorage, Processor, Trigger } from '../../src';
 
 function newStack(): Stack {
   return new Stack(new App(), 'S', { env: { account: '111111111111', region: 'eu-west-1' } });
@@ -171,7 +172,9 @@ describe('database options', () => {
     const { template } = synthPipeline({
       databaseInstanceType: new ec2.InstanceType('r6g.large'),
       databaseEngineVersion: rds.PostgresEngineVersion.VER_16_8,
-      multiAz: false, allocatedStorage: 50, deletionProtection: false,
+      multiAz: false,
+      allocatedStorage: 50,
+      deletionProtection: false,
     });
     template.hasResourceProperties('AWS::RDS::DBInstance', {
       DBInstanceClass: 'db.r6g.large', EngineVersion: '16.8', MultiAZ: false, AllocatedStorage: '50', DeletionProtection: false,
@@ -205,7 +208,7 @@ describe('monitoring options', () => {
   test('PipelineMonitoring.addAlarm wires ALARM and OK actions', () => {
     const stack = newStack();
     const m = new PipelineMonitoring(stack, 'M', { dashboard: false });
-    m.addAlarm('A', new (require('aws-cdk-lib/aws-cloudwatch').Metric)({ namespace: 'X', metricName: 'Y' }), { threshold: 1, evaluationPeriods: 1 });
+    m.addAlarm('A', new cloudwatch.Metric({ namespace: 'X', metricName: 'Y' }), { threshold: 1, evaluationPeriods: 1 });
     Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmActions: [{ Ref: Match.stringLikeRegexp('MTopic') }], OKActions: [{ Ref: Match.stringLikeRegexp('MTopic') }],
     });
@@ -215,7 +218,13 @@ describe('monitoring options', () => {
 describe('processor and trigger options', () => {
   test('Processor.lambda options reach the function', () => {
     const { template } = synthPipeline({
-      processor: Processor.lambda({ memorySize: 2048, timeout: Duration.minutes(10), reservedConcurrentExecutions: 2, retryAttempts: 0, maxEventAge: Duration.hours(1) }),
+      processor: Processor.lambda({
+        memorySize: 2048,
+        timeout: Duration.minutes(10),
+        reservedConcurrentExecutions: 2,
+        retryAttempts: 0,
+        maxEventAge: Duration.hours(1),
+      }),
     });
     template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 2048, Timeout: 600, ReservedConcurrentExecutions: 2 });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 3600 });

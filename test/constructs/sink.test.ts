@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { synthPipeline } from './helpers';
 import { BadRowPolicy, ColumnType, ExtraColumnPolicy, Sink } from '../../src';
 import { ENV } from '../../src/shared/env';
-import { synthPipeline } from './helpers';
 
 describe('ColumnType', () => {
   test.each([

@@ -24,7 +24,7 @@ test('cfn-lint finds no error or warning in the example template', () => {
     try {
       out = execFileSync('cfn-lint', ['--format', 'json', path.join(outdir, 'Example.template.json')], { encoding: 'utf8' });
     } catch (e: any) {
-      if (e.code === 'ENOENT') throw new Error("cfn-lint is not installed: pip install cfn-lint");
+      if (e.code === 'ENOENT') throw new Error('cfn-lint is not installed: pip install cfn-lint');
       out = e.stdout; // non-zero exit when it finds something
     }
     const findings = (JSON.parse(out) as any[])
