@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
-import { LambdaMetadataStack } from '../../examples/lambda-metadata/stack';
+import { EXAMPLES } from './registry';
 
 /**
  * W3005 (a DependsOn that a GetAtt already implies) is harmless redundancy
@@ -13,16 +13,16 @@ import { LambdaMetadataStack } from '../../examples/lambda-metadata/stack';
  */
 const IGNORED = new Set(['W3005']);
 
-test('cfn-lint finds no error or warning in the example template', () => {
+test.each(EXAMPLES)('cfn-lint finds no error or warning in examples/%s', (_name, build) => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfnlint-'));
   try {
     const app = new App({ outdir, context: { '@aws-cdk/aws-ec2:restrictDefaultSecurityGroup': true } });
     // Environment-agnostic, as the example is without credentials: AZs come from Fn::GetAZs.
-    new LambdaMetadataStack(app, 'Example', { email: 'ops@example.com' });
+    const stack = build(app);
     app.synth();
     let out = '[]';
     try {
-      out = execFileSync('cfn-lint', ['--format', 'json', path.join(outdir, 'Example.template.json')], { encoding: 'utf8' });
+      out = execFileSync('cfn-lint', ['--format', 'json', path.join(outdir, `${stack.stackName}.template.json`)], { encoding: 'utf8' });
     } catch (e: any) {
       if (e.code === 'ENOENT') throw new Error('cfn-lint is not installed: pip install cfn-lint');
       out = e.stdout; // non-zero exit when it finds something

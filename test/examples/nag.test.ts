@@ -1,25 +1,24 @@
 import { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { LambdaMetadataStack } from '../../examples/lambda-metadata/stack';
 import { DISABLE_ACKNOWLEDGMENTS_CONTEXT } from '../../src/nag-acknowledgments';
+import { EXAMPLES, ExampleStack } from './registry';
 
 /** cdk-nag findings of the example as `RuleId @ construct path`, after acknowledgments. */
-function findings(context: Record<string, unknown> = {}): string[] {
+function findings(build: (app: App) => ExampleStack, context: Record<string, unknown> = {}): string[] {
   const app = new App({ context });
-  new LambdaMetadataStack(app, 'Example', { email: 'ops@example.com' });
+  build(app);
   const report = new AwsSolutionsChecks().validateScope(app);
   return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`)).sort();
 }
 
-describe('cdk-nag AwsSolutions on examples/lambda-metadata', () => {
+describe.each(EXAMPLES)('cdk-nag AwsSolutions on examples/%s', (_name, build) => {
   test('zero unacknowledged findings', () => {
-    expect(findings()).toEqual([]);
+    expect(findings(build)).toEqual([]);
   });
 
   test('every acknowledgment matches a real finding, and the list is exactly this', () => {
-    const raw = findings({ [DISABLE_ACKNOWLEDGMENTS_CONTEXT]: true });
-    const app = new App();
-    const { pipeline } = new LambdaMetadataStack(app, 'Example', { email: 'ops@example.com' });
+    const raw = findings(build, { [DISABLE_ACKNOWLEDGMENTS_CONTEXT]: true });
+    const { pipeline } = build(new App());
     const acknowledged = pipeline.nagAcknowledgments.map((a) => a.id);
     // Each acknowledgment is used by at least one raw finding under its construct...
     for (const a of pipeline.nagAcknowledgments) {

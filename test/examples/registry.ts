@@ -1,0 +1,14 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { CdkPipeline } from '../../src';
+import { LambdaMetadataStack } from '../../examples/lambda-metadata/stack';
+import { LambdaTableStack } from '../../examples/lambda-table/stack';
+
+export interface ExampleStack extends Stack {
+  readonly pipeline: CdkPipeline;
+}
+
+/** Every example app, built the way its main.ts builds it. */
+export const EXAMPLES: Array<[string, (app: App, env?: { account: string; region: string }) => ExampleStack]> = [
+  ['lambda-metadata', (app, env) => new LambdaMetadataStack(app, 'LambdaMetadataPipeline', { email: 'ops@example.com', env })],
+  ['lambda-table', (app, env) => new LambdaTableStack(app, 'LambdaTablePipeline', { email: 'ops@example.com', env })],
+];
