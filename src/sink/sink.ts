@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
 import { ColumnType } from './column-type';
+import { tableSinkConfigProblems } from '../runtime/load/validate-config';
+import { PostgresTableSinkConfig } from '../shared/sink-config';
 
 /** What happens to rows that do not fit the table. */
 export enum BadRowPolicy {
@@ -22,7 +24,10 @@ export enum ExtraColumnPolicy {
 
 /** A column of the target table. */
 export interface TableColumn {
-  /** Column name, matched against the CSV header. */
+  /**
+   * Column name, matched exactly against the CSV header (after trimming). It
+   * may contain spaces, `.` or `-` (headers often do); it is always quoted in SQL.
+   */
   readonly name: string;
   /** PostgreSQL type. */
   readonly type: ColumnType;
@@ -87,9 +92,12 @@ export abstract class Sink {
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const RESERVED_TABLES = ['file_metadata', 'schema_migrations'];
 
 class PostgresTableSink extends Sink {
-  constructor(private readonly options: PostgresTableSinkOptions) {
+  private readonly config: PostgresTableSinkConfig;
+
+  constructor(options: PostgresTableSinkOptions) {
     super();
     const where = 'Sink.postgresTable()';
     if (!IDENTIFIER.test(options.table)) {
@@ -98,7 +106,7 @@ class PostgresTableSink extends Sink {
     if (options.schema !== undefined && !IDENTIFIER.test(options.schema)) {
       throw new Error(`${where}: schema '${options.schema}' must be a SQL identifier`);
     }
-    if (options.table.toLowerCase() === 'file_metadata' || options.table.toLowerCase() === 'schema_migrations') {
+    if (RESERVED_TABLES.includes(options.table.toLowerCase())) {
       throw new Error(`${where}: table '${options.table}' is reserved by the pipeline`);
     }
     if (options.columns.length === 0) {
@@ -106,29 +114,28 @@ class PostgresTableSink extends Sink {
     }
     const seen = new Set<string>();
     options.columns.forEach((c, i) => {
-      if (!IDENTIFIER.test(c.name) || c.name.startsWith('_')) {
-        throw new Error(`${where}: columns[${i}].name '${c.name}' must be a SQL identifier not starting with '_' (reserved for pipeline columns)`);
-      }
-      const lower = c.name.toLowerCase();
-      if (seen.has(lower)) {
+      if (seen.has(c.name)) {
         throw new Error(`${where}: columns[${i}].name '${c.name}' is declared twice`);
       }
-      seen.add(lower);
+      seen.add(c.name);
     });
+    this.config = {
+      kind: 'postgresTable',
+      schema: options.schema ?? 'public',
+      table: options.table,
+      columns: options.columns.map((c) => ({ name: c.name, type: c.type.sqlType, nullable: c.nullable ?? true })),
+      badRows: options.badRows ?? BadRowPolicy.FAIL_FILE,
+      extraColumns: options.extraColumns ?? ExtraColumnPolicy.IGNORE,
+    };
+    // The same checks the loader runs before it touches the database, so a
+    // configuration that synthesizes is one the runtime accepts.
+    const problems = tableSinkConfigProblems(this.config);
+    if (problems.length > 0) {
+      throw new Error(`${where}: ${problems.join('; ')}`);
+    }
   }
 
   public bind(_scope: Construct): SinkConfig {
-    const o = this.options;
-    return {
-      kind: 'postgresTable',
-      json: JSON.stringify({
-        kind: 'postgresTable',
-        schema: o.schema ?? 'public',
-        table: o.table,
-        columns: o.columns.map((c) => ({ name: c.name, type: c.type.sqlType, nullable: c.nullable ?? true })),
-        badRows: o.badRows ?? BadRowPolicy.FAIL_FILE,
-        extraColumns: o.extraColumns ?? ExtraColumnPolicy.IGNORE,
-      }),
-    };
+    return { kind: this.config.kind, json: JSON.stringify(this.config) };
   }
 }

@@ -57,11 +57,17 @@ describe('Sink.postgresTable', () => {
     ['a bad table name', { table: 'orders; drop', columns }, /table 'orders; drop' must be a SQL identifier/],
     ['a reserved table', { table: 'file_metadata', columns }, /table 'file_metadata' is reserved by the pipeline/],
     ['no columns', { table: 'orders', columns: [] }, /columns must declare at least one column/],
-    ['a duplicate column', { table: 'orders', columns: [...columns, { name: 'AMOUNT', type: ColumnType.TEXT }] }, /columns\[2\]\.name 'AMOUNT' is declared twice/],
-    ['a pipeline column name', { table: 'orders', columns: [{ name: '_file_id', type: ColumnType.TEXT }] }, /columns\[0\]\.name '_file_id' must be a SQL identifier not starting with '_'/],
+    ['a duplicate column', { table: 'orders', columns: [...columns, { name: 'amount', type: ColumnType.TEXT }] }, /columns\[2\]\.name 'amount' is declared twice/],
+    ['the pipeline column name', { table: 'orders', columns: [{ name: '_file_id', type: ColumnType.TEXT }] }, /invalid column name "_file_id": reserved for the file id/],
+    ['a column name with a quote', { table: 'orders', columns: [{ name: 'a"b', type: ColumnType.TEXT }] }, /invalid column name "a\\"b"/],
     ['a bad schema', { table: 'orders', schema: 'a-b', columns }, /schema 'a-b' must be a SQL identifier/],
   ])('rejects %s', (_n, options, message) => {
     expect(() => Sink.postgresTable(options)).toThrow(message);
+  });
+
+  test('header-style column names (spaces, dashes) are accepted', () => {
+    const config = JSON.parse(Sink.postgresTable({ table: 't', columns: [{ name: 'Order ID', type: ColumnType.BIGINT }] }).bind(undefined as any).json);
+    expect(config.columns[0].name).toBe('Order ID');
   });
 
   test('extra-column policy is carried through', () => {
