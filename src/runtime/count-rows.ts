@@ -15,9 +15,10 @@
  *
  * Line numbers are physical lines of the file, the header being line 1.
  */
-import { CsvError, parse } from 'csv-parse';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
+import { CsvError, parse } from 'csv-parse';
 import { InputError } from './errors';
 import { Utf8Validator } from './utf8-validator';
 

@@ -3,6 +3,7 @@
  * schema migrated on first use. Connection failures name the server and hint
  * at the usual fix.
  */
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { Pool, PoolClient } from 'pg';
 import { ConnectionSettings, describeSettings } from './db-settings';
 import { errorMessage, Logger, silentLogger } from './logger';

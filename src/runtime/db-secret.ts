@@ -1,4 +1,5 @@
 /** Database credentials from the Secrets Manager secret RDS generates. */
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigError } from './config';
 import { RdsSecret } from './db-settings';

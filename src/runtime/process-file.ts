@@ -46,7 +46,12 @@ export interface ProcessDeps extends ReportDeps {
 interface Timing { readonly started: Date; readonly clock: () => Date }
 
 function timesFrom(t: Timing, finished = t.clock()) {
-  return { started: t.started.toISOString(), finished: finished.toISOString(), durationMs: finished.getTime() - t.started.getTime(), finishedAt: finished };
+  return {
+    started: t.started.toISOString(),
+    finished: finished.toISOString(),
+    durationMs: finished.getTime() - t.started.getTime(),
+    finishedAt: finished,
+  };
 }
 
 function identity(source: FileSource, ref?: FileRef) {
@@ -91,8 +96,18 @@ async function processLocked(
     if (row.status === 'succeeded') return await duplicate(client, row, ref, source, timing, deps);
     if (row.status === 'failed' && row.errorKind === 'input' && !deps.retryInputErrors) {
       // Already recorded and announced; fail again, quietly, so the event still ends in the DLQ.
-      return { ...identity(source, ref), status: 'failed', fileId, attempt: row.attempts, rows: null, rowsRejected: null,
-        ...timesFrom(timing), error: row.error ?? 'failed', errorKind: 'input', cause: new InputError(row.error ?? 'failed') };
+      return {
+        ...identity(source, ref),
+        status: 'failed',
+        fileId,
+        attempt: row.attempts,
+        rows: null,
+        rowsRejected: null,
+        ...timesFrom(timing),
+        error: row.error ?? 'failed',
+        errorKind: 'input',
+        cause: new InputError(row.error ?? 'failed'),
+      };
     }
     attempt = await markStarted(client, fileId, timing.started);
   } catch (err) {
@@ -102,8 +117,18 @@ async function processLocked(
   try {
     const done = await runAttempt(client, fileId, ref, source, { storage: deps.storage, sinks: deps.sinks, clock: timing.clock }, timing.started);
     const { finishedAt: _f, ...times } = timesFrom(timing, done.finished);
-    outcome = { ...identity(source, ref), status: 'succeeded', fileId, attempt, rows: done.rows, rowsRejected: done.rowsRejected,
-      ...times, result: done.result, backup: done.backup, rejects: done.rejects };
+    outcome = {
+      ...identity(source, ref),
+      status: 'succeeded',
+      fileId,
+      attempt,
+      rows: done.rows,
+      rowsRejected: done.rowsRejected,
+      ...times,
+      result: done.result,
+      backup: done.backup,
+      rejects: done.rejects,
+    };
   } catch (err) {
     return failure(client, ref, source, timing, err, deps, fileId, attempt);
   }
@@ -118,14 +143,28 @@ async function processLocked(
   return outcome;
 }
 
-async function duplicate(client: PoolClient, row: FileRow, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps): Promise<FileOutcome> {
-  const outcome: FileOutcome = { ...identity(source, ref), status: 'duplicate', fileId: row.id, attempt: row.attempts,
-    rows: row.rowsCount, rowsRejected: row.rowsRejected, ...timesFrom(timing) };
+async function duplicate(
+  client: PoolClient, row: FileRow, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
+): Promise<FileOutcome> {
+  const outcome: FileOutcome = {
+    ...identity(source, ref),
+    status: 'duplicate',
+    fileId: row.id,
+    attempt: row.attempts,
+    rows: row.rowsCount,
+    rowsRejected: row.rowsRejected,
+    ...timesFrom(timing),
+  };
   if (row.notifiedAt === null && deps.notifier && row.startedAt && row.finishedAt) {
     const finished = row.finishedAt;
     try {
-      await notify(client, { ...outcome, status: 'succeeded', started: row.startedAt.toISOString(), finished: finished.toISOString(),
-        durationMs: finished.getTime() - row.startedAt.getTime() }, deps);
+      await notify(client, {
+        ...outcome,
+        status: 'succeeded',
+        started: row.startedAt.toISOString(),
+        finished: finished.toISOString(),
+        durationMs: finished.getTime() - row.startedAt.getTime(),
+      }, deps);
     } catch (err) {
       return { ...outcome, cause: err, error: `processed, but the notification failed: ${errorMessage(err)}` };
     }
@@ -149,6 +188,16 @@ async function failure(
       deps.log.error('could not mark the file failed', { key: source.key, error: errorMessage(dbErr) });
     }
   }
-  return reportFailure(client, ref, { ...identity(source, ref), status: 'failed', fileId, attempt, rows: null, rowsRejected: null,
-    ...times, error, errorKind, cause: err }, deps);
+  return reportFailure(client, ref, {
+    ...identity(source, ref),
+    status: 'failed',
+    fileId,
+    attempt,
+    rows: null,
+    rowsRejected: null,
+    ...times,
+    error,
+    errorKind,
+    cause: err,
+  }, deps);
 }

@@ -2,6 +2,7 @@
  * Server-side copy of one exact object version. CopyObject stops at 5 GiB;
  * beyond that the copy is a multipart upload of UploadPartCopy ranges.
  */
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -52,8 +53,13 @@ export async function copyObjectVersion(
     for (let start = 0, n = 1; start < sizeBytes; start += partSize, n++) {
       const end = Math.min(start + partSize, sizeBytes) - 1;
       const out = await s3.send(new UploadPartCopyCommand({
-        Bucket: destBucket, Key: destKey, UploadId, PartNumber: n,
-        CopySource, CopySourceIfMatch, CopySourceRange: `bytes=${start}-${end}`,
+        Bucket: destBucket,
+        Key: destKey,
+        UploadId,
+        PartNumber: n,
+        CopySource,
+        CopySourceIfMatch,
+        CopySourceRange: `bytes=${start}-${end}`,
       }));
       parts.push({ ETag: out.CopyPartResult!.ETag!, PartNumber: n });
     }

@@ -4,8 +4,9 @@
  * between the event and the read can never make us process other bytes than
  * the ones we claimed.
  */
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'stream';
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { FileRef, filenameOf, FileSource } from './source';
 
 export interface S3Location {

@@ -1,4 +1,5 @@
 /** ResultStorage on S3: results and rejects in the output bucket, backups in the backup bucket. */
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { copyObjectVersion, CopyOptions } from './s3-copy';
 import { FileRef } from './source';

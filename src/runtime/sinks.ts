@@ -3,10 +3,10 @@
  * new kind of sink registers one factory here; the processor only sees
  * RowSink (src/runtime/sink-api.ts).
  */
-import { SinkConfig } from '../shared/sink-config';
 import { ConfigError } from './config';
 import { createPostgresTableSink } from './load';
 import { RowSink } from './sink-api';
+import { SinkConfig } from '../shared/sink-config';
 
 export type SinkFactory = (config: SinkConfig) => RowSink;
 

@@ -1,3 +1,4 @@
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Notification, Notifier } from './notify';
 

@@ -9,27 +9,33 @@ import { InputError } from './errors';
 
 const NEWLINE = 0x0a;
 
+/** Continuation bytes a lead byte needs and the range of the first one (which rules out overlongs and surrogates). */
+function lead(b: number): [need: number, lo: number, hi: number] | undefined {
+  if (b >= 0xc2 && b <= 0xdf) return [1, 0x80, 0xbf];
+  if (b === 0xe0) return [2, 0xa0, 0xbf];
+  if (b === 0xed) return [2, 0x80, 0x9f];
+  if (b >= 0xe1 && b <= 0xef) return [2, 0x80, 0xbf];
+  if (b === 0xf0) return [3, 0x90, 0xbf];
+  if (b >= 0xf1 && b <= 0xf3) return [3, 0x80, 0xbf];
+  if (b === 0xf4) return [3, 0x80, 0x8f];
+  return undefined;
+}
+
 /** Index of the first byte that does not start a well-formed sequence, and whether it is only cut short by the end of `buf`. */
 export function scanUtf8(buf: Buffer): { validUpTo: number; truncated: boolean } {
   let i = 0;
   while (i < buf.length) {
-    const b = buf[i];
-    if (b < 0x80) { i++; continue; }
-    let need: number; let lo = 0x80; let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b === 0xe0) { need = 2; lo = 0xa0; }
-    else if (b === 0xed) { need = 2; hi = 0x9f; }
-    else if (b >= 0xe1 && b <= 0xef) need = 2;
-    else if (b === 0xf0) { need = 3; lo = 0x90; }
-    else if (b >= 0xf1 && b <= 0xf3) need = 3;
-    else if (b === 0xf4) { need = 3; hi = 0x8f; }
-    else return { validUpTo: i, truncated: false };
+    if (buf[i] < 0x80) {
+      i++;
+      continue;
+    }
+    const info = lead(buf[i]);
+    if (!info) return { validUpTo: i, truncated: false };
+    const [need, lo, hi] = info;
     for (let k = 1; k <= need; k++) {
       if (i + k >= buf.length) return { validUpTo: i, truncated: true };
       const c = buf[i + k];
-      const min = k === 1 ? lo : 0x80;
-      const max = k === 1 ? hi : 0xbf;
-      if (c < min || c > max) return { validUpTo: i, truncated: false };
+      if (c < (k === 1 ? lo : 0x80) || c > (k === 1 ? hi : 0xbf)) return { validUpTo: i, truncated: false };
     }
     i += need + 1;
   }

@@ -4,9 +4,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { build } from 'esbuild';
+import { query } from './helpers';
 import { createTestDatabase } from '../support/db';
 import { freePort } from '../support/services';
-import { query } from './helpers';
 
 const root = path.join(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'cdk-data-pipeline.js');
@@ -17,8 +17,13 @@ beforeAll(async () => {
   // The same esbuild invocation as `npx projen bundle` (bundle:runtime/cli/main).
   await build({
     entryPoints: [path.join(root, 'src/runtime/cli/main.ts')],
-    bundle: true, platform: 'node', target: 'node20', external: ['pg-native'], sourcemap: true,
-    outfile: path.join(root, 'assets/runtime/cli/main/index.js'), logLevel: 'silent',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    external: ['pg-native'],
+    sourcemap: true,
+    outfile: path.join(root, 'assets/runtime/cli/main/index.js'),
+    logLevel: 'silent',
   });
   db = await createTestDatabase('cli');
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-cli-'));

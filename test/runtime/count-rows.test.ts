@@ -1,7 +1,7 @@
 /** The documented counting rules, fed as streams (including one byte at a time). */
 import { Readable } from 'stream';
-import { InputError } from '../../src/runtime/errors';
 import { assertNotEmpty, countCsvRecords } from '../../src/runtime/count-rows';
+import { InputError } from '../../src/runtime/errors';
 import { scanUtf8 } from '../../src/runtime/utf8-validator';
 
 const whole = (s: string | Buffer) => Readable.from([Buffer.from(s)]);

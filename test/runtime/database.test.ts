@@ -3,13 +3,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { closeHelpers, createAws, query, readText, sentMessages, TestAws, testRuntime, upload } from './helpers';
 import { ConfigError, readRuntimeConfig } from '../../src/runtime/config';
 import { settingsFromSecret, settingsFromUrl, tlsOptions } from '../../src/runtime/db-settings';
 import { handleS3Event } from '../../src/runtime/handle-event';
 import { createTestDatabase } from '../support/db';
 import { motoClientConfig, uniqueName } from '../support/moto';
 import { freePort } from '../support/services';
-import { closeHelpers, createAws, query, readText, sentMessages, TestAws, testRuntime, upload } from './helpers';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;

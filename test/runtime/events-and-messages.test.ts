@@ -1,10 +1,10 @@
 /** Pure pieces: S3 event parsing, notification text, EMF documents. */
+import { s3Event } from './helpers';
 import { emfDocument } from '../../src/runtime/metrics';
 import { buildNotification, safeSubject } from '../../src/runtime/notify';
 import { FileOutcome } from '../../src/runtime/outcome';
 import { decodeS3Key, parseS3Event } from '../../src/runtime/s3-event';
 import { backupKey } from '../../src/runtime/storage';
-import { s3Event } from './helpers';
 
 describe('S3 events', () => {
   test.each([
@@ -32,8 +32,18 @@ describe('S3 events', () => {
 });
 
 const outcome: FileOutcome = {
-  status: 'succeeded', bucket: 'in', key: 'dir/orders.csv', version: 'v1', versionKind: 'version-id', fileId: 7, attempt: 1,
-  rows: 1200, rowsRejected: 0, started: '2026-11-22T04:50:00.000Z', finished: '2026-11-22T04:50:02.000Z', durationMs: 2000,
+  status: 'succeeded',
+  bucket: 'in',
+  key: 'dir/orders.csv',
+  version: 'v1',
+  versionKind: 'version-id',
+  fileId: 7,
+  attempt: 1,
+  rows: 1200,
+  rowsRejected: 0,
+  started: '2026-11-22T04:50:00.000Z',
+  finished: '2026-11-22T04:50:02.000Z',
+  durationMs: 2000,
 };
 
 describe('notifications', () => {
@@ -72,7 +82,13 @@ describe('metrics', () => {
           ],
         }],
       },
-      Pipeline: 'pipe', FilesSucceeded: 1, FilesFailed: 0, ProcessingDuration: 2000, Rows: 1200, RowsRejected: 0, RowsPerSecond: 600,
+      Pipeline: 'pipe',
+      FilesSucceeded: 1,
+      FilesFailed: 0,
+      ProcessingDuration: 2000,
+      Rows: 1200,
+      RowsRejected: 0,
+      RowsPerSecond: 600,
     });
   });
 

@@ -3,20 +3,23 @@
  * moto, a real database per test file, and S3 events shaped like the ones S3
  * sends.
  */
+import * as http from 'http';
 import {
   CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import * as http from 'http';
 import { Client } from 'pg';
 import { createRuntime, Runtime } from '../../src/runtime/lambda-runtime';
 import { silentLogger } from '../../src/runtime/logger';
 import { motoClientConfig, motoEndpoint, uniqueName } from '../support/moto';
 
-let client: S3Client | undefined;
-export const s3 = () => (client ??= new S3Client(motoClientConfig()));
+let sharedS3: S3Client | undefined;
+export const s3 = () => (sharedS3 ??= new S3Client(motoClientConfig()));
 /** Lets jest exit promptly instead of waiting for idle keep-alive sockets. */
-export const closeHelpers = () => { client?.destroy(); client = undefined; };
+export const closeHelpers = () => {
+  sharedS3?.destroy();
+  sharedS3 = undefined;
+};
 
 export interface TestAws {
   readonly input: string;
@@ -153,7 +156,8 @@ export interface SentMessage {
 
 /** What moto's SNS backend recorded as published to the topic (its state, not a client-side spy). */
 export async function sentMessages(topicArn: string): Promise<SentMessage[]> {
-  const data = JSON.parse(await motoState()) as { sns: { Topic: { arn: string; sent_notifications: [string, string, string, Record<string, { Type: string; Value: string }>][] }[] } };
+  type Attributes = Record<string, { Type: string; Value: string }>;
+  const data = JSON.parse(await motoState()) as { sns: { Topic: { arn: string; sent_notifications: [string, string, string, Attributes][] }[] } };
   const topic = data.sns.Topic.find((t) => t.arn === topicArn);
   return (topic?.sent_notifications ?? []).map(([, message, subject, attributes]) => ({
     subject, body: JSON.parse(message), attributes: attributes ?? {},

@@ -3,11 +3,11 @@
  * environment, AWS endpoints from the SDK's own AWS_ENDPOINT_URL support.
  * The runtime is built on the first invocation, after beforeAll set the env.
  */
+import { closeHelpers, createAws, fileRows, runtimeEnv, TestAws, upload } from './helpers';
 import { sharedRuntime } from '../../src/runtime/lambda-runtime';
 import { handler } from '../../src/runtime/processor.lambda';
 import { createTestDatabase } from '../support/db';
 import { motoEndpoint } from '../support/moto';
-import { closeHelpers, createAws, fileRows, runtimeEnv, TestAws, upload } from './helpers';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;

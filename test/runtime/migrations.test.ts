@@ -1,7 +1,7 @@
 import { Client } from 'pg';
+import { query } from './helpers';
 import { migrate, MIGRATIONS } from '../../src/runtime/migrations';
 import { createTestDatabase } from '../support/db';
-import { query } from './helpers';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 

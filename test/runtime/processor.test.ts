@@ -1,9 +1,9 @@
 /** End to end through the processing core: real PostgreSQL, real moto S3 and SNS. */
-import { createTestDatabase } from '../support/db';
-import { handleS3Event } from '../../src/runtime/handle-event';
 import {
   closeHelpers, createAws, exists, fileRows, listKeys, query, readText, s3Event, sentMessages, TestAws, testRuntime, TestRuntime, upload,
 } from './helpers';
+import { handleS3Event } from '../../src/runtime/handle-event';
+import { createTestDatabase } from '../support/db';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;
@@ -33,16 +33,30 @@ test('a normal file: metadata row, result, backup, notification, metrics', async
 
   const [row] = await rowsFor('daily/orders.csv');
   expect(row).toMatchObject({
-    bucket: aws.input, version: eTag, version_kind: 'etag', filename: 'orders.csv', status: 'succeeded',
-    rows_count: '3', rows_rejected: '0', attempts: 1, error: null,
+    bucket: aws.input,
+    version: eTag,
+    version_kind: 'etag',
+    filename: 'orders.csv',
+    status: 'succeeded',
+    rows_count: '3',
+    rows_rejected: '0',
+    attempts: 1,
+    error: null,
   });
   expect(row.finished_at).toBeInstanceOf(Date);
   expect(row.notified_at).toBeInstanceOf(Date);
 
   const doc = JSON.parse(await readText(aws.output, 'results/daily/orders.csv.json'));
   expect(doc).toEqual({
-    bucket: aws.input, key: 'daily/orders.csv', version: eTag, rows: 3, rowsRejected: 0, status: 'succeeded',
-    started: expect.any(String), finished: expect.any(String), durationMs: expect.any(Number),
+    bucket: aws.input,
+    key: 'daily/orders.csv',
+    version: eTag,
+    rows: 3,
+    rowsRejected: 0,
+    status: 'succeeded',
+    started: expect.any(String),
+    finished: expect.any(String),
+    durationMs: expect.any(Number),
   });
   expect(doc.durationMs).toBe(Date.parse(doc.finished) - Date.parse(doc.started));
 

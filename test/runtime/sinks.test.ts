@@ -2,15 +2,15 @@
  * The sink hook: sinks run inside the transaction that marks the file
  * succeeded, so a later failure undoes what they wrote.
  */
-import { handleS3Event } from '../../src/runtime/handle-event';
+import { closeHelpers, createAws, fileRows, query, readText, TestAws, testRuntime, upload } from './helpers';
 import { InputError } from '../../src/runtime/errors';
+import { handleS3Event } from '../../src/runtime/handle-event';
 import { tableMigrationSql } from '../../src/runtime/load';
+import { RowSink } from '../../src/runtime/sink-api';
 import { createSinks, registerSinkFactory } from '../../src/runtime/sinks';
 import { PostgresTableSinkConfig } from '../../src/shared/sink-config';
-import { RowSink } from '../../src/runtime/sink-api';
 import { createTestDatabase } from '../support/db';
 import { uniqueName } from '../support/moto';
-import { closeHelpers, createAws, fileRows, query, readText, TestAws, testRuntime, upload } from './helpers';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;
@@ -92,7 +92,11 @@ test('an unknown sink kind is a configuration error naming it', () => {
 
 test('the built-in postgresTable sink is wired: rows land in the table in the same transaction', async () => {
   const sink: PostgresTableSinkConfig = {
-    kind: 'postgresTable', schema: 'public', table: 'orders', badRows: 'FAIL_FILE', extraColumns: 'IGNORE',
+    kind: 'postgresTable',
+    schema: 'public',
+    table: 'orders',
+    badRows: 'FAIL_FILE',
+    extraColumns: 'IGNORE',
     columns: [{ name: 'id', type: 'integer', nullable: false }, { name: 'amount', type: 'numeric(12,2)', nullable: true }],
   };
   for (const sql of tableMigrationSql(sink)) await query(db.url, sql);

@@ -1,9 +1,9 @@
 /** Versioned buckets and deliveries that race each other. */
+import { closeHelpers, createAws, fileRows, listKeys, sentMessages, TestAws, testRuntime, TestRuntime, upload } from './helpers';
 import { handleS3Event } from '../../src/runtime/handle-event';
 import { processFile } from '../../src/runtime/process-file';
 import { S3Source } from '../../src/runtime/s3-source';
 import { createTestDatabase } from '../support/db';
-import { closeHelpers, createAws, fileRows, listKeys, sentMessages, TestAws, testRuntime, TestRuntime, upload } from './helpers';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;
