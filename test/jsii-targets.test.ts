@@ -21,6 +21,19 @@ describe('jsii targets', () => {
 
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
+  test('every public type and member has TSDoc, and every optional prop documents @default', () => {
+    const assembly = JSON.parse(fs.readFileSync(path.join(root, '.jsii'), 'utf8'));
+    const problems: string[] = [];
+    for (const [fqn, type] of Object.entries<any>(assembly.types)) {
+      if (!type.docs?.summary) problems.push(`${fqn}: no TSDoc`);
+      for (const m of [...(type.methods ?? []), ...(type.properties ?? []), ...(type.members ?? [])]) {
+        if (!m.docs?.summary) problems.push(`${fqn}#${m.name}: no TSDoc`);
+        if (type.datatype && m.optional && m.docs?.default === undefined) problems.push(`${fqn}#${m.name}: optional without @default`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   test('package.json declares Python, Java, .NET and Go targets', () => {
     const targets = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).jsii.targets;
     expect(Object.keys(targets).sort()).toEqual(['dotnet', 'go', 'java', 'python']);

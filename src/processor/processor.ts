@@ -27,7 +27,11 @@ export interface ProcessorBindContext {
   readonly databaseSecret: secretsmanager.ISecret;
   /** Topic success and failure messages are published to. */
   readonly topic: sns.ITopic;
-  /** KMS key of the topic, if any (the processor needs it to publish). */
+  /**
+   * KMS key of the topic (the processor needs it to publish).
+   *
+   * @default - the topic is not encrypted with a customer managed key
+   */
   readonly topicKey?: kms.IKey;
   /** Environment the runtime program reads (see the runtime's contract). */
   readonly environment: { [key: string]: string };
