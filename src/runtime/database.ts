@@ -42,6 +42,8 @@ export interface DatabaseOptions {
   readonly maxConnections?: number;
   readonly connectionTimeoutMillis?: number;
   readonly log?: Logger;
+  /** Idempotent DDL of the configured sinks (their tables), run with the migrations. */
+  readonly schemaStatements?: readonly string[];
 }
 
 const AUTH_FAILED = '28P01';
@@ -106,7 +108,7 @@ export class Database {
     try {
       const client = await this.checkout(pool, settings);
       try {
-        const applied = await migrate(client);
+        const applied = await migrate(client, undefined, this.options.schemaStatements ?? []);
         if (applied.length) this.log.info('database schema migrated', { versions: applied });
       } finally {
         client.release();

@@ -17,7 +17,7 @@ import { consoleLogger, Logger } from './logger';
 import { EmfMetrics } from './metrics';
 import { CopyOptions } from './s3-copy';
 import { S3Storage } from './s3-storage';
-import { createSinks } from './sinks';
+import { createSinks, sinkSchemaStatements } from './sinks';
 import { SnsNotifier } from './sns-notifier';
 
 /** Overrides for tests and other hosts; the Lambda uses none. */
@@ -55,7 +55,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     }
   });
   const sns = new SNSClient(aws);
-  const database = new Database(settings, { log });
+  const database = new Database(settings, { log, schemaStatements: sinkSchemaStatements(config.sinks) });
   return {
     s3,
     database,

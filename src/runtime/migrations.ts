@@ -50,8 +50,17 @@ export const MIGRATIONS: readonly Migration[] = [
 /** Lock id shared by every processor of every pipeline using this database. */
 const LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('cdk-data-pipeline/schema_migrations', 0))";
 
-/** Applies the migrations this database lacks; returns the versions applied. */
-export async function migrate(client: ClientBase, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+/**
+ * Applies the migrations this database lacks; returns the versions applied.
+ * `schemaStatements` (the sinks' idempotent `CREATE ... IF NOT EXISTS`) run
+ * after them, under the same lock and in the same transaction, every time:
+ * a table declared later (a new sink) is created on the next cold start.
+ */
+export async function migrate(
+  client: ClientBase,
+  migrations: readonly Migration[] = MIGRATIONS,
+  schemaStatements: readonly string[] = [],
+): Promise<number[]> {
   const applied: number[] = [];
   await client.query('BEGIN');
   try {
@@ -69,6 +78,9 @@ export async function migrate(client: ClientBase, migrations: readonly Migration
       await client.query(m.sql);
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
+    }
+    for (const statement of schemaStatements) {
+      await client.query(statement);
     }
     await client.query('COMMIT');
   } catch (err) {

@@ -4,7 +4,7 @@
  * RowSink (src/runtime/sink-api.ts).
  */
 import { ConfigError } from './config';
-import { createPostgresTableSink } from './load';
+import { createPostgresTableSink, tableMigrationSql } from './load';
 import { RowSink } from './sink-api';
 import { SinkConfig } from '../shared/sink-config';
 
@@ -28,4 +28,9 @@ export function createSinks(configs: readonly SinkConfig[]): RowSink[] {
     }
     return factory(config);
   });
+}
+
+/** DDL the sinks need before their first load (their target tables), in order. */
+export function sinkSchemaStatements(configs: readonly SinkConfig[]): string[] {
+  return configs.flatMap((config) => (config.kind === 'postgresTable' ? tableMigrationSql(config) : []));
 }

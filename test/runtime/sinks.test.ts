@@ -5,7 +5,6 @@
 import { closeHelpers, createAws, fileRows, query, readText, TestAws, testRuntime, upload } from './helpers';
 import { InputError } from '../../src/runtime/errors';
 import { handleS3Event } from '../../src/runtime/handle-event';
-import { tableMigrationSql } from '../../src/runtime/load';
 import { RowSink } from '../../src/runtime/sink-api';
 import { createSinks, registerSinkFactory } from '../../src/runtime/sinks';
 import { PostgresTableSinkConfig } from '../../src/shared/sink-config';
@@ -90,7 +89,7 @@ test('an unknown sink kind is a configuration error naming it', () => {
   expect(() => createSinks([{ kind: 'kafka' } as never])).toThrow(/kind "kafka", which this processor build does not support/);
 });
 
-test('the built-in postgresTable sink is wired: rows land in the table in the same transaction', async () => {
+test('the built-in postgresTable sink is wired: its table is created on first use and rows land in it', async () => {
   const sink: PostgresTableSinkConfig = {
     kind: 'postgresTable',
     schema: 'public',
@@ -99,7 +98,7 @@ test('the built-in postgresTable sink is wired: rows land in the table in the sa
     extraColumns: 'IGNORE',
     columns: [{ name: 'id', type: 'integer', nullable: false }, { name: 'amount', type: 'numeric(12,2)', nullable: true }],
   };
-  for (const sql of tableMigrationSql(sink)) await query(db.url, sql);
+  expect(await query(db.url, "SELECT to_regclass('public.orders') AS t")).toEqual([{ t: null }]);
   const runtime = testRuntime(aws, db.url, { PIPELINE_SINKS: JSON.stringify([sink]) });
   try {
     const { event } = await upload(aws.input, 'orders.csv', 'id,amount\n1,9.99\n2,\n');
@@ -111,5 +110,13 @@ test('the built-in postgresTable sink is wired: rows land in the table in the sa
     ]);
   } finally {
     await runtime.close();
+  }
+  // A second cold start finds the table and leaves it (and its rows) alone.
+  const again = testRuntime(aws, db.url, { PIPELINE_SINKS: JSON.stringify([sink]) });
+  try {
+    (await again.database.connect()).release();
+    expect(await query(db.url, 'SELECT count(*)::int AS n FROM orders')).toEqual([{ n: 2 }]);
+  } finally {
+    await again.close();
   }
 });
