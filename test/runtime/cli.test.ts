@@ -1,4 +1,4 @@
-/** The `cdk-data-pipeline` command, run as a user runs it: node bin/cdk-data-pipeline.js. */
+/** The `cdk-data-pipeline` command, run as a user runs it: node bin/cdk-data-pipeline. */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -9,7 +9,7 @@ import { createTestDatabase } from '../support/db';
 import { freePort } from '../support/services';
 
 const root = path.join(__dirname, '..', '..');
-const bin = path.join(root, 'bin', 'cdk-data-pipeline.js');
+const bin = path.join(root, 'bin', 'cdk-data-pipeline');
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let work: string;
 

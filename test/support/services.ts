@@ -123,4 +123,9 @@ export async function startMoto(): Promise<{ endpoint: string; pid: number }> {
   return { endpoint: `http://127.0.0.1:${port}`, pid: child.pid! };
 }
 
-export const STATE_FILE = path.join(__dirname, '..', '..', '.test-services', 'state.json');
+/**
+ * Where globalSetup tells globalTeardown what it started. Both run in Jest's
+ * parent process, so its pid keeps concurrent Jest runs from stopping each
+ * other's servers.
+ */
+export const STATE_FILE = path.join(__dirname, '..', '..', '.test-services', `state-${process.pid}.json`);
