@@ -15,6 +15,14 @@ async function main(): Promise<void> {
   const [url, csvPath, fileId, configJson] = process.argv.slice(2);
   const config = JSON.parse(configJson) as PostgresTableSinkConfig;
   const sink = createPostgresTableSink(config);
+  // Where the memory goes, sampled, to explain the peak RSS.
+  const peak = { heapTotal: 0, external: 0, arrayBuffers: 0 };
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peak.heapTotal = Math.max(peak.heapTotal, m.heapTotal);
+    peak.external = Math.max(peak.external, m.external);
+    peak.arrayBuffers = Math.max(peak.arrayBuffers, m.arrayBuffers);
+  }, 200);
   const started = process.hrtime.bigint();
   const client = new Client({ connectionString: url });
   await client.connect();
@@ -24,12 +32,16 @@ async function main(): Promise<void> {
   await client.query('COMMIT');
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   await client.end();
+  clearInterval(sampler);
   process.stdout.write(`${JSON.stringify({
     rowsLoaded: outcome.rowsLoaded,
     rowsRejected: outcome.rowsRejected,
     rejectsBytes: outcome.rejectsCsv?.length ?? 0,
     ms,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
+    peakHeapTotalMb: peak.heapTotal / 2 ** 20,
+    peakExternalMb: peak.external / 2 ** 20,
+    peakArrayBuffersMb: peak.arrayBuffers / 2 ** 20,
   })}\n`);
 }
 

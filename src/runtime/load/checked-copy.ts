@@ -97,10 +97,18 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
         if (buf.length - pos > MAX_RECORD_BYTES) {
           throw rowInputError(line, undefined, `a row is longer than ${MAX_RECORD_BYTES} bytes (is a quote never closed?)`);
         }
-        const next = await header.source.next();
-        if (next.done) atEof = true;
-        else buf = Buffer.concat([buf.subarray(pos), next.value]);
-        if (!next.done) pos = 0;
+        // Read at least as much again as the partial record before rescanning
+        // it, so a record spanning many chunks costs linear, not quadratic, time.
+        const parts = [buf.subarray(pos)];
+        let added = 0;
+        while (added < Math.max(buf.length - pos, 64 * 1024)) {
+          const next = await header.source.next();
+          if (next.done) { atEof = true; break; }
+          parts.push(next.value);
+          added += next.value.length;
+        }
+        buf = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+        pos = 0;
         continue;
       }
       const rs = scanner.recordStart;
