@@ -2,10 +2,12 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct, IConstruct } from 'constructs';
 import { PipelineDatabase } from './database';
 import { PipelineMonitoring } from './monitoring';
@@ -45,6 +47,16 @@ export interface CdkPipelineProps {
    * @default - none: each file is counted and recorded in `file_metadata`
    */
   readonly sinks?: Sink[];
+
+  /**
+   * Create the database tables (`file_metadata` and the sinks' tables) during
+   * `cdk deploy`, by invoking the processor once after the database and the
+   * network are up. This also proves at deploy time that the processor can
+   * reach the database. Without it, the tables are created on first use.
+   *
+   * @default true
+   */
+  readonly migrateOnDeploy?: boolean;
 
   /**
    * Name of the pipeline in notifications and metric dimensions.
@@ -410,8 +422,20 @@ export class CdkPipeline extends Construct {
       throw new Error('bastionInstanceType is set but bastion is false: remove one of them');
     }
 
-    const triggers = props.triggers ?? [Trigger.onUpload()];
-    triggers.forEach((t) => t.bind(this, { inputBucket: this.inputBucket, processor: this.processor }));
+    const migrator = this.processor.migrationFunction;
+    if ((props.migrateOnDeploy ?? true) && migrator instanceof lambda.Function) {
+      const rules = this.node.findAll().filter(isSecurityGroupRule);
+      new triggers.Trigger(this, 'MigrateOnDeploy', {
+        handler: migrator,
+        timeout: Duration.minutes(5),
+        invocationType: triggers.InvocationType.REQUEST_RESPONSE,
+        executeOnHandlerChange: true,
+        executeAfter: [this.database, this.network, ...rules],
+      });
+    }
+
+    const pipelineTriggers = props.triggers ?? [Trigger.onUpload()];
+    pipelineTriggers.forEach((t) => t.bind(this, { inputBucket: this.inputBucket, processor: this.processor }));
 
     this.alarms = (props.alarms ?? true)
       ? addPipelineAlarms(this.monitoring, {

@@ -109,6 +109,7 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
   public readonly grantPrincipal: iam.IPrincipal;
   public readonly connections: ec2.Connections;
   public readonly deadLetterQueue?: sqs.IQueue;
+  public readonly migrationFunction?: lambda.IFunction;
   /** The function's log group. */
   public readonly logGroup: logs.ILogGroup;
 
@@ -185,6 +186,7 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
       },
     });
     this.connections = this.function.connections;
+    this.migrationFunction = this.function;
 
     grantProcessorAccess(role, context);
   }

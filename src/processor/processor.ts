@@ -2,6 +2,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -48,6 +49,13 @@ export interface IBoundProcessor extends iam.IGrantable, ec2.IConnectable {
   readonly role: iam.IRole;
   /** Where failed invocations or jobs end up, if the processor has such a queue. */
   readonly deadLetterQueue?: sqs.IQueue;
+
+  /**
+   * A function that, invoked without a payload, brings the database schema up
+   * to date. The pipeline invokes it once per deployment (after the database
+   * and network exist) so tables exist before the first file arrives.
+   */
+  readonly migrationFunction?: lambda.IFunction;
 
   /** Routes object-created events of `bucket` matching `filter` to this processor. */
   addUploadSource(bucket: s3.IBucket, filter: s3.NotificationKeyFilter): void;

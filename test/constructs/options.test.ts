@@ -252,3 +252,21 @@ describe('processor and trigger options', () => {
     });
   });
 });
+
+describe('deploy-time migration', () => {
+  test('the processor is invoked once per deployment after the database, network and rules exist', () => {
+    const { template } = synthPipeline();
+    const trigger = Object.values(template.findResources('Custom::Trigger'))[0] as any;
+    expect(trigger.Properties.InvocationType).toBe('RequestResponse');
+    expect(trigger.Properties.HandlerArn.Ref).toMatch(/LambdaProcessorFunctionCurrentVersion/);
+    const deps: string[] = trigger.DependsOn;
+    expect(deps.some((d) => /DatabaseInstance[0-9A-F]{8}$/.test(d))).toBe(true);
+    expect(deps.some((d) => /NetworkPeering/.test(d))).toBe(true);
+    expect(deps.some((d) => /DatabaseFromProcessor/.test(d))).toBe(true);
+  });
+
+  test('migrateOnDeploy: false leaves the tables to first use', () => {
+    const { template } = synthPipeline({ migrateOnDeploy: false });
+    template.resourceCountIs('Custom::Trigger', 0);
+  });
+});

@@ -51,3 +51,15 @@ test('handler rethrows a failed file for Lambda retries and the DLQ', async () =
 test('{"action":"migrate"} only prepares the schema', async () => {
   await expect(handler({ action: 'migrate' })).resolves.toEqual({ migrated: true });
 });
+
+test('a direct invocation without a payload (the deploy-time trigger) migrates, and processes nothing', async () => {
+  const before = (await fileRows(db.url)).length;
+  await expect(handler({})).resolves.toEqual({ migrated: true });
+  await expect(handler(null)).resolves.toEqual({ migrated: true });
+  expect((await fileRows(db.url)).length).toBe(before);
+});
+
+test('an event that is neither S3 nor a migration is an error, not a silent no-op', async () => {
+  await expect(handler({ Records: 'nope' })).rejects.toThrow();
+  await expect(handler({ foo: 1 })).rejects.toThrow();
+});
