@@ -57,7 +57,7 @@ test('--help, -h and process --help print usage with an example', () => {
   }
   const p = cli(['process', '--help']);
   expect(p.code).toBe(0);
-  expect(p.stdout).toContain('Example:');
+  expect(p.stdout).toContain('Examples:');
   expect(p.stdout).toContain('--database-url');
 });
 

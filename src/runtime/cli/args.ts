@@ -5,7 +5,9 @@
  */
 import { parseArgs, ParseArgsConfig } from 'util';
 import { parseSslMode, SslMode } from '../config';
+import { sinksFromFlags } from './sink-options';
 import { DEFAULT_OUTPUT_DIR } from './usage';
+import { SinkConfig } from '../../shared/sink-config';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -19,6 +21,12 @@ export const PROCESS_OPTIONS = {
   'output-dir': { type: 'string', short: 'o' },
   'ssl': { type: 'string' },
   'ca-file': { type: 'string' },
+  'config': { type: 'string', short: 'c' },
+  'table': { type: 'string' },
+  'schema': { type: 'string' },
+  'column': { type: 'string', multiple: true },
+  'bad-rows': { type: 'string' },
+  'extra-columns': { type: 'string' },
   'verbose': { type: 'boolean', short: 'v' },
   'help': { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -30,6 +38,8 @@ export interface ProcessArgs {
   readonly sslMode?: SslMode;
   readonly caFile?: string;
   readonly verbose: boolean;
+  /** Row sinks (a table to load), from --config or --table/--column. */
+  readonly sinks: SinkConfig[];
 }
 
 export type Command =
@@ -75,6 +85,14 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
       sslMode,
       caFile: values['ca-file'] ?? env.PIPELINE_DB_CA_FILE,
       verbose: values.verbose ?? false,
+      sinks: sinksFromFlags({
+        config: values.config,
+        table: values.table,
+        schema: values.schema,
+        columns: values.column,
+        badRows: values['bad-rows'],
+        extraColumns: values['extra-columns'],
+      }),
     },
   };
 }

@@ -8,6 +8,7 @@ import { LocalStorage } from '../local-storage';
 import { silentLogger, stderrLogger } from '../logger';
 import { FileOutcome } from '../outcome';
 import { processFile } from '../process-file';
+import { createSinks, sinkSchemaStatements } from '../sinks';
 import { ProcessArgs, UsageError } from './args';
 
 export interface CliOutput extends Omit<FileOutcome, 'cause'> {
@@ -27,12 +28,12 @@ export async function runProcess(args: ProcessArgs): Promise<CliOutput> {
     throw err;
   }
   const log = args.verbose ? stderrLogger : silentLogger;
-  const database = new Database(cachedSettings(async () => settings), { log });
+  const database = new Database(cachedSettings(async () => settings), { log, schemaStatements: sinkSchemaStatements(args.sinks) });
   try {
     const { cause: _cause, ...outcome } = await processFile(new LocalFileSource(args.file), {
       database,
       storage: new LocalStorage(args.outputDir),
-      sinks: [],
+      sinks: createSinks(args.sinks),
       pipelineName: 'local',
       log,
       retryInputErrors: true,

@@ -26,12 +26,25 @@ Options:
                          default from $PIPELINE_DB_SSL, then the URL's sslmode
   --ca-file <path>       PEM bundle to verify the server with
                          (default: the Amazon RDS CA bundle)
+  -c, --config <file>    Load the rows into a table described by a JSON file:
+                         {"table": "orders", "columns": [{"name": "id",
+                         "type": "bigint", "nullable": false}, ...],
+                         "badRows": "FAIL_FILE" | "SKIP_AND_REPORT",
+                         "extraColumns": "IGNORE" | "REJECT"}
+  --table <name>         ...or describe it with flags: the table,
+  --column <n:type[:not-null]>  one per column (repeat),
+  --schema <name>        its schema (default public),
+  --bad-rows <policy>    FAIL_FILE (default) or SKIP_AND_REPORT,
+  --extra-columns <p>    IGNORE (default) or REJECT
   -v, --verbose          Log progress to stderr
   -h, --help             Show this help
 
 Exit status: 0 succeeded or duplicate, 1 the file failed, 2 usage error.
 
-Example:
+Examples:
   cdk-data-pipeline process orders.csv \\
     --database-url postgres://postgres@localhost:5432/postgres --ssl disable
+  cdk-data-pipeline process orders.csv --database-url $DATABASE_URL --ssl disable \\
+    --table orders --column id:bigint:not-null --column amount:numeric(12,2) \\
+    --bad-rows SKIP_AND_REPORT
 `;
