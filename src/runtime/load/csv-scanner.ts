@@ -46,6 +46,7 @@ export class CsvScanner {
   /**
    * Finds the record starting at `pos` in `b[..end)`. With `atEof` a record
    * may end at `end` without a line terminator. `pos < end` is required.
+   * After NEED_MORE the next call must pass the same record again.
    */
   scan(b: Buffer, pos: number, end: number, atEof: boolean): Scan {
     let nf = 0;
@@ -57,10 +58,25 @@ export class CsvScanner {
     let fieldStart = this.fieldStart;
     let fieldEnd = this.fieldEnd;
     let fieldQuoted = this.fieldQuoted;
-    fieldStart[0] = pos;
-    fieldQuoted[0] = 0;
-    this.mixedLineEnding = undefined;
     let p = pos;
+    if (this.paused) {
+      // Resume the record NEED_MORE left unfinished, now at `pos` in a longer buffer.
+      const shift = pos - this.pausedStart;
+      nf = this.pausedFields;
+      inQuote = this.pausedInQuote;
+      lf = this.pausedLf;
+      cr = this.pausedCr;
+      high = this.pausedHigh;
+      nul = this.pausedNul;
+      for (let f = 0; f < nf; f++) { fieldStart[f] += shift; fieldEnd[f] += shift; }
+      fieldStart[nf] += shift;
+      p = this.pausedAt + shift;
+      this.paused = false;
+    } else {
+      fieldStart[0] = pos;
+      fieldQuoted[0] = 0;
+    }
+    this.mixedLineEnding = undefined;
     for (; p < end; p++) {
       const c = b[p];
       if (c > 0x2c) {
@@ -90,7 +106,10 @@ export class CsvScanner {
         this.next = p + 1;
         break;
       } else if (c === 0x0d) {
-        if (p + 1 === end && !atEof) return Scan.NEED_MORE;
+        if (p + 1 === end && !atEof) {
+          this.pause(pos, p, nf, inQuote, lf, cr, high, nul);
+          return Scan.NEED_MORE;
+        }
         const crlf = p + 1 < end && b[p + 1] === 0x0a;
         if (this.eol === Eol.UNKNOWN) this.eol = crlf ? Eol.CRNL : Eol.CR;
         else if (this.eol === Eol.NL || (this.eol === Eol.CRNL && !crlf)) this.mixedLineEnding = 'unquoted carriage return found in data';
@@ -102,7 +121,10 @@ export class CsvScanner {
       }
     }
     if (p === end) {
-      if (!atEof) return Scan.NEED_MORE;
+      if (!atEof) {
+        this.pause(pos, p, nf, inQuote, lf, cr, high, nul);
+        return Scan.NEED_MORE;
+      }
       this.next = end;
     }
     fieldEnd[nf] = p;
@@ -116,6 +138,32 @@ export class CsvScanner {
     this.highBytes = high;
     this.nulByte = nul;
     return Scan.RECORD;
+  }
+
+  private paused = false;
+  private pausedStart = 0;
+  private pausedAt = 0;
+  private pausedFields = 0;
+  private pausedInQuote = false;
+  private pausedLf = 0;
+  private pausedCr = 0;
+  private pausedHigh = false;
+  private pausedNul = false;
+
+  /**
+   * Remembers how far an unfinished record got, so the next call (which must
+   * pass the same record, with more bytes after it) does not rescan it.
+   */
+  private pause(start: number, at: number, nf: number, inQuote: boolean, lf: number, cr: number, high: boolean, nul: boolean): void {
+    this.paused = true;
+    this.pausedStart = start;
+    this.pausedAt = at;
+    this.pausedFields = nf;
+    this.pausedInQuote = inQuote;
+    this.pausedLf = lf;
+    this.pausedCr = cr;
+    this.pausedHigh = high;
+    this.pausedNul = nul;
   }
 
   private grow(n: number): Int32Array {
