@@ -73,7 +73,7 @@ export async function generateCsv(path: string, rows: number, badEvery = 0): Pro
     pending = '';
     const buf = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
     parts = [];
-    if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
   };
   for (let i = 1; i <= rows; i++) {
     const qty = Math.floor(rand() * 101000) - 1000;

@@ -2,13 +2,13 @@ import { isUtf8 } from 'buffer';
 import { once } from 'events';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { PostgresTableSinkConfig } from '../../shared/sink-config';
 import { Batch } from './batch';
 import { isRowDataError, locateCopyError, rowInputError } from './copy-errors';
 import { CsvScanner, Scan, unquote } from './csv-scanner';
 import { FieldCheck, fieldCheckFor, UNSURE, VALID } from './field-types';
 import type { ColumnPlan, ParsedHeader } from './header';
 import type { RejectReport } from './rejects';
+import type { PostgresTableSinkConfig } from '../../shared/sink-config';
 
 /**
  * Rows PostgreSQL may still refuse after the JavaScript checks are sent in

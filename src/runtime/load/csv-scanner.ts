@@ -43,6 +43,17 @@ export class CsvScanner {
   mixedLineEnding: string | undefined;
   eol = Eol.UNKNOWN;
 
+  // Where an unfinished record stopped (see pause()).
+  private paused = false;
+  private pausedStart = 0;
+  private pausedAt = 0;
+  private pausedFields = 0;
+  private pausedInQuote = false;
+  private pausedLf = 0;
+  private pausedCr = 0;
+  private pausedHigh = false;
+  private pausedNul = false;
+
   /**
    * Finds the record starting at `pos` in `b[..end)`. With `atEof` a record
    * may end at `end` without a line terminator. `pos < end` is required.
@@ -140,16 +151,6 @@ export class CsvScanner {
     return Scan.RECORD;
   }
 
-  private paused = false;
-  private pausedStart = 0;
-  private pausedAt = 0;
-  private pausedFields = 0;
-  private pausedInQuote = false;
-  private pausedLf = 0;
-  private pausedCr = 0;
-  private pausedHigh = false;
-  private pausedNul = false;
-
   /**
    * Remembers how far an unfinished record got, so the next call (which must
    * pass the same record, with more bytes after it) does not rescan it.
@@ -188,7 +189,7 @@ export function unquote(b: Buffer, s: number, e: number): Buffer {
   for (let p = s; p < e; p++) {
     const c = b[p];
     if (c === 0x22) {
-      if (inQuote && p + 1 < e && b[p + 1] === 0x22) { out[n++] = 0x22; p++; } else inQuote = !inQuote;
+      if (inQuote && p + 1 < e && b[p + 1] === 0x22) { out[n++] = 0x22; p++; } else {inQuote = !inQuote;}
     } else {
       out[n++] = c;
     }

@@ -8,6 +8,7 @@
  * (rare spellings such as `0x1F`, `Jan 5 2024`, huge exponents) is UNSURE and
  * PostgreSQL decides, so a check can never drop a row PostgreSQL would load.
  */
+/* eslint-disable no-bitwise -- `c | 0x20` (ASCII lower case) and UTF-8 lead-byte tests on the hot path. */
 
 export const VALID = 0;
 export const UNSURE = 1;
@@ -164,7 +165,8 @@ const boolCheck: FieldCheck = (b, s, e) => {
   const c = b[s] | 0x20;
   if (n === 1 && (c === 0x74 || c === 0x66 || c === 0x79 || c === 0x6e || c === 0x31 || c === 0x30)) return VALID;
   if (n === 4 && c === 0x74 && (b[s + 1] | 0x20) === 0x72 && (b[s + 2] | 0x20) === 0x75 && (b[s + 3] | 0x20) === 0x65) return VALID;
-  if (n === 5 && c === 0x66 && (b[s + 1] | 0x20) === 0x61 && (b[s + 2] | 0x20) === 0x6c && (b[s + 3] | 0x20) === 0x73 && (b[s + 4] | 0x20) === 0x65) return VALID;
+  if (n === 5 && c === 0x66 && (b[s + 1] | 0x20) === 0x61 && (b[s + 2] | 0x20) === 0x6c
+    && (b[s + 3] | 0x20) === 0x73 && (b[s + 4] | 0x20) === 0x65) return VALID;
   const v = text(b, s, e).trim().toLowerCase();
   if (v.length > 0) {
     if ('true'.startsWith(v) || 'false'.startsWith(v) || 'yes'.startsWith(v) || 'no'.startsWith(v)) return VALID;
@@ -214,8 +216,7 @@ function dateTimeCheck(type: string, withTime: boolean): FieldCheck {
             let ss = 0;
             if (p < e && b[p] === 0x3a) { ss = digitsAt(b, p + 1, 2, e); p += 3; }
             if (ss >= 0 && p < e && b[p] === 0x2e) { p++; while (p < e && b[p] >= 0x30 && b[p] <= 0x39) p++; }
-            if (p < e && (b[p] === 0x5a || b[p] === 0x7a)) p++;
-            else if (p < e && (b[p] === 0x2b || b[p] === 0x2d)) {
+            if (p < e && (b[p] === 0x5a || b[p] === 0x7a)) {p++;} else if (p < e && (b[p] === 0x2b || b[p] === 0x2d)) {
               const tzh = digitsAt(b, p + 1, 2, e);
               if (tzh < 0 || tzh > 14) return UNSURE;
               p += 3;

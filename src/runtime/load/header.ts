@@ -3,7 +3,7 @@ import type { PostgresTableSinkConfig } from '../../shared/sink-config';
 import { InputError } from '../errors';
 
 /** Header lines longer than this are certainly not a header; refusing them keeps memory flat. */
-const MAX_HEADER_BYTES = 1 << 20;
+const MAX_HEADER_BYTES = 1024 * 1024;
 
 export interface ParsedHeader {
   /** Trimmed header names, in file order. */
@@ -29,9 +29,7 @@ export async function readHeader(stream: AsyncIterable<Buffer | string>): Promis
   for (;;) {
     for (let p = scanned; p < buf.length; p++) {
       const c = buf[p];
-      if (c === 0x22) inQuote = !inQuote;
-      else if (c === 0x0a && inQuote) lines++;
-      else if ((c === 0x0a || c === 0x0d) && !inQuote) {
+      if (c === 0x22) {inQuote = !inQuote;} else if (c === 0x0a && inQuote) {lines++;} else if ((c === 0x0a || c === 0x0d) && !inQuote) {
         let next = p + 1;
         if (c === 0x0d) {
           if (next === buf.length) {
@@ -83,7 +81,7 @@ function splitHeader(raw: Buffer): string[] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (ch === '"') {
-      if (inQuote && text[i + 1] === '"') { cur += '"'; i++; } else inQuote = !inQuote;
+      if (inQuote && text[i + 1] === '"') { cur += '"'; i++; } else {inQuote = !inQuote;}
     } else if (ch === ',' && !inQuote) {
       names.push(cur.trim());
       cur = '';

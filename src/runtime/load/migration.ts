@@ -1,5 +1,5 @@
-import type { PostgresTableSinkConfig } from '../../shared/sink-config';
 import { FILE_ID_COLUMN, FILE_ID_SETTING, qualifiedTableName, quoteIdent, validateTableSinkConfig } from './validate-config';
+import type { PostgresTableSinkConfig } from '../../shared/sink-config';
 
 /**
  * Idempotent DDL that creates the target table. `_file_id` defaults to a

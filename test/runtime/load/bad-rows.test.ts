@@ -1,5 +1,5 @@
-import { InputError } from '../../../src/runtime/errors';
 import { chunked, COLUMNS, errorOf, openTestDb, tableConfig, TestDb, whole } from './helpers';
+import { InputError } from '../../../src/runtime/errors';
 
 const HEADER = 'id,name,amount,day,ok\n';
 const GOOD = '1,Ann,1.50,2024-01-01,t\n2,"Smith, ""Bob""",2.00,2024-01-02,f\n3,Cy,,,\n';
@@ -16,8 +16,11 @@ const CASES: { kind: string; row: Buffer; reason: string; column?: string; fastR
   { kind: 'bad quoting', row: b('4,"Dee,1.00,2024-01-04,t\n'), reason: 'unterminated CSV quoted field' },
   { kind: 'NULL in NOT NULL column', row: b('4,,1.00,2024-01-04,t\n'), reason: 'null value in column "name"', column: 'name' },
   {
-    kind: 'invalid UTF-8', row: Buffer.concat([b('4,D'), Buffer.from([0xff, 0xfe]), b('e,1.00,2024-01-04,t\n')]),
-    reason: 'invalid byte sequence for encoding "UTF8"', column: 'name', fastColumn: null,
+    kind: 'invalid UTF-8',
+    row: Buffer.concat([b('4,D'), Buffer.from([0xff, 0xfe]), b('e,1.00,2024-01-04,t\n')]),
+    reason: 'invalid byte sequence for encoding "UTF8"',
+    column: 'name',
+    fastColumn: null,
   },
 ];
 

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import { createTestDatabase } from '../../support/db';
 import { fieldCheckFor, UNSURE, VALID } from '../../../src/runtime/load/field-types';
+import { createTestDatabase } from '../../support/db';
 
 /**
  * The checks may only say VALID for values PostgreSQL accepts and give a

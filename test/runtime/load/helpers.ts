@@ -1,9 +1,9 @@
 import { Readable } from 'stream';
 import { Client, PoolClient } from 'pg';
-import { createTestDatabase } from '../../support/db';
 import { createPostgresTableSink, tableMigrationSql } from '../../../src/runtime/load';
 import type { SinkOutcome } from '../../../src/runtime/sink-api';
 import type { ColumnConfig, PostgresTableSinkConfig } from '../../../src/shared/sink-config';
+import { createTestDatabase } from '../../support/db';
 
 export function tableConfig(table: string, columns: ColumnConfig[], over: Partial<PostgresTableSinkConfig> = {}): PostgresTableSinkConfig {
   return { kind: 'postgresTable', schema: 'public', table, columns, badRows: 'FAIL_FILE', extraColumns: 'IGNORE', ...over };

@@ -3,8 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'csv-parse';
-import { BENCH_TABLE_CONFIG, generateCsv, GeneratedCsv } from '../../../bench/csv-generator';
 import { openTestDb, TestDb } from './helpers';
+import { BENCH_TABLE_CONFIG, generateCsv, GeneratedCsv } from '../../../bench/csv-generator';
 
 /**
  * One million generated rows (quoted commas, embedded quotes, quoted
@@ -50,8 +50,15 @@ async function fileChecksum(file: string): Promise<Checksum> {
     notes.update(`${r.note === '' ? '<null>' : r.note}\n`);
   }
   return {
-    rows, sumId: String(sumId), sumQty: String(sumQty), sumPriceCents: String(sumPrice), sumCreatedMs: String(sumCreated),
-    activeTrue, shipDayNulls, customers: customers.digest('hex'), notes: notes.digest('hex'),
+    rows,
+    sumId: String(sumId),
+    sumQty: String(sumQty),
+    sumPriceCents: String(sumPrice),
+    sumCreatedMs: String(sumCreated),
+    activeTrue,
+    shipDayNulls,
+    customers: customers.digest('hex'),
+    notes: notes.digest('hex'),
   };
 }
 

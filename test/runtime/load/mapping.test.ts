@@ -1,6 +1,6 @@
+import { chunked, COLUMNS, errorOf, openTestDb, tableConfig, TestDb, whole } from './helpers';
 import { InputError } from '../../../src/runtime/errors';
 import { createPostgresTableSink } from '../../../src/runtime/load';
-import { chunked, COLUMNS, errorOf, openTestDb, tableConfig, TestDb, whole } from './helpers';
 
 let db: TestDb;
 const config = tableConfig('things', COLUMNS);

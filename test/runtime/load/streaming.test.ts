@@ -1,5 +1,5 @@
-import { InputError } from '../../../src/runtime/errors';
 import { chunked, errorOf, openTestDb, tableConfig, TestDb } from './helpers';
+import { InputError } from '../../../src/runtime/errors';
 
 /**
  * Errors that arrive while a batch is being streamed into COPY: after

@@ -1,5 +1,5 @@
-import { tableMigrationSql, tableSinkConfigProblems, validateTableSinkConfig } from '../../../src/runtime/load';
 import { COLUMNS, tableConfig } from './helpers';
+import { tableMigrationSql, tableSinkConfigProblems, validateTableSinkConfig } from '../../../src/runtime/load';
 
 describe('validateTableSinkConfig', () => {
   test('accepts a typical configuration', () => {
