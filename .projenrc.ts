@@ -76,7 +76,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
   gitignore: ['cdk.out', '/.test-services/', '/bench/out/'],
-  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/scripts/', '/tsconfig.dev.json', '/.test-services/', '/API.md'] },
+  npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/scripts/', '/tsconfig.dev.json', '/.test-services/'] },
 });
 
 // The local CLI (`npx cdk-data-pipeline process ...`) runs the same runtime
