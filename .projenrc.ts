@@ -65,7 +65,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-    jestOptions: {
+  jestOptions: {
     // Snapshots are compared, never silently rewritten (`npx projen test -u` updates them).
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {

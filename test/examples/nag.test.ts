@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DISABLE_ACKNOWLEDGMENTS_CONTEXT } from '../../src/nag-acknowledgments';
 import { EXAMPLES, ExampleStack } from './registry';
+import { DISABLE_ACKNOWLEDGMENTS_CONTEXT } from '../../src/nag-acknowledgments';
 
 /** cdk-nag findings of the example as `RuleId @ construct path`, after acknowledgments. */
 function findings(build: (app: App) => ExampleStack, context: Record<string, unknown> = {}): string[] {

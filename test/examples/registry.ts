@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { CdkPipeline } from '../../src';
 import { LambdaMetadataStack } from '../../examples/lambda-metadata/stack';
 import { LambdaTableStack } from '../../examples/lambda-table/stack';
+import { CdkPipeline } from '../../src';
 
 export interface ExampleStack extends Stack {
   readonly pipeline: CdkPipeline;
