@@ -276,22 +276,15 @@ export class PipelineNetwork extends Construct {
     this.peeringDependencies.push(peering);
     const processing = this.processingVpc.selectSubnets(this.processingSubnets).subnets;
     const database = this.databaseVpc.selectSubnets(this.databaseSubnets).subnets;
-    processing.forEach((from, i) => database.forEach((to, j) => {
-      const route = new ec2.CfnRoute(this, `ToDatabase${i}x${j}`, {
-        routeTableId: from.routeTable.routeTableId,
-        destinationCidrBlock: to.ipv4CidrBlock,
+    const route = (id: string, from: ec2.ISubnet[], to: ec2.ISubnet[]) => from.forEach((f, i) => to.forEach((t, j) => {
+      this.peeringDependencies.push(new ec2.CfnRoute(this, `${id}${i}x${j}`, {
+        routeTableId: f.routeTable.routeTableId,
+        destinationCidrBlock: t.ipv4CidrBlock,
         vpcPeeringConnectionId: peering.ref,
-      });
-      this.peeringDependencies.push(route);
+      }));
     }));
-    database.forEach((from, j) => processing.forEach((to, i) => {
-      const route = new ec2.CfnRoute(this, `ToProcessing${j}x${i}`, {
-        routeTableId: from.routeTable.routeTableId,
-        destinationCidrBlock: to.ipv4CidrBlock,
-        vpcPeeringConnectionId: peering.ref,
-      });
-      this.peeringDependencies.push(route);
-    }));
+    route('ToDatabase', processing, database);
+    route('ToProcessing', database, processing);
     return peering;
   }
 }

@@ -8,6 +8,7 @@ const examples = fs.readdirSync(examplesDir).filter((d) => fs.existsSync(path.jo
 
 test('every example folder has cdk.json, main.ts and a README', () => {
   expect(examples.sort()).toEqual(['lambda-metadata', 'lambda-table']);
+  expect(fs.existsSync(path.join(examplesDir, 'nag.ts'))).toBe(true);
   for (const d of examples) {
     for (const f of ['cdk.json', 'main.ts', 'stack.ts', 'README.md']) {
       expect(fs.existsSync(path.join(examplesDir, d, f))).toBe(true);

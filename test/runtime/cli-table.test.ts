@@ -3,25 +3,17 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { build } from 'esbuild';
+import { bundleCli, ROOT as root } from './cli-bundle';
 import { query } from './helpers';
 import { createTestDatabase } from '../support/db';
 
-const root = path.join(__dirname, '..', '..');
 const bin = path.join(root, 'bin', 'cdk-data-pipeline');
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let work: string;
 
 beforeAll(async () => {
-  await build({
-    entryPoints: [path.join(root, 'src/runtime/cli/main.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    external: ['pg-native'],
-    outfile: path.join(work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-clit-')), 'cli.js'),
-    logLevel: 'silent',
-  });
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-clit-'));
+  await bundleCli(path.join(work, 'cli.js'));
   db = await createTestDatabase('clit');
 });
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { build } from 'esbuild';
+import { bundleCli } from './cli-bundle';
 import { query } from './helpers';
 import { createTestDatabase } from '../support/db';
 import { freePort } from '../support/services';
@@ -14,17 +14,7 @@ let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let work: string;
 
 beforeAll(async () => {
-  // The same esbuild invocation as `npx projen bundle` (bundle:runtime/cli/main).
-  await build({
-    entryPoints: [path.join(root, 'src/runtime/cli/main.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    external: ['pg-native'],
-    sourcemap: true,
-    outfile: path.join(root, 'assets/runtime/cli/main/index.js'),
-    logLevel: 'silent',
-  });
+  await bundleCli();
   db = await createTestDatabase('cli');
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-cli-'));
 });
