@@ -13,19 +13,19 @@ import { PipelineDatabase } from './database';
 import { PipelineMonitoring } from './monitoring';
 import { addPipelineAlarms } from './monitoring/pipeline-alarms';
 import { applyAcknowledgments, NagAcknowledgment, pipelineAcknowledgments } from './nag-acknowledgments';
-import { PipelineBastion, PipelineNetwork } from './network';
+import { PipelineBastion, PipelineNetwork, PipelineNetworkOptions } from './network';
 import { IBoundProcessor, Processor } from './processor';
 import { processorObjectArns } from './processor/grants';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from './shared/env';
 import { Sink } from './sink';
-import { PipelineStorage } from './storage';
+import { PipelineStorage, PipelineStorageOptions } from './storage';
 import { Trigger } from './trigger';
 
 /**
  * Properties of a {@link CdkPipeline}. Every part has a secure default; the
  * props below only change what you name.
  */
-export interface CdkPipelineProps {
+export interface CdkPipelineProps extends PipelineNetworkOptions, PipelineStorageOptions {
   // ---------------------------------------------------------------- processing
   /**
    * Where files are processed.
@@ -109,62 +109,8 @@ export interface CdkPipelineProps {
   readonly dashboard?: boolean;
 
   // ------------------------------------------------------------------- network
-  /**
-   * One VPC for everything instead of a processing VPC peered with a database VPC.
-   *
-   * @default false
-   */
-  readonly singleVpc?: boolean;
-
-  /**
-   * Bring your own processing VPC.
-   *
-   * @default - created
-   */
-  readonly processingVpc?: ec2.IVpc;
-
-  /**
-   * Bring your own database VPC (requires `processingVpc`; you own the routing between them).
-   *
-   * @default - created and peered, or `processingVpc` with `singleVpc`
-   */
-  readonly databaseVpc?: ec2.IVpc;
-
-  /**
-   * CIDR of the processing VPC.
-   *
-   * @default '10.0.0.0/16'
-   */
-  readonly processingCidr?: string;
-
-  /**
-   * CIDR of the database VPC.
-   *
-   * @default '10.1.0.0/16'
-   */
-  readonly databaseCidr?: string;
-
-  /**
-   * NAT gateways of the processing VPC; 0 runs everything on VPC endpoints.
-   *
-   * @default 1
-   */
-  readonly natGateways?: number;
-
-  /**
-   * Availability zones per VPC.
-   *
-   * @default 2
-   */
-  readonly maxAzs?: number;
-
-  /**
-   * Create the S3 gateway endpoint and interface endpoints.
-   *
-   * @default true
-   */
-  readonly vpcEndpoints?: boolean;
-
+  // (singleVpc, processingVpc, databaseVpc, CIDRs, natGateways, maxAzs and
+  // vpcEndpoints come from PipelineNetworkOptions)
   /**
    * Create a Session Manager bastion with the PostgreSQL client.
    *
@@ -180,40 +126,14 @@ export interface CdkPipelineProps {
   readonly bastionInstanceType?: ec2.InstanceType;
 
   // ------------------------------------------------------------------- storage
-  /**
-   * Bring your own input bucket.
-   *
-   * @default - created
-   */
-  readonly inputBucket?: s3.IBucket;
-
-  /**
-   * Bring your own output bucket.
-   *
-   * @default - created
-   */
-  readonly outputBucket?: s3.IBucket;
-
-  /**
-   * Bring your own backup bucket.
-   *
-   * @default - created
-   */
-  readonly backupBucket?: s3.IBucket;
-
+  // (inputBucket, outputBucket, backupBucket and backupRetention come from
+  // PipelineStorageOptions)
   /**
    * KMS key for the buckets the construct creates.
    *
    * @default - SSE-S3
    */
   readonly bucketEncryptionKey?: kms.IKey;
-
-  /**
-   * How long backup copies are kept.
-   *
-   * @default Duration.days(365)
-   */
-  readonly backupRetention?: Duration;
 
   /**
    * Removal policy of the buckets and log groups the construct creates.

@@ -4,9 +4,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IDependable } from 'constructs';
 
 /**
- * Properties of a {@link PipelineNetwork}.
+ * How the pipeline's network is laid out. `CdkPipelineProps` takes these
+ * flat; `PipelineNetworkProps` adds what only the standalone construct needs.
  */
-export interface PipelineNetworkProps {
+export interface PipelineNetworkOptions {
   /**
    * Put the processor and the database in one VPC instead of two peered VPCs.
    * The database then lives in that VPC's isolated subnets.
@@ -69,7 +70,12 @@ export interface PipelineNetworkProps {
    * @default true
    */
   readonly vpcEndpoints?: boolean;
+}
 
+/**
+ * Properties of a {@link PipelineNetwork}.
+ */
+export interface PipelineNetworkProps extends PipelineNetworkOptions {
   /**
    * Interface endpoints to create in the processing VPC (the S3 gateway
    * endpoint is always created when `vpcEndpoints` is true). More can be

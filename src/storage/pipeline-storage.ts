@@ -4,9 +4,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 /**
- * Properties of a {@link PipelineStorage}.
+ * The pipeline's buckets and how long backups are kept. `CdkPipelineProps`
+ * takes these flat; `PipelineStorageProps` adds what only the standalone
+ * construct needs.
  */
-export interface PipelineStorageProps {
+export interface PipelineStorageOptions {
   /**
    * Bring your own input bucket (where CSV files are uploaded).
    *
@@ -29,6 +31,18 @@ export interface PipelineStorageProps {
   readonly backupBucket?: s3.IBucket;
 
   /**
+   * How long backup copies are kept.
+   *
+   * @default Duration.days(365)
+   */
+  readonly backupRetention?: Duration;
+}
+
+/**
+ * Properties of a {@link PipelineStorage}.
+ */
+export interface PipelineStorageProps extends PipelineStorageOptions {
+  /**
    * KMS key for the buckets the construct creates (SSE-KMS with bucket keys).
    * The access-log bucket always uses SSE-S3, the only encryption S3 server
    * access logging supports.
@@ -36,13 +50,6 @@ export interface PipelineStorageProps {
    * @default - SSE-S3 (Amazon S3 managed keys)
    */
   readonly encryptionKey?: kms.IKey;
-
-  /**
-   * How long backup copies are kept.
-   *
-   * @default Duration.days(365)
-   */
-  readonly backupRetention?: Duration;
 
   /**
    * Age at which backup copies move to the Glacier Instant Retrieval storage class.
