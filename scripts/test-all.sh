@@ -18,7 +18,9 @@ if ! command -v moto_server >/dev/null || ! command -v cfn-lint >/dev/null; then
   python3 -m pip install --quiet 'moto[server]' cfn-lint
 fi
 
-npm ci --no-audit --no-fund
+# `npm ci` rejects this lock file (npm 11 and the optional platform packages of
+# unrs-resolver, even with a freshly generated lock), so install from it instead.
+npm install --no-audit --no-fund
 # CI=true: package only the npm tarball (the other jsii targets need
 # toolchains; the test suite generates their code with jsii-pacmak --code-only).
 CI=true npx projen build
