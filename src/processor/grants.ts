@@ -1,9 +1,9 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ProcessorBindContext } from './processor';
+import { BACKUP_PREFIX, REJECTS_PREFIX, RESULTS_PREFIX } from '../shared/object-keys';
 
-/** Prefixes of the objects the runtime writes (see the runtime's storage module). */
-export const OUTPUT_PREFIXES = ['results/', 'rejects/'];
-export const BACKUP_PREFIX = 'backup/';
+/** Prefixes of the output bucket the runtime writes to. */
+const OUTPUT_PREFIXES = [RESULTS_PREFIX, REJECTS_PREFIX];
 
 /**
  * The processor's data permissions, the same for every processor: read the

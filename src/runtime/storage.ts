@@ -9,6 +9,7 @@
  */
 import { Readable } from 'stream';
 import { FileRef } from './source';
+import { BACKUP_PREFIX, REJECTS_PREFIX, RESULTS_PREFIX } from '../shared/object-keys';
 
 /** The document written to `results/<key>.json`. */
 export interface ResultDocument {
@@ -35,11 +36,11 @@ export interface ResultStorage {
 }
 
 export function resultKey(key: string): string {
-  return `results/${key}.json`;
+  return `${RESULTS_PREFIX}${key}.json`;
 }
 
 export function rejectsKey(key: string): string {
-  return `rejects/${key}.csv`;
+  return `${REJECTS_PREFIX}${key}.csv`;
 }
 
 /** Colons are awkward in S3 keys and invalid in Windows paths, hence `04-50-00`. */
@@ -48,5 +49,5 @@ export function backupTimestamp(at: Date): string {
 }
 
 export function backupKey(key: string, at: Date): string {
-  return `backup/${backupTimestamp(at)}/${key}`;
+  return `${BACKUP_PREFIX}${backupTimestamp(at)}/${key}`;
 }

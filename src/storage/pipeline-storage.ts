@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { BACKUP_PREFIX } from '../shared/object-keys';
 
 /**
  * The pipeline's buckets and how long backups are kept. `CdkPipelineProps`
@@ -143,7 +144,7 @@ export class PipelineStorage extends Construct {
     this.backupBucket = props.backupBucket ?? make('Backup', {
       lifecycleRules: [{
         id: 'backups',
-        prefix: 'backup/',
+        prefix: BACKUP_PREFIX,
         transitions: [{ storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: transition }],
         expiration: retention,
         noncurrentVersionExpiration: noncurrent,
