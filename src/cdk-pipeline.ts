@@ -344,13 +344,14 @@ export class CdkPipeline extends Construct {
 
     const migrator = this.processor.migrationFunction;
     if ((props.migrateOnDeploy ?? true) && migrator instanceof lambda.Function) {
-      const rules = this.node.findAll().filter(isSecurityGroupRule);
+      // The database construct holds its ingress and egress rules (allowFrom,
+      // rotation), so waiting for it and the network covers every path.
       new triggers.Trigger(this, 'MigrateOnDeploy', {
         handler: migrator,
         timeout: Duration.minutes(5),
         invocationType: triggers.InvocationType.REQUEST_RESPONSE,
         executeOnHandlerChange: true,
-        executeAfter: [this.database, this.network, ...rules],
+        executeAfter: [this.database, this.network],
       });
     }
 
