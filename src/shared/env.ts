@@ -19,6 +19,12 @@ export const ENV = {
   TOPIC_ARN: 'PIPELINE_TOPIC_ARN',
   /** JSON array of SinkConfig (see ./sink-config.ts). */
   SINKS: 'PIPELINE_SINKS',
+  /**
+   * Path of a file holding the same JSON as PIPELINE_SINKS. Processors whose
+   * environment is size-limited (Lambda: 4 KB in all) ship the sink
+   * configuration as a file (a Lambda layer) and set this instead.
+   */
+  SINKS_FILE: 'PIPELINE_SINKS_FILE',
   /** CloudWatch namespace for Embedded Metric Format output. */
   METRICS_NAMESPACE: 'PIPELINE_METRICS_NAMESPACE',
   /** Name of the pipeline, used in notifications and metric dimensions. */
