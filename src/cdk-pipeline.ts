@@ -158,6 +158,15 @@ export interface CdkPipelineProps extends PipelineNetworkOptions, PipelineStorag
   readonly databaseSecret?: secretsmanager.ISecret;
 
   /**
+   * Name of the database the pipeline uses. For the instance the construct
+   * creates, the database created on it. With `databaseInstance`, it
+   * overrides the `dbname` of `databaseSecret`.
+   *
+   * @default - 'pipeline' for a created instance; the `dbname` of `databaseSecret` for your own instance
+   */
+  readonly databaseName?: string;
+
+  /**
    * Database instance type.
    *
    * @default t4g.small
@@ -291,6 +300,7 @@ export class CdkPipeline extends Construct {
       vpcSubnets: this.network.databaseSubnets,
       instance: props.databaseInstance,
       secret: props.databaseSecret,
+      databaseName: props.databaseName,
       instanceType: props.databaseInstanceType,
       engineVersion: props.databaseEngineVersion,
       multiAz: props.multiAz,
@@ -315,7 +325,8 @@ export class CdkPipeline extends Construct {
       topicKey: this.monitoring.encryptionKey,
       environment: {
         [ENV.DB_SECRET_ARN]: this.database.secret.secretArn,
-        [ENV.DB_NAME]: this.database.databaseName,
+        // Unset for your own instance without databaseName: the runtime then uses the secret's dbname.
+        ...(this.database.databaseName !== undefined ? { [ENV.DB_NAME]: this.database.databaseName } : {}),
         [ENV.OUTPUT_BUCKET]: this.outputBucket.bucketName,
         [ENV.BACKUP_BUCKET]: this.backupBucket.bucketName,
         [ENV.TOPIC_ARN]: this.topic.topicArn,

@@ -72,9 +72,11 @@ export interface PipelineDatabaseProps {
   readonly maxAllocatedStorage?: number;
 
   /**
-   * Name of the database created on the instance.
+   * Name of the database the pipeline uses. For an instance the construct
+   * creates, the database created on it. For your own `instance`, it
+   * overrides the `dbname` of `secret`.
    *
-   * @default 'pipeline'
+   * @default - 'pipeline' for a created instance; the secret's `dbname` for your own instance
    */
   readonly databaseName?: string;
 
@@ -160,17 +162,23 @@ export class PipelineDatabase extends Construct {
   public readonly securityGroup: ec2.ISecurityGroup;
   /** Port the database listens on. */
   public readonly port: number;
-  /** Name of the database the pipeline uses. */
-  public readonly databaseName: string;
+  /**
+   * Name of the database the pipeline uses, when the construct decides it:
+   * the created database, or the `databaseName` given for your own instance.
+   * Undefined when the processor uses the `dbname` of your instance's secret.
+   */
+  public readonly databaseName?: string;
   /** The secret rotation, when the construct configured one. */
   public readonly rotation?: secretsmanager.SecretRotation;
 
   constructor(scope: Construct, id: string, props: PipelineDatabaseProps) {
     super(scope, id);
     validateDatabaseProps(props);
-    this.databaseName = props.databaseName ?? 'pipeline';
 
     if (props.instance) {
+      // The secret of an instance you bring names its database (`dbname`);
+      // only an explicit databaseName overrides it.
+      this.databaseName = props.databaseName;
       this.instance = props.instance;
       this.secret = props.secret!;
       const groups = props.instance.connections.securityGroups;
@@ -184,6 +192,7 @@ export class PipelineDatabase extends Construct {
       return;
     }
 
+    this.databaseName = props.databaseName ?? 'pipeline';
     this.port = props.port ?? 5432;
     const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
     let subnetCount = 0;
@@ -323,10 +332,23 @@ function validateDatabaseProps(props: PipelineDatabaseProps): void {
   if (props.port !== undefined && (!Number.isInteger(props.port) || props.port < 1150 || props.port > 65535)) {
     throw new Error(`port must be a whole number between 1150 and 65535 (got ${props.port})`);
   }
-  if (props.databaseName !== undefined && !/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(props.databaseName)) {
-    throw new Error(`databaseName must start with a letter and contain only letters, digits and underscores (got '${props.databaseName}')`);
-  }
+  validateDatabaseName(props.databaseName, !props.instance);
   if (props.allocatedStorage !== undefined && props.maxAllocatedStorage !== undefined && props.maxAllocatedStorage < props.allocatedStorage) {
     throw new Error(`maxAllocatedStorage (${props.maxAllocatedStorage}) must be >= allocatedStorage (${props.allocatedStorage})`);
+  }
+}
+
+/**
+ * PostgreSQL's rules for an unquoted identifier (at most 63 bytes, letters,
+ * digits, `_` and `$`, not starting with a digit or `$`); RDS is stricter for
+ * the database it creates: a letter first, no `$`.
+ */
+function validateDatabaseName(name: string | undefined, created: boolean): void {
+  if (name === undefined || Token.isUnresolved(name)) return;
+  const rule = created ? /^[A-Za-z][A-Za-z0-9_]{0,62}$/ : /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+  if (!rule.test(name)) {
+    throw new Error(created
+      ? `databaseName must be 1-63 characters, start with a letter and contain only letters, digits and underscores (got '${name}')`
+      : `databaseName must be a PostgreSQL identifier: 1-63 characters, letters, digits, underscores or $, not starting with a digit or $ (got '${name}')`);
   }
 }

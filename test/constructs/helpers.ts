@@ -29,3 +29,9 @@ export function statementsOfRole(template: Template, roleLogicalId: string): any
     .filter((p: any) => (p.Properties.Roles ?? []).some((r: any) => r.Ref === roleLogicalId))
     .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
 }
+
+/** The environment variables of the pipeline's processor function. */
+export function processorEnvironment(template: Template): Record<string, unknown> {
+  const id = logicalIdOf(template, 'AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^cdk-data-pipeline processor') });
+  return (template.findResources('AWS::Lambda::Function')[id] as any).Properties.Environment.Variables;
+}

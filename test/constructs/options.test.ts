@@ -7,8 +7,9 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { synthPipeline } from './helpers';
+import { processorEnvironment, synthPipeline } from './helpers';
 import { CdkPipeline, CdkPipelineProps, PipelineDatabase, PipelineMonitoring, PipelineNetwork, PipelineStorage, Processor, Trigger } from '../../src';
+import { ENV } from '../../src/shared/env';
 
 function newStack(): Stack {
   return new Stack(new App(), 'S', { env: { account: '111111111111', region: 'eu-west-1' } });
@@ -156,13 +157,74 @@ describe('database options', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('DbSg'), 'GroupId'] }, FromPort: 5433 });
   });
 
+  describe('databaseName (issue 7, bug 1)', () => {
+    const byo = (databaseName?: string) => {
+      const stack = newStack();
+      const vpc = new ec2.Vpc(stack, 'Vpc');
+      const instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Db', {
+        instanceEndpointAddress: 'db.example.internal', instanceIdentifier: 'db', port: 5432, securityGroups: [new ec2.SecurityGroup(stack, 'DbSg', { vpc })],
+      });
+      const secret = secretsmanager.Secret.fromSecretNameV2(stack, 'Secret', 'pipeline/db');
+      const pipeline = new CdkPipeline(stack, 'P', { processingVpc: vpc, singleVpc: true, databaseInstance: instance, databaseSecret: secret, bastion: false, databaseName });
+      return { pipeline, template: Template.fromStack(stack) };
+    };
+
+    test('your own instance: the processor uses the secret\'s dbname (no PIPELINE_DB_NAME)', () => {
+      const { pipeline, template } = byo();
+      expect(pipeline.database.databaseName).toBeUndefined();
+      const env = processorEnvironment(template);
+      expect(env[ENV.DB_SECRET_ARN]).toBeDefined();
+      expect(Object.keys(env)).not.toContain(ENV.DB_NAME);
+    });
+
+    test('your own instance with databaseName: it overrides the secret\'s dbname', () => {
+      const { template } = byo('sales_2026');
+      expect(processorEnvironment(template)[ENV.DB_NAME]).toBe('sales_2026');
+    });
+
+    test('created instance: databaseName names the created database and reaches the processor', () => {
+      const { template } = synthPipeline({ databaseName: 'orders' });
+      template.hasResourceProperties('AWS::RDS::DBInstance', { DBName: 'orders' });
+      expect(processorEnvironment(template)[ENV.DB_NAME]).toBe('orders');
+    });
+
+    test('created instance by default: database pipeline', () => {
+      const { template } = synthPipeline();
+      template.hasResourceProperties('AWS::RDS::DBInstance', { DBName: 'pipeline' });
+      expect(processorEnvironment(template)[ENV.DB_NAME]).toBe('pipeline');
+    });
+
+    test.each([
+      ['a hyphen', 'my-db'],
+      ['a leading digit', '1db'],
+      ['a leading underscore (RDS wants a letter)', '_db'],
+      ['64 characters', 'a'.repeat(64)],
+    ])('created instance: rejects a name with %s', (_n, name) => {
+      expect(() => synthPipeline({ databaseName: name }))
+        .toThrow(`databaseName must be 1-63 characters, start with a letter and contain only letters, digits and underscores (got '${name}')`);
+    });
+
+    test.each([
+      ['a hyphen', 'my-db'],
+      ['a leading digit', '1db'],
+      ['a space', 'my db'],
+    ])('your own instance: rejects a name with %s', (_n, name) => {
+      expect(() => byo(name))
+        .toThrow(`databaseName must be a PostgreSQL identifier: 1-63 characters, letters, digits, underscores or $, not starting with a digit or $ (got '${name}')`);
+    });
+
+    test('your own instance: accepts PostgreSQL identifiers RDS would not create', () => {
+      expect(processorEnvironment(byo('_staging$1').template)[ENV.DB_NAME]).toBe('_staging$1');
+    });
+  });
+
   test.each<[string, (stack: Stack, vpc: ec2.IVpc) => void, RegExp]>([
     ['instance without secret', (stack, vpc) => new PipelineDatabase(stack, 'D', {
       vpc, instance: rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'I', { instanceEndpointAddress: 'x', instanceIdentifier: 'x', port: 5432, securityGroups: [] }),
     }), /instance requires secret/],
     ['PostgreSQL 15', (stack, vpc) => new PipelineDatabase(stack, 'D', { vpc, engineVersion: rds.PostgresEngineVersion.VER_15 }), /engineVersion must be PostgreSQL 16 or newer/],
     ['backups under 7 days', (stack, vpc) => new PipelineDatabase(stack, 'D', { vpc, backupRetention: Duration.days(3) }), /backupRetention must be at least 7 days \(got 3\)/],
-    ['bad database name', (stack, vpc) => new PipelineDatabase(stack, 'D', { vpc, databaseName: 'my-db' }), /databaseName must start with a letter/],
+    ['bad database name', (stack, vpc) => new PipelineDatabase(stack, 'D', { vpc, databaseName: 'my-db' }), /databaseName must be 1-63 characters, start with a letter/],
   ])('rejects %s', (_n, build, message) => {
     const stack = newStack();
     expect(() => build(stack, new ec2.Vpc(stack, 'V'))).toThrow(message);
