@@ -367,7 +367,10 @@ export class CdkPipeline extends Construct {
     }
 
     const pipelineTriggers = props.triggers ?? [Trigger.onUpload()];
-    pipelineTriggers.forEach((t) => t.bind(this, { inputBucket: this.inputBucket, processor: this.processor }));
+    const triggerContext = {
+      inputBucket: this.inputBucket, outputBucket: this.outputBucket, backupBucket: this.backupBucket, processor: this.processor,
+    };
+    pipelineTriggers.forEach((t) => t.bind(this, triggerContext));
 
     this.alarms = (props.alarms ?? true)
       ? addPipelineAlarms(this.monitoring, {

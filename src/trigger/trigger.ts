@@ -1,5 +1,6 @@
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { assertNoSelfTrigger } from './self-trigger';
 import { IBoundProcessor } from '../processor/processor';
 
 /**
@@ -8,6 +9,16 @@ import { IBoundProcessor } from '../processor/processor';
 export interface TriggerBindContext {
   /** Bucket CSV files are uploaded to. */
   readonly inputBucket: s3.IBucket;
+  /**
+   * Bucket the processor writes `results/` and `rejects/` to. A trigger on
+   * the same bucket must not match those keys.
+   */
+  readonly outputBucket: s3.IBucket;
+  /**
+   * Bucket the processor writes `backup/` copies to. A trigger on the same
+   * bucket must not match those keys.
+   */
+  readonly backupBucket: s3.IBucket;
   /** The processor the trigger starts. */
   readonly processor: IBoundProcessor;
 }
@@ -17,7 +28,10 @@ export interface TriggerBindContext {
  */
 export interface UploadTriggerOptions {
   /**
-   * Only keys starting with this prefix start the processor.
+   * Only keys starting with this prefix start the processor. Required when
+   * the input bucket is also the output or backup bucket: it must then
+   * neither start with nor be the start of `results/`, `rejects/` or
+   * `backup/` (where the processor writes), e.g. `incoming/`.
    *
    * @default - any key
    */
@@ -37,7 +51,9 @@ export interface UploadTriggerOptions {
 export abstract class Trigger {
   /**
    * Process every object created in the input bucket whose key matches
-   * `prefix` and `suffix` (default suffix `.csv`).
+   * `prefix` and `suffix` (default suffix `.csv`). The pipeline refuses a
+   * trigger that would match the processor's own writes (input bucket shared
+   * with the output or backup bucket, and no safe `prefix`).
    */
   public static onUpload(options: UploadTriggerOptions = {}): Trigger {
     return new UploadTrigger(options);
@@ -59,6 +75,7 @@ class UploadTrigger extends Trigger {
   }
 
   public bind(_scope: Construct, context: TriggerBindContext): void {
+    assertNoSelfTrigger('Trigger.onUpload()', context, this.options.prefix);
     context.processor.addUploadSource(context.inputBucket, {
       prefix: this.options.prefix,
       suffix: this.options.suffix ?? '.csv',
