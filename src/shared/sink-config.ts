@@ -15,6 +15,8 @@ export interface ColumnConfig {
 
 export type BadRowPolicy = 'FAIL_FILE' | 'SKIP_AND_REPORT';
 export type ExtraColumnPolicy = 'IGNORE' | 'REJECT';
+/** What a new version of a key does to the rows of its earlier versions. */
+export type PreviousVersionsPolicy = 'REPLACE' | 'APPEND';
 
 export interface PostgresTableSinkConfig {
   readonly kind: 'postgresTable';
@@ -24,6 +26,8 @@ export interface PostgresTableSinkConfig {
   readonly columns: ColumnConfig[];
   readonly badRows: BadRowPolicy;
   readonly extraColumns: ExtraColumnPolicy;
+  /** Default REPLACE: the newest version of a key is the only one in the table. */
+  readonly previousVersions?: PreviousVersionsPolicy;
 }
 
 export type SinkConfig = PostgresTableSinkConfig;

@@ -16,7 +16,8 @@ const SAVEPOINT = 'cdk_data_pipeline_load';
 /**
  * `Sink.postgresTable`: loads each CSV file into a typed table inside the
  * processor's transaction, replacing the rows an earlier run of the same file
- * version loaded (rows carry `_file_id`).
+ * version loaded (rows carry `_file_id`) and, unless `previousVersions` is
+ * APPEND, the rows of the earlier versions of the same key.
  *
  * FAIL_FILE files whose header maps straight onto the table take the fast
  * path: only the header is parsed here and PostgreSQL's COPY parses the rest.
@@ -35,9 +36,13 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
   const copySqlFor = (plan: ColumnPlan): string =>
     `COPY ${table} (${plan.loadedColumns.map((c) => quoteIdent(names[c])).join(', ')}) FROM STDIN (FORMAT csv)`;
 
-  async function prepare(client: PoolClient, fileId: number): Promise<void> {
-    await client.query('SELECT set_config($1, $2, true)', [FILE_ID_SETTING, String(fileId)]);
-    await client.query(`DELETE FROM ${table} WHERE ${quoteIdent(FILE_ID_COLUMN)} = $1`, [fileId]);
+  const keepsEarlierVersions = config.previousVersions === 'APPEND';
+
+  /** Removes what an earlier run of this version loaded and, unless APPEND, the earlier versions' rows. */
+  async function prepare(client: PoolClient, file: FileContext): Promise<void> {
+    await client.query('SELECT set_config($1, $2, true)', [FILE_ID_SETTING, String(file.fileId)]);
+    const ids = keepsEarlierVersions ? [file.fileId] : [file.fileId, ...file.earlierFileIds];
+    await client.query(`DELETE FROM ${table} WHERE ${quoteIdent(FILE_ID_COLUMN)} = ANY($1::bigint[])`, [ids]);
   }
 
   async function withHeader<T>(open: () => Promise<Readable>, body: (header: ParsedHeader, plan: ColumnPlan) => Promise<T>): Promise<T> {
@@ -75,17 +80,18 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
   }
 
   return {
+    keepsEarlierVersions,
     async load(client: PoolClient, file: FileContext, open: () => Promise<Readable>): Promise<SinkOutcome> {
       await client.query(`SAVEPOINT ${SAVEPOINT}`);
       try {
-        await prepare(client, file.fileId);
+        await prepare(client, file);
         let outcome: SinkOutcome | 'end-marker' = 'end-marker';
         if (config.badRows === 'FAIL_FILE') outcome = await fast(client, open);
         if (outcome === 'end-marker') {
           if (config.badRows === 'FAIL_FILE') {
             // The fast attempt may have sent rows already: start over cleanly.
             await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
-            await prepare(client, file.fileId);
+            await prepare(client, file);
           }
           outcome = await checked(client, open);
         }
