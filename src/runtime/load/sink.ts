@@ -41,7 +41,7 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
   /** Removes what an earlier run of this version loaded and, unless APPEND, the earlier versions' rows. */
   async function prepare(client: PoolClient, file: FileContext): Promise<void> {
     await client.query('SELECT set_config($1, $2, true)', [FILE_ID_SETTING, String(file.fileId)]);
-    const ids = keepsEarlierVersions ? [file.fileId] : [file.fileId, ...file.earlierFileIds];
+    const ids = keepsEarlierVersions ? [file.fileId] : [file.fileId, ...(file.earlierFileIds ?? [])];
     await client.query(`DELETE FROM ${table} WHERE ${quoteIdent(FILE_ID_COLUMN)} = ANY($1::bigint[])`, [ids]);
   }
 
