@@ -1,7 +1,9 @@
+import { columnTypeProblem, MAX_CHAR_LENGTH, MAX_NUMERIC_PRECISION, normalizeColumnType } from '../shared/table-rules';
+
 /**
  * PostgreSQL type of a target-table column. Use the constants for common
- * types, the factories for parameterised ones, or `ColumnType.of()` for any
- * other type name PostgreSQL accepts.
+ * types, the factories for parameterised ones, or `ColumnType.of()` for the
+ * other built-in types the pipeline accepts (see `ColumnType.of()`).
  */
 export class ColumnType {
   /** `text`: any string. */
@@ -37,8 +39,8 @@ export class ColumnType {
       if (scale !== undefined) throw new Error('ColumnType.numeric(): scale needs a precision');
       return new ColumnType('numeric');
     }
-    if (!Number.isInteger(precision) || precision < 1 || precision > 1000) {
-      throw new Error(`ColumnType.numeric(): precision must be a whole number between 1 and 1000 (got ${precision})`);
+    if (!Number.isInteger(precision) || precision < 1 || precision > MAX_NUMERIC_PRECISION) {
+      throw new Error(`ColumnType.numeric(): precision must be a whole number between 1 and ${MAX_NUMERIC_PRECISION} (got ${precision})`);
     }
     const s = scale ?? 0;
     if (!Number.isInteger(s) || s < 0 || s > precision) {
@@ -49,26 +51,45 @@ export class ColumnType {
 
   /** `varchar(length)`: strings of at most `length` characters. */
   public static varchar(length: number): ColumnType {
-    if (!Number.isInteger(length) || length < 1 || length > 10485760) {
-      throw new Error(`ColumnType.varchar(): length must be a whole number between 1 and 10485760 (got ${length})`);
+    if (!Number.isInteger(length) || length < 1 || length > MAX_CHAR_LENGTH) {
+      throw new Error(`ColumnType.varchar(): length must be a whole number between 1 and ${MAX_CHAR_LENGTH} (got ${length})`);
     }
     return new ColumnType(`varchar(${length})`);
   }
 
   /**
-   * Any other PostgreSQL type, by name (e.g. `inet`, `interval`, `text[]`).
-   * Checked against a safe pattern at synth time.
+   * A built-in PostgreSQL type by name, in any case and spacing:
+   * `smallint`, `integer`, `bigint` (and `int2`, `int`, `int4`, `int8`),
+   * `numeric[(p[,s])]` or `decimal[(p[,s])]` (p 1-1000, s 0-p), `real`
+   * (`float4`), `double precision` (`float8`), `float[(p)]` (p 1-53),
+   * `boolean` (`bool`), `text`, `varchar[(n)]` or `character varying[(n)]`,
+   * `char[(n)]` or `character[(n)]` (n 1-10485760), `date`,
+   * `time[(p)] [with time zone | without time zone]`, `timetz[(p)]`,
+   * `timestamp[(p)] [with time zone | without time zone]`, `timestamptz[(p)]`,
+   * `interval[(p)]` (p 0-6), `uuid`, `json`, `jsonb`, `bytea`, `inet`, `cidr`,
+   * `macaddr`; any of them may be followed by `[]` for an array
+   * (e.g. `text[]`, `timestamp(3) with time zone`, `numeric(12,2)[]`).
+   *
+   * Schema-qualified, extension and custom types (`public.citext`, enums,
+   * domains) are refused: the pipeline creates the table itself and cannot
+   * create them. So are array sizes and dimensions (`int[3]`, `int[][]`),
+   * which PostgreSQL ignores. The loader and the CLI apply the same rules.
+   *
+   * @param sqlType the type as written in SQL; it is stored normalised
+   *   (lower case, single spaces: `Numeric ( 12, 2 )` becomes `numeric(12,2)`).
    */
   public static of(sqlType: string): ColumnType {
     return new ColumnType(sqlType);
   }
 
-  private constructor(
-    /** The type as written in SQL. */
-    public readonly sqlType: string,
-  ) {
-    if (!/^[a-z][a-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$/i.test(sqlType.trim())) {
-      throw new Error(`ColumnType.of(): '${sqlType}' is not a PostgreSQL type name (letters, digits, spaces, optional (n[,m]) and [])`);
+  /** The type as written in SQL, normalised: lower case, single spaces, e.g. `numeric(12,2)`. */
+  public readonly sqlType: string;
+
+  private constructor(sqlType: string) {
+    const problem = columnTypeProblem(sqlType);
+    if (problem !== undefined) {
+      throw new Error(`ColumnType.of(): type ${JSON.stringify(sqlType)} ${problem}`);
     }
+    this.sqlType = normalizeColumnType(sqlType);
   }
 }

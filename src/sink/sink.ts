@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { ColumnType } from './column-type';
-import { tableSinkConfigProblems } from '../runtime/load/validate-config';
 import { PostgresTableSinkConfig } from '../shared/sink-config';
+import { describeProblem, tableSinkProblems } from '../shared/table-rules';
 
 /** What happens to rows that do not fit the table. */
 export enum BadRowPolicy {
@@ -25,11 +25,21 @@ export enum ExtraColumnPolicy {
 /** A column of the target table. */
 export interface TableColumn {
   /**
-   * Column name, matched exactly against the CSV header (after trimming). It
-   * may contain spaces, `.` or `-` (headers often do); it is always quoted in SQL.
+   * Column name: the CSV header it is loaded from, matched exactly (case
+   * included) after the header is trimmed, and the name of the table column.
+   *
+   * The loader always writes it double-quoted, so PostgreSQL keeps it exactly
+   * as written: a column `Order ID` or `Amount` is queried as `"Order ID"` or
+   * `"Amount"` (only names that are lower case and not reserved words can be
+   * queried unquoted). Any characters are allowed except control characters,
+   * white space other than a plain space, `"` and `:`; at most 63 bytes in
+   * UTF-8; no leading or trailing white space; not `_file_id` (the loader's
+   * own column) nor a PostgreSQL system column (`ctid`, `xmin`, `xmax`,
+   * `cmin`, `cmax`, `tableoid`). Names are compared exactly, so `Amount` and
+   * `amount` are two different columns.
    */
   readonly name: string;
-  /** PostgreSQL type. */
+  /** PostgreSQL type (see `ColumnType.of()` for the accepted types). */
   readonly type: ColumnType;
   /**
    * Whether empty values are allowed (loaded as NULL). A file whose header
@@ -42,10 +52,25 @@ export interface TableColumn {
 
 /** Options of `Sink.postgresTable()`. */
 export interface PostgresTableSinkOptions {
-  /** Table the rows are loaded into (created by the processor's migration). */
+  /**
+   * Table the rows are loaded into (created by the processor's migration if
+   * it does not exist).
+   *
+   * A lower-case SQL name: letters `a-z`, digits and `_`, not starting with a
+   * digit, at most 51 bytes (PostgreSQL's 63 minus the `_file_id_idx` suffix
+   * of the index the loader adds), not a PostgreSQL reserved word (`user`,
+   * `order`, ...). Such a name means the same quoted or unquoted, so the table
+   * can be queried as `SELECT * FROM orders`. Upper case is refused rather than
+   * folded: `Orders` would otherwise be a different, case-sensitive table.
+   * The pipeline's own tables `file_metadata` and `schema_migrations`, names
+   * starting with `file_metadata_` or `schema_migrations_` (their indexes and
+   * sequences) and names ending in `_file_id_idx` are refused.
+   */
   readonly table: string;
   /**
-   * Schema of the table.
+   * Schema of the table, created if it does not exist. Same rules as `table`,
+   * except that it may be 63 bytes long; names starting with `pg_` and
+   * `information_schema` are refused.
    *
    * @default 'public'
    */
@@ -82,6 +107,10 @@ export abstract class Sink {
   /**
    * Load every row into a typed PostgreSQL table with `COPY`, exactly once
    * per file version, in the same transaction as the file's metadata.
+   *
+   * The options are checked here, with the same rules the runtime and the
+   * CLI apply; an error names the option and the value, e.g.
+   * `Sink.postgresTable(): columns[3].name "_file_id" is reserved: ...`.
    */
   public static postgresTable(options: PostgresTableSinkOptions): Sink {
     return new PostgresTableSink(options);
@@ -91,47 +120,31 @@ export abstract class Sink {
   public abstract bind(scope: Construct): SinkConfig;
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-const RESERVED_TABLES = ['file_metadata', 'schema_migrations'];
-
 class PostgresTableSink extends Sink {
   private readonly config: PostgresTableSinkConfig;
 
   constructor(options: PostgresTableSinkOptions) {
     super();
-    const where = 'Sink.postgresTable()';
-    if (!IDENTIFIER.test(options.table)) {
-      throw new Error(`${where}: table '${options.table}' must be a SQL identifier (letters, digits, _; at most 63 characters; not starting with a digit)`);
-    }
-    if (options.schema !== undefined && !IDENTIFIER.test(options.schema)) {
-      throw new Error(`${where}: schema '${options.schema}' must be a SQL identifier`);
-    }
-    if (RESERVED_TABLES.includes(options.table.toLowerCase())) {
-      throw new Error(`${where}: table '${options.table}' is reserved by the pipeline`);
-    }
-    if (options.columns.length === 0) {
-      throw new Error(`${where}: columns must declare at least one column`);
-    }
-    const seen = new Set<string>();
-    options.columns.forEach((c, i) => {
-      if (seen.has(c.name)) {
-        throw new Error(`${where}: columns[${i}].name '${c.name}' is declared twice`);
-      }
-      seen.add(c.name);
-    });
+    const columns = Array.isArray(options.columns) ? options.columns : [];
     this.config = {
       kind: 'postgresTable',
       schema: options.schema ?? 'public',
       table: options.table,
-      columns: options.columns.map((c) => ({ name: c.name, type: c.type.sqlType, nullable: c.nullable ?? true })),
+      columns: columns.map((c) => ({
+        name: c?.name,
+        // Checked again by the shared rules, like every other value: a
+        // ColumnType has already passed them unless it was forged.
+        type: c?.type?.sqlType,
+        nullable: c?.nullable ?? true,
+      })),
       badRows: options.badRows ?? BadRowPolicy.FAIL_FILE,
       extraColumns: options.extraColumns ?? ExtraColumnPolicy.IGNORE,
     };
-    // The same checks the loader runs before it touches the database, so a
+    // The rules the loader and the CLI apply (src/shared/table-rules.ts), so a
     // configuration that synthesizes is one the runtime accepts.
-    const problems = tableSinkConfigProblems(this.config);
+    const problems = tableSinkProblems(Array.isArray(options.columns) ? this.config : { ...this.config, columns: options.columns });
     if (problems.length > 0) {
-      throw new Error(`${where}: ${problems.join('; ')}`);
+      throw new Error(`Sink.postgresTable(): ${problems.map((p) => describeProblem(p)).join('; ')}`);
     }
   }
 

@@ -1,14 +1,16 @@
 /**
  * `--config <file.json>` and `--table/--column/...`: the table sink of the
  * CLI, in the same shape as `Sink.postgresTable()` options, checked by the
- * loader's own validator so a configuration the CLI accepts is one the
- * deployed pipeline accepts.
+ * rules the construct and the loader use (src/shared/table-rules.ts) so a
+ * configuration the CLI accepts is one the deployed pipeline accepts. Errors
+ * name the option (`--column "a:int[3]": type ...`) or the JSON path in the
+ * file (`orders.json: columns[3].type ...`) and the bad value.
  */
 import * as fs from 'fs';
 import { UsageError } from './args';
 import { jsonErrorLocation } from './json-position';
 import { ColumnConfig, PostgresTableSinkConfig, SinkConfig } from '../../shared/sink-config';
-import { tableSinkConfigProblems } from '../load/validate-config';
+import { ConfigProblem, describeProblem, tableSinkProblems } from '../../shared/table-rules';
 
 export interface SinkFlags {
   readonly config?: string;
@@ -33,20 +35,28 @@ export function sinksFromFlags(flags: SinkFlags): SinkConfig[] {
   if (!flags.columns || flags.columns.length === 0) {
     throw new UsageError('--table needs at least one --column name:type[:not-null]');
   }
+  const columnFlags = flags.columns;
   return [checked({
     kind: 'postgresTable',
     schema: flags.schema ?? 'public',
     table: flags.table,
-    columns: flags.columns.map(parseColumnFlag),
+    columns: columnFlags.map(parseColumnFlag),
     badRows: (flags.badRows ?? 'FAIL_FILE') as PostgresTableSinkConfig['badRows'],
     extraColumns: (flags.extraColumns ?? 'IGNORE') as PostgresTableSinkConfig['extraColumns'],
-  }, 'the table options')];
+  }, (p) => describeProblem(p, optionOf(p.path, columnFlags)), '')];
+}
+
+/** The option a configuration path came from: `columns[2].type` -> `--column "qty:int[3]": type`. */
+function optionOf(path: string, columnFlags: readonly string[]): string {
+  const column = /^columns\[(\d+)\](?:\.(\w+))?$/.exec(path);
+  if (column) return `--column ${JSON.stringify(columnFlags[Number(column[1])])}${column[2] ? `: ${column[2]}` : ''}`;
+  return `--${kebab(path)}`;
 }
 
 /** `amount:numeric(12,2)` or `id:bigint:not-null`. */
 function parseColumnFlag(flag: string): ColumnConfig {
   const first = flag.indexOf(':');
-  if (first <= 0) throw new UsageError(`--column "${flag}" must be name:type or name:type:not-null`);
+  if (first <= 0) throw new UsageError(`--column ${JSON.stringify(flag)} must be name:type or name:type:not-null`);
   const name = flag.slice(0, first);
   let type = flag.slice(first + 1);
   let nullable = true;
@@ -54,7 +64,7 @@ function parseColumnFlag(flag: string): ColumnConfig {
     nullable = false;
     type = type.replace(/:not-null$/i, '');
   }
-  if (!type) throw new UsageError(`--column "${flag}" has no type`);
+  if (!type) throw new UsageError(`--column ${JSON.stringify(flag)} has no type`);
   return { name, type, nullable };
 }
 
@@ -72,16 +82,29 @@ function sinksFromConfigFile(file: string): SinkConfig[] {
     const at = jsonErrorLocation(text);
     throw new UsageError(`${file}: invalid JSON${at ? ` at line ${at.line}, column ${at.column}` : ''}: ${(err as Error).message.split('\n')[0]}`);
   }
-  const entries = Array.isArray((parsed as { sinks?: unknown })?.sinks) ? (parsed as { sinks: unknown[] }).sinks : [parsed];
+  const wrapped = Array.isArray((parsed as { sinks?: unknown })?.sinks);
+  const entries = wrapped ? (parsed as { sinks: unknown[] }).sinks : [parsed];
   return entries.map((entry, i) => {
-    const where = entries.length > 1 || entry !== parsed ? `${file}: sinks[${i}]` : file;
-    if (!entry || typeof entry !== 'object') throw new UsageError(`${where}: expected an object with table and columns`);
-    const e = entry as Record<string, unknown>;
+    // JSON path of the entry's values: `columns[3].type` or `sinks[1].columns[3].type`.
+    const prefix = wrapped ? `sinks[${i}].` : '';
+    if (!isObject(entry)) {
+      throw new UsageError(`${file}: ${wrapped ? `sinks[${i}] ` : ''}must be an object with table and columns`);
+    }
+    const e = entry;
     if (e.kind !== undefined && e.kind !== 'postgresTable') {
-      throw new UsageError(`${where}: kind "${String(e.kind)}" is not supported by the CLI (only postgresTable)`);
+      throw new UsageError(`${file}: ${prefix}kind ${JSON.stringify(e.kind)} is not supported by the CLI (only postgresTable)`);
+    }
+    const unknown = Object.keys(e).filter((k) => !TABLE_KEYS.includes(k)).map((k) => `${prefix}${k}`);
+    if (Array.isArray(e.columns)) {
+      e.columns.forEach((c, j) => {
+        if (isObject(c)) unknown.push(...Object.keys(c).filter((k) => !COLUMN_KEYS.includes(k)).map((k) => `${prefix}columns[${j}].${k}`));
+      });
+    }
+    if (unknown.length > 0) {
+      throw new UsageError(`${file}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (a table has ${TABLE_KEYS.join(', ')}; a column has ${COLUMN_KEYS.join(', ')})`);
     }
     const columns = Array.isArray(e.columns)
-      ? e.columns.map((c: any) => ({ name: c?.name, type: c?.type, nullable: c?.nullable ?? true }))
+      ? e.columns.map((c: unknown) => (isObject(c) ? { name: c.name, type: c.type, nullable: c.nullable ?? true } : c))
       : e.columns;
     return checked({
       kind: 'postgresTable',
@@ -90,13 +113,20 @@ function sinksFromConfigFile(file: string): SinkConfig[] {
       columns: columns as ColumnConfig[],
       badRows: (e.badRows as PostgresTableSinkConfig['badRows'] | undefined) ?? 'FAIL_FILE',
       extraColumns: (e.extraColumns as PostgresTableSinkConfig['extraColumns'] | undefined) ?? 'IGNORE',
-    }, where);
+    }, (p) => describeProblem(p, `${prefix}${p.path}`), `${file}: `);
   });
 }
 
-function checked(config: PostgresTableSinkConfig, where: string): PostgresTableSinkConfig {
-  const problems = tableSinkConfigProblems(config);
-  if (problems.length > 0) throw new UsageError(`${where}: ${problems.join('; ')}`);
+const TABLE_KEYS = ['kind', 'schema', 'table', 'columns', 'badRows', 'extraColumns'];
+const COLUMN_KEYS = ['name', 'type', 'nullable'];
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checked(config: PostgresTableSinkConfig, describe: (p: ConfigProblem) => string, where: string): PostgresTableSinkConfig {
+  const problems = tableSinkProblems(config);
+  if (problems.length > 0) throw new UsageError(`${where}${problems.map(describe).join('; ')}`);
   return config;
 }
 
