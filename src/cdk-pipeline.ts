@@ -384,7 +384,6 @@ export class CdkPipeline extends Construct {
 
     this.nagAcknowledgments = pipelineAcknowledgments(this, {
       databaseInstance: props.databaseInstance ? undefined : this.database.instance,
-      deadLetterQueue: this.processor.deadLetterQueue,
       processorRole: this.processor.role,
       processorObjectArns: processorObjectArns(processorContext),
       bastionRole: this.bastion?.role,

@@ -22,7 +22,6 @@ export const DISABLE_ACKNOWLEDGMENTS_CONTEXT = 'cdk-data-pipeline:disableNagAckn
 /** What the pipeline passes in to have its findings acknowledged. @internal */
 export interface AcknowledgmentTargets {
   readonly databaseInstance?: IConstruct;
-  readonly deadLetterQueue?: IConstruct;
   readonly processorRole?: iam.IRole;
   readonly processorObjectArns: string[];
   readonly bastionRole?: iam.IRole;
@@ -44,8 +43,6 @@ export function pipelineAcknowledgments(scope: IConstruct, t: AcknowledgmentTarg
 
   add(t.databaseInstance, 'AwsSolutions-RDS11',
     'The database keeps PostgreSQL\'s standard port so standard tools work; it sits in isolated subnets and its security group admits only the processor and bastion groups. Set `port` on PipelineDatabase to change it.');
-  add(t.deadLetterQueue, 'AwsSolutions-SQS3',
-    'This queue is itself the dead-letter (on-failure) destination of the processor; a queue behind it would only hide failures from the DeadLetters alarm.');
 
   const processorPolicy = t.processorRole ? defaultPolicyOf(t.processorRole) : undefined;
   add(processorPolicy, 'AwsSolutions-IAM5[Resource::*]',

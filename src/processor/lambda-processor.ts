@@ -1,10 +1,10 @@
 import * as path from 'path';
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
@@ -33,25 +33,46 @@ export interface LambdaProcessorOptions {
   readonly timeout?: Duration;
 
   /**
-   * Reserved concurrency: the most files processed at once. It protects the
-   * database from a burst of uploads opening too many connections.
+   * The most files processed at once: the queue's event source never runs
+   * more invocations than this, which protects the database from a burst of
+   * uploads opening too many connections. Uploads beyond it wait in the
+   * queue. Between 2 and 1000 (the SQS event source's limits).
    *
-   * @default 5
+   * @default 5, or `reservedConcurrentExecutions` when that is lower
+   */
+  readonly maxConcurrency?: number;
+
+  /**
+   * Reserved concurrency of the function. Not needed to protect the database
+   * (`maxConcurrency` does that without reserving anything); set it only to
+   * guarantee the function capacity. Reserving fails to deploy when the
+   * account's concurrency quota cannot spare it (new accounts start with 10,
+   * and 100 must stay unreserved). Must be at least `maxConcurrency`, so the
+   * queue never delivers to a throttled function.
+   *
+   * @default - no concurrency is reserved
    */
   readonly reservedConcurrentExecutions?: number;
 
   /**
-   * How many times Lambda retries a failed asynchronous invocation (0-2)
-   * before sending it to the dead-letter queue.
+   * How many more times a file is tried after a run fails for a pipeline
+   * reason (database, network, permissions, timeout) before its message moves
+   * to the dead-letter queue: the queue's `maxReceiveCount` is
+   * `retryAttempts + 1`. Content errors (a bad CSV) are final and never
+   * retried. Between 0 and 999.
    *
    * @default 2
    */
   readonly retryAttempts?: number;
 
   /**
-   * How long Lambda keeps retrying an event (60 seconds to 6 hours).
+   * Has no effect: it limited Lambda's retries of asynchronous invocations,
+   * and the processor is now invoked from its SQS queue. A file's message
+   * stays in the queue up to 4 days, and at most `retryAttempts + 1`
+   * attempts are made before it moves to the dead-letter queue.
    *
-   * @default Duration.hours(6)
+   * @deprecated SQS-invoked runs are not asynchronous invocations; use `retryAttempts`.
+   * @default - ignored (a synth warning when set)
    */
   readonly maxEventAge?: Duration;
 
@@ -70,7 +91,9 @@ export interface LambdaProcessorOptions {
   readonly logRetention?: logs.RetentionDays;
 
   /**
-   * How long failed events stay in the dead-letter queue.
+   * How long messages of failed files stay in the dead-letter queue. A
+   * message keeps its age from the first upload, so this must be longer than
+   * the queue's 4-day retention (at most 14 days).
    *
    * @default Duration.days(14)
    */
@@ -80,10 +103,15 @@ export interface LambdaProcessorOptions {
 /** The Node.js runtime of the processor function. */
 export const PROCESSOR_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
+/** How long a file's message waits in the processor's queue (the SQS default). */
+const QUEUE_RETENTION = Duration.days(4);
+
 /**
  * Runs the processor program as a zip Lambda function in the processing
- * VPC's private subnets, invoked asynchronously by S3 notifications, with
- * retries, a maximum event age and an encrypted SQS on-failure destination.
+ * VPC's private subnets. S3 notifications go to an encrypted, TLS-only SQS
+ * queue; the function takes one file per invocation, at most
+ * `maxConcurrency` at once, and reports the files that failed for a
+ * pipeline reason, which are retried and then moved to a dead-letter queue.
  */
 export class LambdaProcessor extends Processor {
   public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = [];
@@ -109,6 +137,12 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
   public readonly grantPrincipal: iam.IPrincipal;
   public readonly connections: ec2.Connections;
   public readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * The queue S3 notifications are sent to and the function reads from (one
+   * file per invocation). Its redrive policy moves a file's message to
+   * `deadLetterQueue` after `retryAttempts + 1` failed attempts.
+   */
+  public readonly queue?: sqs.IQueue;
   public readonly migrationFunction?: lambda.IFunction;
   /** The function's log group. */
   public readonly logGroup: logs.ILogGroup;
@@ -116,12 +150,29 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
   constructor(scope: Construct, id: string, context: ProcessorBindContext, options: LambdaProcessorOptions) {
     super(scope, id);
 
+    if (options.maxEventAge !== undefined) {
+      Annotations.of(this).addWarningV2('cdk-data-pipeline:maxEventAgeIgnored',
+        'Processor.lambda(): maxEventAge has no effect since the processor reads from an SQS queue; remove it (retryAttempts sets the attempts per file)');
+    }
+    const timeout = options.timeout ?? Duration.minutes(5);
+
     const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: options.deadLetterRetention ?? Duration.days(14),
     });
     this.deadLetterQueue = deadLetterQueue;
+    // SQS-managed encryption: S3 can send to it without a key policy.
+    const queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: QUEUE_RETENTION,
+      // AWS's advice for SQS event sources: six times the function timeout,
+      // so a message is not redelivered while a slow run still holds it.
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: (options.retryAttempts ?? 2) + 1 },
+    });
+    this.queue = queue;
 
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: options.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -170,11 +221,8 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
       handler: 'index.handler',
       code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'runtime', 'processor.lambda')),
       memorySize: options.memorySize ?? 1024,
-      timeout: options.timeout ?? Duration.minutes(5),
-      reservedConcurrentExecutions: options.reservedConcurrentExecutions ?? 5,
-      retryAttempts: options.retryAttempts ?? 2,
-      maxEventAge: options.maxEventAge ?? Duration.hours(6),
-      onFailure: new destinations.SqsDestination(deadLetterQueue),
+      timeout,
+      reservedConcurrentExecutions: options.reservedConcurrentExecutions,
       vpc: context.vpc,
       vpcSubnets: context.vpcSubnets,
       securityGroups: [securityGroup],
@@ -187,12 +235,20 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
     });
     this.connections = this.function.connections;
     this.migrationFunction = this.function;
+    // One file per invocation, so each gets the whole timeout; the runtime
+    // reports internal failures per record and content errors as done.
+    this.function.addEventSource(new eventSources.SqsEventSource(queue, {
+      batchSize: 1,
+      maxConcurrency: effectiveMaxConcurrency(options),
+      reportBatchItemFailures: true,
+    }));
 
     grantProcessorAccess(role, context);
   }
 
   public addUploadSource(bucket: s3.IBucket, filter: s3.NotificationKeyFilter): void {
-    bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(this.function), filter);
+    // SqsDestination adds the queue policy statement for s3.amazonaws.com (this bucket only).
+    bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue!), filter);
   }
 
   public metricErrors(): cloudwatch.IMetric {
@@ -212,13 +268,27 @@ function validateLambdaOptions(o: LambdaProcessorOptions): void {
   if (o.timeout !== undefined && o.timeout.toSeconds() > 900) {
     throw new Error(`Processor.lambda(): timeout must be at most 15 minutes (got ${o.timeout.toHumanString()}); use Processor.fargate() or Processor.batch() for longer files`);
   }
-  if (o.reservedConcurrentExecutions !== undefined && (!Number.isInteger(o.reservedConcurrentExecutions) || o.reservedConcurrentExecutions < 1)) {
-    throw new Error(`Processor.lambda(): reservedConcurrentExecutions must be a whole number >= 1 (got ${o.reservedConcurrentExecutions})`);
+  const reserved = o.reservedConcurrentExecutions;
+  if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 2)) {
+    throw new Error(`Processor.lambda(): reservedConcurrentExecutions must be a whole number >= 2, since the queue runs at least 2 invocations at once (got ${reserved}); or leave it unset`);
   }
-  if (o.retryAttempts !== undefined && (!Number.isInteger(o.retryAttempts) || o.retryAttempts < 0 || o.retryAttempts > 2)) {
-    throw new Error(`Processor.lambda(): retryAttempts must be 0, 1 or 2 (got ${o.retryAttempts})`);
+  if (o.maxConcurrency !== undefined && (!Number.isInteger(o.maxConcurrency) || o.maxConcurrency < 2 || o.maxConcurrency > 1000)) {
+    throw new Error(`Processor.lambda(): maxConcurrency must be a whole number between 2 and 1000 (got ${o.maxConcurrency})`);
   }
-  if (o.maxEventAge !== undefined && (o.maxEventAge.toSeconds() < 60 || o.maxEventAge.toSeconds() > 21600)) {
-    throw new Error(`Processor.lambda(): maxEventAge must be between 60 seconds and 6 hours (got ${o.maxEventAge.toHumanString()})`);
+  if (reserved !== undefined && o.maxConcurrency !== undefined && o.maxConcurrency > reserved) {
+    throw new Error(`Processor.lambda(): maxConcurrency (${o.maxConcurrency}) must not exceed reservedConcurrentExecutions (${reserved}): `
+      + 'the queue would deliver files to a throttled function, and each throttled delivery uses up an attempt');
   }
+  if (o.retryAttempts !== undefined && (!Number.isInteger(o.retryAttempts) || o.retryAttempts < 0 || o.retryAttempts > 999)) {
+    throw new Error(`Processor.lambda(): retryAttempts must be a whole number between 0 and 999 (got ${o.retryAttempts})`);
+  }
+  const dlqRetention = o.deadLetterRetention?.toSeconds();
+  if (dlqRetention !== undefined && (dlqRetention <= QUEUE_RETENTION.toSeconds() || dlqRetention > Duration.days(14).toSeconds())) {
+    throw new Error(`Processor.lambda(): deadLetterRetention must be longer than the queue's ${QUEUE_RETENTION.toHumanString()} and at most 14 days `
+      + `(got ${o.deadLetterRetention!.toHumanString()}): a failed file's message keeps its age from the upload`);
+  }
+}
+
+function effectiveMaxConcurrency(o: LambdaProcessorOptions): number {
+  return o.maxConcurrency ?? Math.min(5, o.reservedConcurrentExecutions ?? 5);
 }

@@ -47,8 +47,14 @@ export interface IBoundProcessor extends iam.IGrantable, ec2.IConnectable {
   readonly securityGroup: ec2.ISecurityGroup;
   /** The role the processor's code runs with. */
   readonly role: iam.IRole;
-  /** Where failed invocations or jobs end up, if the processor has such a queue. */
+  /**
+   * Where files end up that failed for a pipeline reason after every
+   * attempt, if the processor has such a queue.
+   */
   readonly deadLetterQueue?: sqs.IQueue;
+
+  /** The queue files wait in before the processor takes them, if the processor reads from one. */
+  readonly queue?: sqs.IQueue;
 
   /**
    * A function that, invoked without a payload, brings the database schema up

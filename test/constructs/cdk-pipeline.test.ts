@@ -162,11 +162,11 @@ describe('CdkPipeline defaults (seed 002)', () => {
   });
 
   describe('processor (Lambda)', () => {
-    test('Node.js 24 in the processing VPC, reserved concurrency, contract environment', () => {
+    test('Node.js 24 in the processing VPC, no reserved concurrency, contract environment', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
-        ReservedConcurrentExecutions: 5,
+        ReservedConcurrentExecutions: Match.absent(),
         Timeout: 300,
         MemorySize: 1024,
         VpcConfig: { SubnetIds: Match.arrayWith([{ Ref: Match.stringLikeRegexp('ProcessingVpcprocessing') }]) },
@@ -183,29 +183,80 @@ describe('CdkPipeline defaults (seed 002)', () => {
         },
       });
     });
-    test('async retries, maximum event age and an encrypted SQS on-failure destination', () => {
-      const queue = logicalIdOf(template, 'AWS::SQS::Queue');
-      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 86400 });
-      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-        MaximumRetryAttempts: 2,
-        MaximumEventAgeInSeconds: 21600,
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+
+    describe('S3 -> SQS -> Lambda (issue 7, bug 9)', () => {
+      const queues = template.findResources('AWS::SQS::Queue');
+      const queue = logicalIdOf(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
+      const dlq = Object.keys(queues).find((id) => id !== queue)!;
+      test('two queues: the processor\'s queue and its dead-letter queue, both SQS-encrypted', () => {
+        expect(Object.keys(queues)).toHaveLength(2);
+        Object.values(queues).forEach((q: any) => expect(q.Properties.SqsManagedSseEnabled).toBe(true));
+        expect(stack.resolve(pipeline.processor.queue!.queueArn)).toEqual({ 'Fn::GetAtt': [queue, 'Arn'] });
+        expect(stack.resolve(pipeline.processor.deadLetterQueue!.queueArn)).toEqual({ 'Fn::GetAtt': [dlq, 'Arn'] });
       });
-      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      test('the queue: 3 attempts (retryAttempts 2) then the dead-letter queue; visibility 6x the function timeout', () => {
+        expect(queues[queue].Properties).toEqual(expect.objectContaining({
+          RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 3 },
+          VisibilityTimeout: 6 * 300,
+          MessageRetentionPeriod: 4 * 86400,
+        }));
+        expect(queues[dlq].Properties.MessageRetentionPeriod).toBe(14 * 86400);
       });
-    });
-    test('triggered by *.csv uploads to the input bucket', () => {
-      const input = logicalIdOf(template, 'AWS::S3::Bucket', { LoggingConfiguration: { LogFilePrefix: 'input/' } });
-      template.hasResourceProperties('Custom::S3BucketNotifications', {
-        BucketName: { Ref: input },
-        NotificationConfiguration: {
-          LambdaFunctionConfigurations: [{
-            Events: ['s3:ObjectCreated:*'],
-            Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: '.csv' }] } },
-            LambdaFunctionArn: Match.anyValue(),
-          }],
-        },
+      test('both queues deny requests without TLS', () => {
+        const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')) as any[];
+        for (const id of [queue, dlq]) {
+          const own = policies.filter((p) => p.Properties.Queues.some((q: any) => q.Ref === id));
+          expect(own).toHaveLength(1);
+          expect(own[0].Properties.PolicyDocument.Statement).toEqual(expect.arrayContaining([
+            expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]));
+        }
+      });
+      test('only S3, for the input bucket, may send to the queue', () => {
+        const input = logicalIdOf(template, 'AWS::S3::Bucket', { LoggingConfiguration: { LogFilePrefix: 'input/' } });
+        const policy = Object.values(template.findResources('AWS::SQS::QueuePolicy'))
+          .find((p: any) => p.Properties.Queues.some((q: any) => q.Ref === queue)) as any;
+        const allows = policy.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Allow');
+        expect(allows).toEqual([expect.objectContaining({
+          Principal: { Service: 's3.amazonaws.com' },
+          Action: expect.arrayContaining(['sqs:SendMessage']),
+          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [input, 'Arn'] } } },
+        })]);
+      });
+      test('the function reads one file per invocation, at most 5 at once, reporting failed records', () => {
+        template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+        template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+          FunctionName: { Ref: Match.stringLikeRegexp('LambdaProcessorFunction') },
+          BatchSize: 1,
+          ScalingConfig: { MaximumConcurrency: 5 },
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        });
+      });
+      test('no asynchronous-invocation settings remain (they do not apply to SQS-invoked runs)', () => {
+        template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
+      });
+      test('the processor role may consume the queue and nothing more on it', () => {
+        const role = logicalIdOf(template, 'AWS::IAM::Role', { Description: 'Pipeline processor function' });
+        const onQueue = statementsOfRole(template, role).filter((s) => JSON.stringify(s.Resource).includes(queue));
+        expect(onQueue).toHaveLength(1);
+        expect([...onQueue[0].Action].sort()).toEqual([
+          'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage',
+        ]);
+      });
+      test('*.csv uploads to the input bucket are sent to the queue', () => {
+        const input = logicalIdOf(template, 'AWS::S3::Bucket', { LoggingConfiguration: { LogFilePrefix: 'input/' } });
+        template.hasResourceProperties('Custom::S3BucketNotifications', {
+          BucketName: { Ref: input },
+          NotificationConfiguration: {
+            QueueConfigurations: [{
+              Events: ['s3:ObjectCreated:*'],
+              Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: '.csv' }] } },
+              QueueArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+            }],
+            LambdaFunctionConfigurations: Match.absent(),
+          },
+        });
       });
     });
     test('egress: HTTPS anywhere (AWS APIs) and the database port to the database group only', () => {

@@ -1,5 +1,5 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -278,25 +278,46 @@ describe('monitoring options', () => {
 });
 
 describe('processor and trigger options', () => {
-  test('Processor.lambda options reach the function', () => {
+  test('Processor.lambda options reach the function, its queue and its event source', () => {
     const { template } = synthPipeline({
       processor: Processor.lambda({
         memorySize: 2048,
         timeout: Duration.minutes(10),
-        reservedConcurrentExecutions: 2,
+        reservedConcurrentExecutions: 4,
+        maxConcurrency: 3,
         retryAttempts: 0,
-        maxEventAge: Duration.hours(1),
+        deadLetterRetention: Duration.days(7),
       }),
     });
-    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 2048, Timeout: 600, ReservedConcurrentExecutions: 2 });
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 3600 });
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 2048, Timeout: 600, ReservedConcurrentExecutions: 4 });
+    template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 3600, RedrivePolicy: Match.objectLike({ maxReceiveCount: 1 }) });
+    template.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.absent(), MessageRetentionPeriod: 7 * 86400 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 3 } });
+  });
+
+  test('reservedConcurrentExecutions below 5 lowers the default maxConcurrency to it', () => {
+    const { template } = synthPipeline({ processor: Processor.lambda({ reservedConcurrentExecutions: 3 }) });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 3 } });
+  });
+
+  test('maxEventAge (deprecated) has no effect and says so at synth', () => {
+    const { stack, template } = synthPipeline({ processor: Processor.lambda({ maxEventAge: Duration.hours(1) }) });
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('maxEventAge has no effect'));
+    expect(warnings).toHaveLength(1);
   });
 
   test.each<[string, () => unknown, RegExp]>([
     ['timeout over 15 minutes', () => Processor.lambda({ timeout: Duration.minutes(20) }), /timeout must be at most 15 minutes \(got 20 minutes\); use Processor.fargate\(\) or Processor.batch\(\)/],
-    ['retryAttempts 3', () => Processor.lambda({ retryAttempts: 3 }), /retryAttempts must be 0, 1 or 2 \(got 3\)/],
+    ['retryAttempts 1000', () => Processor.lambda({ retryAttempts: 1000 }), /retryAttempts must be a whole number between 0 and 999 \(got 1000\)/],
+    ['retryAttempts -1', () => Processor.lambda({ retryAttempts: -1 }), /retryAttempts must be a whole number between 0 and 999 \(got -1\)/],
     ['memory 64', () => Processor.lambda({ memorySize: 64 }), /memorySize must be a whole number of MiB between 128 and 10240 \(got 64\)/],
-    ['concurrency 0', () => Processor.lambda({ reservedConcurrentExecutions: 0 }), /reservedConcurrentExecutions must be a whole number >= 1 \(got 0\)/],
+    ['reserved concurrency 1', () => Processor.lambda({ reservedConcurrentExecutions: 1 }), /reservedConcurrentExecutions must be a whole number >= 2, since the queue runs at least 2 invocations at once \(got 1\)/],
+    ['maxConcurrency 1', () => Processor.lambda({ maxConcurrency: 1 }), /maxConcurrency must be a whole number between 2 and 1000 \(got 1\)/],
+    ['maxConcurrency above the reserved concurrency', () => Processor.lambda({ maxConcurrency: 10, reservedConcurrentExecutions: 5 }),
+      /maxConcurrency \(10\) must not exceed reservedConcurrentExecutions \(5\): the queue would deliver files to a throttled function/],
+    ['dead letters kept no longer than the queue', () => Processor.lambda({ deadLetterRetention: Duration.days(4) }),
+      /deadLetterRetention must be longer than the queue's 4 days and at most 14 days \(got 4 days\)/],
     ['wildcard suffix', () => Trigger.onUpload({ suffix: '*.csv' }), /Trigger.onUpload\(\): suffix must be 1-1024 characters without wildcards \(got '\*.csv'\)/],
   ])('rejects %s', (_n, build, message) => {
     expect(build).toThrow(message);
@@ -306,7 +327,7 @@ describe('processor and trigger options', () => {
     const { template } = synthPipeline({ triggers: [Trigger.onUpload({ prefix: 'incoming/', suffix: '.CSV' }), Trigger.onUpload({ prefix: 'manual/' })] });
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
-        LambdaFunctionConfigurations: [
+        QueueConfigurations: [
           Match.objectLike({ Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: '.CSV' }, { Name: 'prefix', Value: 'incoming/' }] } } }),
           Match.objectLike({ Filter: { Key: { FilterRules: [{ Name: 'suffix', Value: '.csv' }, { Name: 'prefix', Value: 'manual/' }] } } }),
         ],

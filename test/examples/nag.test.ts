@@ -40,7 +40,6 @@ describe.each(EXAMPLES)('cdk-nag AwsSolutions on examples/%s', (_name, build) =>
       'AwsSolutions-IAM5[Resource::<Bucket>/rejects/*]',
       'AwsSolutions-IAM5[Resource::<Bucket>/results/*]',
       'AwsSolutions-RDS11',
-      'AwsSolutions-SQS3',
     ]);
   });
 });
