@@ -5,7 +5,10 @@ import { ConfigError } from './config';
 import { RdsSecret } from './db-settings';
 
 export async function fetchRdsSecret(client: SecretsManagerClient, secretId: string): Promise<RdsSecret> {
-  const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  // AWSCURRENT is what Secrets Manager returns without a stage too; named here
+  // because rotation moves it (never read AWSPENDING), and moto needs it named
+  // to follow UpdateSecretVersionStage.
+  const out = await client.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
   if (!out.SecretString) throw new ConfigError(`The database secret ${secretId} has no SecretString`);
   try {
     return JSON.parse(out.SecretString) as RdsSecret;

@@ -32,8 +32,8 @@ export interface TlsPostgres {
   readonly caFile: string;
   /** PEM of a different self-signed CA. */
   readonly otherCaFile: string;
-  /** Runs SQL as the superuser over the Unix socket. */
-  admin<T extends Record<string, unknown> = Record<string, any>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs SQL as the superuser over the Unix socket, in `database` (default `postgres`). */
+  admin<T extends Record<string, unknown> = Record<string, any>>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
   /** A login role owning a fresh database of the same name, with this password. */
   createLogin(password: string): Promise<{ user: string; database: string }>;
   stop(): Promise<void>;
@@ -138,8 +138,8 @@ export async function startTlsPostgres(): Promise<TlsPostgres> {
   let stderr = '';
   child.stderr?.on('data', (d) => { stderr = (stderr + d.toString()).slice(-8000); });
 
-  const admin = async <T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> => {
-    const c = new Client({ host: dir, port, user: 'postgres', database: 'postgres' });
+  const admin = async <T extends Record<string, unknown>>(sql: string, params: unknown[] = [], database = 'postgres'): Promise<T[]> => {
+    const c = new Client({ host: dir, port, user: 'postgres', database });
     await c.connect();
     try {
       return (await c.query<T>(sql, params)).rows;
@@ -154,7 +154,9 @@ export async function startTlsPostgres(): Promise<TlsPostgres> {
       // SIGINT to the postmaster itself (the child may be runuser): fast shutdown.
       const postmaster = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
       try { process.kill(postmaster, 'SIGINT'); } catch { child.kill('SIGINT'); }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 10_000); })]);
+      clearTimeout(timer);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
     child.stderr?.destroy();
