@@ -27,7 +27,7 @@ export function sinksFromFlags(flags: SinkFlags): SinkConfig[] {
     throw new UsageError('--config and --table both describe the table: use one of them');
   }
   if (flags.config) return sinksFromConfigFile(flags.config);
-  if (!flags.table) {
+  if (flags.table === undefined) {
     const stray = (['schema', 'columns', 'badRows', 'extraColumns'] as const).filter((k) => flags[k] !== undefined && (k !== 'columns' || flags.columns!.length > 0));
     if (stray.length > 0) throw new UsageError(`--${stray.map(kebab).join(', --')} need --table`);
     return [];
@@ -53,10 +53,10 @@ function optionOf(path: string, columnFlags: readonly string[]): string {
   return `--${kebab(path)}`;
 }
 
-/** `amount:numeric(12,2)` or `id:bigint:not-null`. */
+/** `amount:numeric(12,2)` or `id:bigint:not-null`; an empty name or type is left to the rules to name. */
 function parseColumnFlag(flag: string): ColumnConfig {
   const first = flag.indexOf(':');
-  if (first <= 0) throw new UsageError(`--column ${JSON.stringify(flag)} must be name:type or name:type:not-null`);
+  if (first < 0) throw new UsageError(`--column ${JSON.stringify(flag)} must be name:type or name:type:not-null`);
   const name = flag.slice(0, first);
   let type = flag.slice(first + 1);
   let nullable = true;
@@ -64,7 +64,6 @@ function parseColumnFlag(flag: string): ColumnConfig {
     nullable = false;
     type = type.replace(/:not-null$/i, '');
   }
-  if (!type) throw new UsageError(`--column ${JSON.stringify(flag)} has no type`);
   return { name, type, nullable };
 }
 
