@@ -1,7 +1,10 @@
 /**
  * One attempt at a claimed file: read, count or load, back up, write the
  * result, and mark it succeeded — the database part in one transaction, so a
- * crash anywhere leaves either the whole outcome or none of it.
+ * crash anywhere leaves either the whole outcome or none of it. The same
+ * transaction retires the earlier loaded versions of the key: their rows go
+ * (unless every sink keeps earlier versions), they are marked `replaced`, and
+ * a rejects file of theirs is removed when this version has none.
  *
  * S3 writes happen inside the transaction, before COMMIT, so that nothing is
  * ever lost: if we crash after them but before COMMIT, the row is not
@@ -10,18 +13,21 @@
  * Writing them after COMMIT would leave a succeeded row without result or
  * backup after a crash, and the retry would skip it as a duplicate.
  */
+import { Readable } from 'stream';
 import type { PoolClient } from 'pg';
 import { assertNotEmpty, countCsvRecords } from './count-rows';
-import { markSucceeded, readFileRow } from './file-metadata';
+import { Budget } from './deadline';
+import { lockLoadedVersions, markReplaced, markSucceeded, readFileRow } from './file-metadata';
 import { toResultDocument } from './outcome';
 import { FileContext, RowSink, SinkOutcome } from './sink-api';
-import { FileRef, FileSource } from './source';
+import { FileRef, FileSource, FileStat } from './source';
 import { ResultStorage } from './storage';
 
 export interface AttemptDeps {
   readonly storage: ResultStorage;
   readonly sinks: readonly RowSink[];
   readonly clock: () => Date;
+  readonly budget: Budget;
 }
 
 export interface AttemptResult {
@@ -31,6 +37,8 @@ export interface AttemptResult {
   readonly result: string;
   readonly backup: string;
   readonly rejects?: string;
+  /** `file_metadata` ids of the earlier versions this one replaced. */
+  readonly replaced: number[];
 }
 
 /**
@@ -47,30 +55,36 @@ export function combineSinkOutcomes(outcomes: readonly SinkOutcome[]): SinkOutco
   };
 }
 
-async function loadSinks(client: PoolClient, file: FileContext, source: FileSource, sinks: readonly RowSink[]): Promise<SinkOutcome> {
+async function loadSinks(client: PoolClient, file: FileContext, open: () => Promise<Readable>, sinks: readonly RowSink[]): Promise<SinkOutcome> {
   const outcomes: SinkOutcome[] = [];
-  for (const sink of sinks) outcomes.push(await sink.load(client, file, () => source.open()));
+  for (const sink of sinks) outcomes.push(await sink.load(client, file, open));
   return combineSinkOutcomes(outcomes);
 }
 
 export async function runAttempt(
-  client: PoolClient, fileId: number, ref: FileRef, source: FileSource, deps: AttemptDeps, started: Date,
+  client: PoolClient, fileId: number, ref: FileRef, source: FileSource, stat: FileStat, deps: AttemptDeps, started: Date,
 ): Promise<AttemptResult> {
-  const size = await source.size();
-  assertNotEmpty(size);
+  assertNotEmpty(stat.sizeBytes);
+  const open = async () => deps.budget.watch(await source.open());
   // Without sinks, counting needs no transaction: keep it short.
-  const counted = deps.sinks.length === 0 ? await countCsvRecords(await source.open()) : undefined;
+  const counted = deps.sinks.length === 0 ? await countCsvRecords(await open()) : undefined;
   await client.query('BEGIN');
   try {
-    // The advisory lock already serialises writers; the row lock also stops
-    // anything outside this program from changing the row under us.
+    // The advisory locks already serialise writers; the row locks also stop
+    // anything outside this program from changing the rows under us.
     await readFileRow(client, fileId, true);
-    const context: FileContext = { fileId, bucket: ref.bucket, key: ref.key, version: ref.version };
+    const earlier = await lockLoadedVersions(client, ref, fileId);
+    const context: FileContext = { fileId, bucket: ref.bucket, key: ref.key, version: ref.version, earlierFileIds: earlier };
     const loaded: SinkOutcome = counted
       ? { rowsLoaded: counted.rows, rowsRejected: 0 }
-      : await loadSinks(client, context, source, deps.sinks);
+      : await loadSinks(client, context, open, deps.sinks);
     const rejects = loaded.rejectsCsv ? await deps.storage.writeRejects(ref, loaded.rejectsCsv) : undefined;
-    const backup = await deps.storage.backup(ref, size, () => source.open(), started);
+    // An earlier version's rejects would otherwise outlive this clean one.
+    if (!rejects && earlier.length > 0) await deps.storage.deleteRejects(ref);
+    const keepsEarlier = deps.sinks.length > 0 && deps.sinks.every((s) => s.keepsEarlierVersions);
+    const replaced = keepsEarlier ? [] : earlier;
+    await markReplaced(client, replaced, fileId);
+    const backup = await deps.storage.backup(ref, stat.sizeBytes, open, started);
     const finished = deps.clock();
     const result = await deps.storage.writeResult(ref, toResultDocument({
       status: 'succeeded',
@@ -86,7 +100,7 @@ export async function runAttempt(
     }));
     await markSucceeded(client, fileId, loaded.rowsLoaded, loaded.rowsRejected, finished);
     await client.query('COMMIT');
-    return { rows: loaded.rowsLoaded, rowsRejected: loaded.rowsRejected, finished, result, backup, rejects };
+    return { rows: loaded.rowsLoaded, rowsRejected: loaded.rowsRejected, finished, result, backup, rejects, replaced };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

@@ -3,6 +3,7 @@
  * (names in src/shared/env.ts). Every problem is reported with the variable
  * to fix.
  */
+import * as fs from 'fs';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from '../shared/env';
 import { SinkConfig } from '../shared/sink-config';
 
@@ -56,21 +57,37 @@ export function parseSslMode(value: string | undefined, source: string): SslMode
   throw new ConfigError(`${source} must be "verify-full" or "disable", got "${value}"`);
 }
 
-export function parseSinkConfigs(json: string | undefined): SinkConfig[] {
+/** `source` names where the JSON came from in errors (the variable, or the file and its variable). */
+export function parseSinkConfigs(json: string | undefined, source: string = ENV.SINKS): SinkConfig[] {
   if (!json) return [];
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch (err) {
-    throw new ConfigError(`${ENV.SINKS} is not valid JSON: ${(err as Error).message}`);
+    throw new ConfigError(`${source} is not valid JSON: ${(err as Error).message}`);
   }
-  if (!Array.isArray(parsed)) throw new ConfigError(`${ENV.SINKS} must be a JSON array of sink configurations`);
+  if (!Array.isArray(parsed)) throw new ConfigError(`${source} must be a JSON array of sink configurations`);
   parsed.forEach((sink, i) => {
     if (typeof sink !== 'object' || sink === null || typeof (sink as { kind?: unknown }).kind !== 'string') {
-      throw new ConfigError(`${ENV.SINKS}[${i}] must be an object with a "kind"`);
+      throw new ConfigError(`${source}[${i}] must be an object with a "kind"`);
     }
   });
   return parsed as SinkConfig[];
+}
+
+/** The sink configuration, inline (PIPELINE_SINKS) or in a file (PIPELINE_SINKS_FILE), never both. */
+export function readSinkConfigs(env: Env): SinkConfig[] {
+  const inline = optional(env, ENV.SINKS);
+  const file = optional(env, ENV.SINKS_FILE);
+  if (inline && file) throw new ConfigError(`Set ${ENV.SINKS} or ${ENV.SINKS_FILE}, not both`);
+  if (!file) return parseSinkConfigs(inline);
+  let json: string;
+  try {
+    json = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${ENV.SINKS_FILE} names ${file}, which cannot be read: ${(err as Error).message}`);
+  }
+  return parseSinkConfigs(json, `${file} (${ENV.SINKS_FILE})`);
 }
 
 export function readDatabaseConfig(env: Env): DatabaseConfig {
@@ -95,7 +112,7 @@ export function readRuntimeConfig(env: Env = process.env): RuntimeConfig {
     backupBucket: required(env, ENV.BACKUP_BUCKET),
     topicArn: optional(env, ENV.TOPIC_ARN),
     metricsNamespace: optional(env, ENV.METRICS_NAMESPACE) ?? DEFAULT_METRICS_NAMESPACE,
-    sinks: parseSinkConfigs(optional(env, ENV.SINKS)),
+    sinks: readSinkConfigs(env),
     s3ForcePathStyle: optional(env, ENV.S3_FORCE_PATH_STYLE) === 'true',
     database: readDatabaseConfig(env),
   };

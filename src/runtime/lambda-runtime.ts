@@ -18,6 +18,7 @@ import { EmfMetrics } from './metrics';
 import { CopyOptions } from './s3-copy';
 import { S3Storage } from './s3-storage';
 import { createSinks, sinkSchemaStatements } from './sinks';
+import { BACKUP_PREFIX, REJECTS_PREFIX, RESULTS_PREFIX } from '../shared/object-keys';
 import { SnsNotifier } from './sns-notifier';
 
 /** Overrides for tests and other hosts; the Lambda uses none. */
@@ -63,6 +64,11 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     notifier: config.topicArn ? new SnsNotifier(sns, config.topicArn) : undefined,
     metrics: new EmfMetrics(config.metricsNamespace, config.pipelineName, options.writeMetric),
     sinks: createSinks(config.sinks),
+    ownOutputs: [
+      { bucket: config.outputBucket, prefix: RESULTS_PREFIX },
+      { bucket: config.outputBucket, prefix: REJECTS_PREFIX },
+      { bucket: config.backupBucket, prefix: BACKUP_PREFIX },
+    ],
     pipelineName: config.pipelineName,
     log,
     close: async () => {

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
-import { FileRef, FileSource } from './source';
+import { FileRef, FileSource, FileStat } from './source';
 
 export const LOCAL_BUCKET = 'local';
 
@@ -31,8 +31,9 @@ export class LocalFileSource implements FileSource {
     return this.ref;
   }
 
-  async size(): Promise<number> {
-    return (await fs.promises.stat(this.filePath)).size;
+  /** No modification time: a file on a laptop has no upload order, so each run counts as the newest. */
+  async stat(): Promise<FileStat> {
+    return { sizeBytes: (await fs.promises.stat(this.filePath)).size };
   }
 
   async open(): Promise<Readable> {

@@ -17,6 +17,10 @@ export class LocalStorage implements ResultStorage {
     return this.write(rejectsKey(file.key), csv);
   }
 
+  async deleteRejects(file: FileRef): Promise<void> {
+    await fs.promises.rm(this.target(rejectsKey(file.key)), { force: true });
+  }
+
   async backup(file: FileRef, _sizeBytes: number, open: () => Promise<Readable>, at: Date): Promise<string> {
     const target = this.target(backupKey(file.key, at));
     await fs.promises.mkdir(path.dirname(target), { recursive: true });

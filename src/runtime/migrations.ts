@@ -45,6 +45,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX file_metadata_status_idx ON file_metadata (status, updated_at);
     `,
   },
+  {
+    version: 2,
+    name: 'order the versions of a key',
+    sql: `
+      -- superseded: older than a version of the same key already loaded, or
+      --             overwritten before it could be read; nothing was changed
+      -- gone:       deleted before it could be read
+      -- replaced:   loaded once, then a newer version of the key took its place
+      ALTER TABLE file_metadata DROP CONSTRAINT file_metadata_status_check;
+      ALTER TABLE file_metadata ADD CONSTRAINT file_metadata_status_check
+        CHECK (status IN ('processing', 'succeeded', 'failed', 'superseded', 'gone', 'replaced'));
+      -- the S3 event's sequencer and the version's LastModified: which version is newer
+      ALTER TABLE file_metadata ADD COLUMN sequencer text;
+      ALTER TABLE file_metadata ADD COLUMN object_modified_at timestamptz;
+      ALTER TABLE file_metadata ADD COLUMN replaced_by bigint REFERENCES file_metadata (id);
+      CREATE INDEX file_metadata_object_idx ON file_metadata (bucket, key, status);
+    `,
+  },
 ];
 
 /** Lock id shared by every processor of every pipeline using this database. */

@@ -3,7 +3,17 @@ import { ErrorKind } from './file-metadata';
 import { VersionKind } from './source';
 import { ResultDocument } from './storage';
 
-export type OutcomeStatus = 'succeeded' | 'failed' | 'duplicate';
+/**
+ * - `succeeded`, `failed`: this run processed the version (a content error
+ *   is final: `retry` false; a failure of the pipeline itself is retried).
+ * - `duplicate`: an earlier run already reached a final outcome for it.
+ * - `in-progress`: another run holds this version (`retry` false) or another
+ *   version of the key for longer than this run could wait (`retry` true).
+ * - `superseded`: a newer version of the key is already loaded, or the object
+ *   was overwritten before it could be read; nothing changed.
+ * - `gone`: deleted before it could be read; nothing changed.
+ */
+export type OutcomeStatus = 'succeeded' | 'failed' | 'duplicate' | 'in-progress' | 'superseded' | 'gone';
 
 export interface FileOutcome {
   readonly status: OutcomeStatus;
@@ -24,6 +34,13 @@ export interface FileOutcome {
   readonly result?: string;
   readonly backup?: string;
   readonly rejects?: string;
+  /**
+   * Whether the host should deliver the event again (SQS: a batch item
+   * failure). True only for failures of the pipeline itself.
+   */
+  readonly retry?: boolean;
+  /** Why the outcome is what it is, for duplicates, skips and waits (CLI and logs). */
+  readonly reason?: string;
   /** The original error, for the caller to rethrow; not serialised. */
   readonly cause?: unknown;
 }

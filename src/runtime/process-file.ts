@@ -1,35 +1,46 @@
 /**
  * The processing core shared by the Lambda handler and the CLI: one input
  * file version in, one outcome out. Never throws for a file problem; a failed
- * outcome carries `cause` for the caller to rethrow (Lambda: retries and the
- * on-failure destination) or to turn into an exit code (CLI).
+ * outcome carries `cause` and says in `retry` whether the host should deliver
+ * the event again (only for failures of the pipeline itself: a content error
+ * is final).
  *
  * Sequence and what a crash at each point leaves behind:
  *
- * 1. resolve the version, connect, create the `file_metadata` row if new and
- *    take the file's advisory lock (a second delivery waits here).
+ * 1. resolve the version, connect (lock and statement waits bounded by the
+ *    time left), create the `file_metadata` row if new, try the version's
+ *    lock (held elsewhere: `in-progress`, done) and wait for the key's lock
+ *    (another version of the key is being processed).
  *    Crash: nothing, or a `processing` row the retry picks up.
- * 2. re-read the row under the lock: `succeeded` means duplicate — nothing is
- *    written or sent (except a success message that a crash kept from being
- *    sent, see `notified_at`).
- * 3. mark the attempt started (committed: attempts, started_at).
- * 4. the attempt (./attempt.ts): count or load, rejects, backup, result, and
- *    `succeeded` in one transaction. Crash: the retry redoes it all.
- * 5. publish to SNS, then set `notified_at`. Crash: the retry is a duplicate
+ * 2. re-read the row under the locks: a final status means duplicate —
+ *    nothing is written or sent (except a success message that a crash kept
+ *    from being sent, see `notified_at`).
+ * 3. look at the version: deleted (`gone`) or older than the version of the
+ *    key already loaded (`superseded`) is recorded and changes nothing else.
+ * 4. mark the attempt started (committed: attempts, started_at).
+ * 5. the attempt (./attempt.ts): count or load, replace the earlier
+ *    versions' rows, rejects, backup, result, and `succeeded` in one
+ *    transaction. Crash: the retry redoes it all.
+ * 6. publish to SNS, then set `notified_at`. Crash: the retry is a duplicate
  *    that sends the missing message.
- * On any error in 4: roll back, mark `failed` with the reason (rows_count
+ * On any error in 5: roll back, mark `failed` with the reason (rows_count
  * NULL), write the failed result, publish the failure, return it.
  */
 import type { PoolClient } from 'pg';
 import { runAttempt } from './attempt';
 import { Database } from './database';
+import { applySessionTimeouts, Budget, isDeadlineError, isLockTimeout, resetSessionTimeouts, startBudget } from './deadline';
 import { InputError } from './errors';
-import { ensureFileRow, FileRow, lockFile, markFailed, markStarted, readFileRow, unlockFile } from './file-metadata';
+import {
+  ensureFileRow, FileRow, FINAL_STATUSES, lockKey, markFailed, markSkipped, markStarted, newestLoadedVersion,
+  readFileRow, recordModifiedAt, tryLockVersion, unlockKey, unlockVersion,
+} from './file-metadata';
 import { errorMessage } from './logger';
 import { FileOutcome } from './outcome';
 import { notify, ReportDeps, reportFailure } from './report';
 import { RowSink } from './sink-api';
-import { FileRef, FileSource } from './source';
+import { FileRef, FileSource, FileStat, GoneReason, ObjectGoneError } from './source';
+import { isOlderThan } from './version-order';
 
 export interface ProcessDeps extends ReportDeps {
   readonly database: Database;
@@ -37,10 +48,16 @@ export interface ProcessDeps extends ReportDeps {
   readonly clock?: () => Date;
   /**
    * Process again a version whose last attempt failed on its content
-   * (InputError). Off for Lambda retries, which would only fail the same way
-   * and e-mail again; on for the CLI, where a rerun is deliberate.
+   * (InputError). Off for Lambda deliveries, which would only fail the same
+   * way and e-mail again; on for the CLI, where a rerun is deliberate.
    */
   readonly retryInputErrors?: boolean;
+  /** Process the version even if it already reached a final outcome (CLI `--force`). */
+  readonly force?: boolean;
+  /** Milliseconds the host leaves this run (Lambda: `context.getRemainingTimeInMillis`); unset: no limit. */
+  readonly remainingMs?: () => number;
+  /** Kept back from `remainingMs` to record a failure; default FINISH_MARGIN_MS. */
+  readonly finishMarginMs?: number;
 }
 
 interface Timing { readonly started: Date; readonly clock: () => Date }
@@ -58,56 +75,104 @@ function identity(source: FileSource, ref?: FileRef) {
   return { bucket: source.bucket, key: source.key, version: ref?.version ?? null, versionKind: ref?.versionKind ?? null };
 }
 
+/** An outcome in which this run changed nothing (duplicate, in progress, skipped). */
+function untouched(
+  status: 'duplicate' | 'in-progress' | 'superseded' | 'gone', source: FileSource, ref: FileRef | undefined, timing: Timing,
+  reason: string, extra: Partial<FileOutcome> = {},
+): FileOutcome {
+  const { finishedAt: _f, ...times } = timesFrom(timing);
+  return { ...identity(source, ref), status, rows: null, rowsRejected: null, ...times, reason, retry: false, ...extra };
+}
+
 export async function processFile(source: FileSource, deps: ProcessDeps): Promise<FileOutcome> {
   const clock = deps.clock ?? (() => new Date());
   const timing: Timing = { started: clock(), clock };
+  const budget = startBudget(deps.remainingMs, deps.finishMarginMs);
+  try {
+    return await claimAndProcess(source, deps, timing, budget);
+  } finally {
+    budget.dispose();
+  }
+}
+
+async function claimAndProcess(source: FileSource, deps: ProcessDeps, timing: Timing, budget: Budget): Promise<FileOutcome> {
   let ref: FileRef | undefined;
   let client: PoolClient | undefined;
-  let fileId: number | undefined;
+  let fileId: number;
+  let keyLocked = false;
   try {
     ref = await source.resolve();
     client = await deps.database.connect();
+    await applySessionTimeouts(client, budget);
     fileId = await ensureFileRow(client, ref);
-    await lockFile(client, fileId);
+    if (!(await tryLockVersion(client, fileId))) {
+      await resetSessionTimeouts(client);
+      client.release();
+      deps.log.info('version already being processed by another run; leaving it to that run', { key: ref.key, version: ref.version });
+      return untouched('in-progress', source, ref, timing, 'another run is processing this version right now', { fileId });
+    }
+    try {
+      await lockKey(client, ref);
+      keyLocked = true;
+    } catch (err) {
+      if (!isLockTimeout(err)) throw err;
+      await unlockVersion(client, fileId);
+      await resetSessionTimeouts(client);
+      client.release();
+      deps.log.warn('another version of the key is still being processed; delivering this one again later', { key: ref.key, version: ref.version });
+      return untouched('in-progress', source, ref, timing, 'another version of this key is being processed; this one is retried later', { fileId, retry: true });
+    }
   } catch (err) {
     client?.release(true);
+    if (err instanceof ObjectGoneError) return untouched(err.reason, source, ref, timing, err.message);
     return failure(undefined, ref, source, timing, err, deps);
   }
   let healthy = true;
   try {
-    return await processLocked(client, fileId, ref, source, timing, deps);
+    return await processLocked(client, fileId, ref, source, timing, budget, deps);
   } catch (err) {
     healthy = false;
     throw err;
   } finally {
     // Ending the session is the fallback unlock if the explicit one fails.
-    if (healthy) await unlockFile(client, fileId).catch(() => { healthy = false; });
+    if (healthy) {
+      try {
+        if (keyLocked) await unlockKey(client, ref);
+        await unlockVersion(client, fileId);
+        await resetSessionTimeouts(client);
+      } catch {
+        healthy = false;
+      }
+    }
     client.release(!healthy);
   }
 }
 
 async function processLocked(
-  client: PoolClient, fileId: number, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
+  client: PoolClient, fileId: number, ref: FileRef, source: FileSource, timing: Timing, budget: Budget, deps: ProcessDeps,
 ): Promise<FileOutcome> {
-  let row: FileRow;
   let attempt: number;
+  let stat: FileStat;
   try {
-    row = await readFileRow(client, fileId);
-    if (row.status === 'succeeded') return await duplicate(client, row, ref, source, timing, deps);
-    if (row.status === 'failed' && row.errorKind === 'input' && !deps.retryInputErrors) {
-      // Already recorded and announced; fail again, quietly, so the event still ends in the DLQ.
-      return {
-        ...identity(source, ref),
-        status: 'failed',
-        fileId,
-        attempt: row.attempts,
-        rows: null,
-        rowsRejected: null,
-        ...timesFrom(timing),
-        error: row.error ?? 'failed',
-        errorKind: 'input',
-        cause: new InputError(row.error ?? 'failed'),
-      };
+    const row = await readFileRow(client, fileId);
+    if (FINAL_STATUSES.has(row.status) && !deps.force) return await duplicate(client, row, ref, source, timing, deps);
+    if (row.status === 'failed' && row.errorKind === 'input' && !deps.retryInputErrors && !deps.force) {
+      // Already recorded and announced: a second delivery of a bad file changes nothing.
+      return untouched('duplicate', source, ref, timing, `this version already failed on its content: ${row.error}`, {
+        fileId, attempt: row.attempts, error: row.error ?? undefined, errorKind: 'input',
+      });
+    }
+    try {
+      stat = await source.stat();
+    } catch (err) {
+      if (err instanceof ObjectGoneError) return await skip(client, fileId, err.reason, err.message, ref, source, timing, deps);
+      throw err;
+    }
+    await recordModifiedAt(client, fileId, stat.modifiedAt);
+    const newest = deps.force ? undefined : await newestLoadedVersion(client, ref, fileId);
+    if (newest && isOlderThan({ sequencer: ref.sequencer, modifiedAt: stat.modifiedAt }, newest)) {
+      const reason = `a newer version of ${source.description} is already loaded (file_metadata id ${newest.id}); this older one changes nothing`;
+      return await skip(client, fileId, 'superseded', reason, ref, source, timing, deps);
     }
     attempt = await markStarted(client, fileId, timing.started);
   } catch (err) {
@@ -115,7 +180,9 @@ async function processLocked(
   }
   let outcome: FileOutcome & { status: 'succeeded' };
   try {
-    const done = await runAttempt(client, fileId, ref, source, { storage: deps.storage, sinks: deps.sinks, clock: timing.clock }, timing.started);
+    const done = await runAttempt(client, fileId, ref, source, stat, {
+      storage: deps.storage, sinks: deps.sinks, clock: timing.clock, budget,
+    }, timing.started);
     const { finishedAt: _f, ...times } = timesFrom(timing, done.finished);
     outcome = {
       ...identity(source, ref),
@@ -128,34 +195,44 @@ async function processLocked(
       result: done.result,
       backup: done.backup,
       rejects: done.rejects,
+      ...(done.replaced.length ? { reason: `replaced the earlier versions' rows (file_metadata ids ${done.replaced.join(', ')})` } : {}),
     };
   } catch (err) {
-    return failure(client, ref, source, timing, err, deps, fileId, attempt);
+    // Deleted or overwritten between the look and the read: the same final outcome as before it.
+    if (err instanceof ObjectGoneError) return skip(client, fileId, err.reason, err.message, ref, source, timing, deps);
+    const cause = isDeadlineError(err, budget)
+      ? new Error(`ran out of time: stopped after ${budget.workMs} ms to leave time to record this before the processor's time limit; `
+        + `the file is delivered again (give the processor a longer timeout or more memory, or use a container processor for files this large): ${errorMessage(err)}`)
+      : err;
+    return failure(client, ref, source, timing, cause, deps, fileId, attempt);
   }
   deps.log.info('file succeeded', { bucket: ref.bucket, key: ref.key, version: ref.version, rows: outcome.rows });
   deps.metrics?.record(outcome);
   try {
     await notify(client, outcome, deps);
   } catch (err) {
-    // The file is done; rethrowing makes the retry (a duplicate) send the message.
-    return { ...outcome, cause: err, error: `processed, but the notification failed: ${errorMessage(err)}` };
+    // The file is done; delivering again makes the retry (a duplicate) send the message.
+    return { ...outcome, cause: err, retry: true, error: `processed, but the notification failed: ${errorMessage(err)}` };
   }
   return outcome;
+}
+
+async function skip(
+  client: PoolClient, fileId: number, status: GoneReason, reason: string, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
+): Promise<FileOutcome> {
+  await markSkipped(client, fileId, status, reason, timing.clock());
+  deps.log.info(`version ${status}: nothing changed`, { bucket: ref.bucket, key: ref.key, version: ref.version, reason });
+  return untouched(status, source, ref, timing, reason, { fileId });
 }
 
 async function duplicate(
   client: PoolClient, row: FileRow, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
 ): Promise<FileOutcome> {
-  const outcome: FileOutcome = {
-    ...identity(source, ref),
-    status: 'duplicate',
-    fileId: row.id,
-    attempt: row.attempts,
-    rows: row.rowsCount,
-    rowsRejected: row.rowsRejected,
-    ...timesFrom(timing),
-  };
-  if (row.notifiedAt === null && deps.notifier && row.startedAt && row.finishedAt) {
+  const when = row.finishedAt ? ` at ${row.finishedAt.toISOString()}` : '';
+  const outcome = untouched('duplicate', source, ref, timing, `this version was already ${row.status}${when} (file_metadata id ${row.id}, attempt ${row.attempts})`, {
+    fileId: row.id, attempt: row.attempts, rows: row.rowsCount, rowsRejected: row.rowsRejected,
+  });
+  if (row.status === 'succeeded' && row.notifiedAt === null && deps.notifier && row.startedAt && row.finishedAt) {
     const finished = row.finishedAt;
     try {
       await notify(client, {
@@ -166,7 +243,7 @@ async function duplicate(
         durationMs: finished.getTime() - row.startedAt.getTime(),
       }, deps);
     } catch (err) {
-      return { ...outcome, cause: err, error: `processed, but the notification failed: ${errorMessage(err)}` };
+      return { ...outcome, cause: err, retry: true, error: `processed, but the notification failed: ${errorMessage(err)}` };
     }
     deps.log.info('sent the success notification a previous attempt did not', { key: ref.key, version: ref.version });
   }
@@ -198,6 +275,7 @@ async function failure(
     ...times,
     error,
     errorKind,
+    retry: errorKind === 'internal',
     cause: err,
   }, deps);
 }

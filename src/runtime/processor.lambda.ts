@@ -1,19 +1,26 @@
 /**
- * Lambda entry point of the processor. Invoked by S3 event notifications;
+ * Lambda entry point of the processor. Invoked by its SQS queue (S3
+ * notifications in the messages) or with an S3 notification directly;
  * `{ "action": "migrate" }`, or a direct invocation without a payload (which
  * is what the construct's deploy-time trigger sends), only brings the
  * database schema up to date, so the tables exist before the first upload.
  */
-import { handleS3Event } from './handle-event';
+import { handleEvent } from './handle-event';
 import { sharedRuntime } from './lambda-runtime';
 
-export async function handler(event: unknown): Promise<unknown> {
+/** The part of the Lambda context the processor uses. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export async function handler(event: unknown, context?: LambdaContext): Promise<unknown> {
   const runtime = sharedRuntime();
   if (isMigrateRequest(event)) {
     (await runtime.database.connect()).release();
     return { migrated: true };
   }
-  return handleS3Event(event, runtime);
+  const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
+  return handleEvent(event, { ...runtime, remainingMs });
 }
 
 function isMigrateRequest(event: unknown): boolean {

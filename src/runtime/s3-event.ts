@@ -12,6 +12,8 @@ export interface S3ObjectEvent {
   /** ETag without quotes, as S3 puts it in events. */
   readonly eTag?: string;
   readonly size?: number;
+  /** Orders the events of one key (hex, compare with compareSequencers). */
+  readonly sequencer?: string;
 }
 
 export type ParsedS3Event =
@@ -23,7 +25,7 @@ interface RawRecord {
   eventName?: string;
   s3?: {
     bucket?: { name?: string };
-    object?: { key?: string; versionId?: string; eTag?: string; size?: number };
+    object?: { key?: string; versionId?: string; eTag?: string; size?: number; sequencer?: string };
   };
 }
 
@@ -74,7 +76,21 @@ function parseRecord(record: RawRecord, index: number): S3ObjectEvent {
     versionId,
     eTag: object.eTag ? object.eTag.replace(/"/g, '') : undefined,
     size: object.size,
+    sequencer: typeof object.sequencer === 'string' && /^[0-9A-Fa-f]+$/.test(object.sequencer) ? object.sequencer : undefined,
   };
+}
+
+/**
+ * Orders two sequencers of the same key: negative when `a` is older. S3
+ * sequencers are hex strings of varying length, compared after padding the
+ * shorter one with zeros on the right; comparing those of different keys
+ * means nothing.
+ */
+export function compareSequencers(a: string, b: string): number {
+  const width = Math.max(a.length, b.length);
+  const pa = a.toUpperCase().padEnd(width, '0');
+  const pb = b.toUpperCase().padEnd(width, '0');
+  return pa < pb ? -1 : pa > pb ? 1 : 0;
 }
 
 /** Only uploads are processed; deletions and restores are not new data. */

@@ -2,12 +2,14 @@
  * One S3 object version as a FileSource. Every read names the version (or,
  * without versioning, requires the ETag from the event), so an overwrite
  * between the event and the read can never make us process other bytes than
- * the ones we claimed.
+ * the ones we claimed. A version that is no longer there is an
+ * ObjectGoneError: `gone` when deleted (404), `superseded` when an
+ * unversioned object was overwritten (412 on the ETag condition).
  */
 import { Readable } from 'stream';
 // eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { FileRef, filenameOf, FileSource } from './source';
+import { FileRef, filenameOf, FileSource, FileStat, ObjectGoneError } from './source';
 
 export interface S3Location {
   readonly bucket: string;
@@ -15,13 +17,8 @@ export interface S3Location {
   readonly versionId?: string;
   /** Bare ETag (no quotes). */
   readonly eTag?: string;
-}
-
-export class S3ObjectNotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'S3ObjectNotFoundError';
-  }
+  /** The event's sequencer, which orders the events of one key. */
+  readonly sequencer?: string;
 }
 
 export class S3Source implements FileSource {
@@ -29,6 +26,7 @@ export class S3Source implements FileSource {
   readonly key: string;
   readonly description: string;
   private ref?: FileRef;
+  private stats?: FileStat;
 
   constructor(private readonly s3: S3Client, private readonly location: S3Location) {
     this.bucket = location.bucket;
@@ -45,16 +43,24 @@ export class S3Source implements FileSource {
       versionId = head.VersionId && head.VersionId !== 'null' ? head.VersionId : undefined;
       eTag = head.ETag?.replace(/"/g, '');
     }
-    const base = { bucket: this.location.bucket, key: this.location.key, filename: filenameOf(this.location.key) };
+    const base = {
+      bucket: this.location.bucket,
+      key: this.location.key,
+      filename: filenameOf(this.location.key),
+      ...(this.location.sequencer ? { sequencer: this.location.sequencer } : {}),
+    };
     this.ref = versionId
       ? { ...base, version: versionId, versionKind: 'version-id' }
       : { ...base, version: eTag ?? '', versionKind: 'etag' };
     return this.ref;
   }
 
-  async size(): Promise<number> {
-    const head = await this.head(await this.selector());
-    return head.ContentLength ?? 0;
+  async stat(): Promise<FileStat> {
+    if (!this.stats) {
+      const head = await this.head(await this.selector());
+      this.stats = { sizeBytes: head.ContentLength ?? 0, modifiedAt: head.LastModified };
+    }
+    return this.stats;
   }
 
   async open(): Promise<Readable> {
@@ -84,10 +90,10 @@ export class S3Source implements FileSource {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     const which = selector.VersionId ? `version ${selector.VersionId}` : selector.IfMatch ? `ETag ${selector.IfMatch}` : 'current version';
     if (status === 404 || (err as Error).name === 'NoSuchKey' || (err as Error).name === 'NoSuchVersion') {
-      return new S3ObjectNotFoundError(`Input object ${this.description} (${which}) does not exist: it was deleted, or the event names a wrong key`);
+      return new ObjectGoneError(`Input object ${this.description} (${which}) does not exist: it was deleted, or the event names a wrong key`, 'gone');
     }
     if (status === 412) {
-      return new S3ObjectNotFoundError(`Input object ${this.description} was overwritten since the event (${which} is gone); the new upload is processed by its own event`);
+      return new ObjectGoneError(`Input object ${this.description} was overwritten since the event (${which} is gone); the new upload is processed by its own event`, 'superseded');
     }
     return err;
   }

@@ -1,6 +1,6 @@
 /** ResultStorage on S3: results and rejects in the output bucket, backups in the backup bucket. */
 // eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { copyObjectVersion, CopyOptions } from './s3-copy';
 import { FileRef } from './source';
 import { backupKey, rejectsKey, ResultDocument, resultKey, ResultStorage } from './storage';
@@ -21,6 +21,10 @@ export class S3Storage implements ResultStorage {
 
   async writeRejects(file: FileRef, csv: string): Promise<string> {
     return this.put(rejectsKey(file.key), csv, 'text/csv; charset=utf-8');
+  }
+
+  async deleteRejects(file: FileRef): Promise<void> {
+    await this.props.s3.send(new DeleteObjectCommand({ Bucket: this.props.outputBucket, Key: rejectsKey(file.key) }));
   }
 
   async backup(file: FileRef, sizeBytes: number, _open: unknown, at: Date): Promise<string> {

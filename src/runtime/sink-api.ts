@@ -14,6 +14,12 @@ export interface FileContext {
   readonly key: string;
   /** S3 version id, or ETag when versioning is off. */
   readonly version: string;
+  /**
+   * `file_metadata` ids of the earlier versions of this key that are loaded
+   * now. A sink that replaces earlier versions removes their rows in this
+   * transaction; one that keeps them (`keepsEarlierVersions`) leaves them.
+   */
+  readonly earlierFileIds?: readonly number[];
 }
 
 export interface SinkOutcome {
@@ -29,6 +35,9 @@ export interface SinkOutcome {
 }
 
 export interface RowSink {
+  /** True when rows of earlier versions of a key stay beside the new version's (APPEND). */
+  readonly keepsEarlierVersions?: boolean;
+
   /**
    * Loads the rows of one file. Runs inside the transaction that also marks
    * the file succeeded: throwing rolls back everything the sink wrote.

@@ -15,6 +15,33 @@ export interface FileRef {
   readonly versionKind: VersionKind;
   /** Last path segment of the key. */
   readonly filename: string;
+  /**
+   * The S3 event's `sequencer` (hex): orders the events of one key. Absent
+   * for hand-made events and local files.
+   */
+  readonly sequencer?: string;
+}
+
+/** What is known about the version once it has been looked at. */
+export interface FileStat {
+  readonly sizeBytes: number;
+  /** When this version was written (S3 LastModified, 1 s resolution); absent for local files. */
+  readonly modifiedAt?: Date;
+}
+
+/** Why the version named by an event cannot be read, ever again. */
+export type GoneReason = 'gone' | 'superseded';
+
+/**
+ * The version named by the event no longer exists: deleted (`gone`) or, in a
+ * bucket without versioning, overwritten by a newer upload (`superseded`).
+ * Final: retrying cannot bring it back, and the newer upload has its own event.
+ */
+export class ObjectGoneError extends Error {
+  constructor(message: string, public readonly reason: GoneReason) {
+    super(message);
+    this.name = 'ObjectGoneError';
+  }
 }
 
 export interface FileSource {
@@ -25,8 +52,8 @@ export interface FileSource {
   readonly description: string;
   /** Identifies the exact version to process; called before the file is claimed. */
   resolve(): Promise<FileRef>;
-  /** Size in bytes of that version. Throws when it is gone or has changed. */
-  size(): Promise<number>;
+  /** Size and age of that version. Throws ObjectGoneError when it is gone or replaced. */
+  stat(): Promise<FileStat>;
   /** A fresh stream of that version each call (sinks may read the file more than once). */
   open(): Promise<Readable>;
 }

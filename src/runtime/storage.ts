@@ -31,6 +31,8 @@ export interface ResultStorage {
   /** Returns where it was written (`s3://...` or a path). */
   writeResult(file: FileRef, result: ResultDocument): Promise<string>;
   writeRejects(file: FileRef, csv: string): Promise<string>;
+  /** Removes `rejects/<key>.csv` if there is one (a clean newer version replaces an earlier one's). */
+  deleteRejects(file: FileRef): Promise<void>;
   /** Copies the exact version of the input; `open` streams it when a copy must go through this process. */
   backup(file: FileRef, sizeBytes: number, open: () => Promise<Readable>, at: Date): Promise<string>;
 }

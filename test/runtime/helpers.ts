@@ -80,7 +80,9 @@ export function encodeEventKey(key: string): string {
   return key.split('/').map((s) => encodeURIComponent(s).replace(/%20/g, '+')).join('/');
 }
 
-export function s3Event(bucket: string, key: string, object: { versionId?: string; eTag?: string; size?: number } = {}, eventName = 'ObjectCreated:Put') {
+export function s3Event(
+  bucket: string, key: string, object: { versionId?: string; eTag?: string; size?: number; sequencer?: string } = {}, eventName = 'ObjectCreated:Put',
+) {
   return {
     Records: [{
       eventVersion: '2.1',
@@ -97,10 +99,18 @@ export function s3Event(bucket: string, key: string, object: { versionId?: strin
   };
 }
 
+let uploads = 0n;
+/** Grows with every upload, like the hex sequencer S3 puts in the events of one key. */
+export function nextSequencer(): string {
+  uploads += 1n;
+  return (BigInt(Date.now()) * 1000n + uploads).toString(16).toUpperCase().padStart(18, '0');
+}
+
 /** Uploads and returns the event S3 would send for it. */
 export async function upload(bucket: string, key: string, body: string | Buffer) {
   const put = await putObject(bucket, key, body);
-  return { ...put, event: s3Event(bucket, key, { ...put, size: Buffer.byteLength(body) }) };
+  const sequencer = nextSequencer();
+  return { ...put, sequencer, event: s3Event(bucket, key, { ...put, size: Buffer.byteLength(body), sequencer }) };
 }
 
 export async function readText(bucket: string, key: string): Promise<string> {

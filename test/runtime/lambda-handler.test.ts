@@ -43,9 +43,12 @@ test('handler processes an S3 event with the environment the construct sets', as
   expect(emf).toEqual([expect.objectContaining({ Pipeline: 'test-pipeline', FilesSucceeded: 1, Rows: 1 })]);
 });
 
-test('handler rethrows a failed file for Lambda retries and the DLQ', async () => {
+test('a bad file is a final outcome: the handler returns it (no Lambda retry) and emits FilesFailed', async () => {
   const { event } = await upload(aws.input, 'bad-via-handler.csv', 'x,y\n"1,2\n');
-  await expect(handler(event)).rejects.toThrow(/quoted field starting on line 2 is never closed/);
+  written = [];
+  const result = await handler(event) as { files: { status: string; error: string; retry: boolean }[] };
+  expect(result.files[0]).toMatchObject({ status: 'failed', retry: false, error: expect.stringMatching(/quoted field starting on line 2 is never closed/) });
+  expect(written.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ FilesFailed: 1, FilesSucceeded: 0 })]);
 });
 
 test('{"action":"migrate"} only prepares the schema', async () => {
@@ -60,6 +63,6 @@ test('a direct invocation without a payload (the deploy-time trigger) migrates, 
 });
 
 test('an event that is neither S3 nor a migration is an error, not a silent no-op', async () => {
-  await expect(handler({ Records: 'nope' })).rejects.toThrow();
-  await expect(handler({ foo: 1 })).rejects.toThrow();
+  await expect(handler({ Records: 'nope' })).rejects.toThrow('Expected an S3 event notification with Records, got an event without any');
+  await expect(handler({ foo: 1 })).rejects.toThrow('Expected an S3 event notification with Records, got an event without any');
 });

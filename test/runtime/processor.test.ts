@@ -113,7 +113,9 @@ test('a header-only file succeeds with 0 rows', async () => {
 
 test('an empty file fails with a clear message, recorded and announced', async () => {
   const { event } = await upload(aws.input, 'empty.csv', '');
-  await expect(handleS3Event(event, runtime)).rejects.toThrow('File is empty (0 bytes)');
+  // A content error is final: recorded, announced once, and not retried.
+  const result = await handleS3Event(event, runtime);
+  expect(result.files[0]).toMatchObject({ status: 'failed', errorKind: 'input', retry: false, error: expect.stringContaining('File is empty (0 bytes)') });
 
   const [row] = await rowsFor('empty.csv');
   expect(row).toMatchObject({ status: 'failed', rows_count: null, error_kind: 'input' });
@@ -126,11 +128,13 @@ test('an empty file fails with a clear message, recorded and announced', async (
   expect(await listKeys(aws.backup, 'backup/')).not.toContainEqual(expect.stringMatching(/empty\.csv$/));
 });
 
-test('a malformed file fails naming the line; Lambda retries of it stay quiet', async () => {
+test('a malformed file fails naming the line, once: a second delivery is a quiet duplicate', async () => {
   const { event } = await upload(aws.input, 'ragged.csv', 'a,b\n1,2\n3\n4,5\n');
-  await expect(handleS3Event(event, runtime)).rejects.toThrow(/line 3/);
-  // The retry Lambda makes: still an error (so the event reaches the DLQ), but no new message.
-  await expect(handleS3Event(event, runtime)).rejects.toThrow(/line 3/);
+  const first = await handleS3Event(event, runtime);
+  expect(first.files[0]).toMatchObject({ status: 'failed', errorKind: 'input', retry: false, error: expect.stringMatching(/line 3/) });
+  // S3 delivers at least once: the second delivery changes nothing and sends nothing.
+  const second = await handleS3Event(event, runtime);
+  expect(second.files[0]).toMatchObject({ status: 'duplicate', retry: false, reason: expect.stringMatching(/already failed on its content: .*line 3/) });
   expect(await messagesFor('ragged.csv')).toHaveLength(1);
   expect((await rowsFor('ragged.csv'))[0]).toMatchObject({ status: 'failed', attempts: 1 });
 });
@@ -138,7 +142,8 @@ test('a malformed file fails naming the line; Lambda retries of it stay quiet', 
 test('a file that is not UTF-8 fails naming the line', async () => {
   const body = Buffer.concat([Buffer.from('name\nok\n'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a])]);
   const { event } = await upload(aws.input, 'latin1.csv', body);
-  await expect(handleS3Event(event, runtime)).rejects.toThrow('invalid byte 0xE9 on line 3');
+  const result = await handleS3Event(event, runtime);
+  expect(result.files[0]).toMatchObject({ status: 'failed', errorKind: 'input', error: expect.stringContaining('invalid byte 0xE9 on line 3') });
 });
 
 test('keys with spaces and non-ASCII characters are decoded from the event', async () => {
@@ -153,18 +158,26 @@ test('keys with spaces and non-ASCII characters are decoded from the event', asy
   expect(msg.subject).toMatch(/^[\x20-\x7e]+$/);
 });
 
-test('a missing object: failed row, failure message, error rethrown', async () => {
+test('a deleted object is a final outcome: recorded as gone, no message, no result, no retry', async () => {
   const event = s3Event(aws.input, 'gone.csv', { eTag: 'd41d8cd98f00b204e9800998ecf8427e', size: 10 });
-  await expect(handleS3Event(event, runtime)).rejects.toThrow(/s3:\/\/.*\/gone\.csv .* does not exist/);
-  expect((await rowsFor('gone.csv'))[0]).toMatchObject({ status: 'failed', rows_count: null, error_kind: 'internal' });
-  expect((await messagesFor('gone.csv'))[0].attributes.status.Value).toBe('failed');
-  expect(JSON.parse(await readText(aws.output, 'results/gone.csv.json')).status).toBe('failed');
+  for (let delivery = 1; delivery <= 2; delivery++) {
+    const result = await handleS3Event(event, runtime);
+    expect(result.files[0]).toMatchObject({ status: delivery === 1 ? 'gone' : 'duplicate', retry: false });
+  }
+  expect((await rowsFor('gone.csv'))[0]).toMatchObject({ status: 'gone', rows_count: null, error: expect.stringMatching(/gone\.csv .* does not exist/) });
+  expect(await messagesFor('gone.csv')).toEqual([]);
+  expect(await exists(aws.output, 'results/gone.csv.json')).toBe(false);
 });
 
-test('an object overwritten after its event is not read in its new form', async () => {
+test('a stale event for an overwritten object is superseded: the newer upload keeps its result, one message in all', async () => {
   const first = await upload(aws.input, 'overwritten.csv', 'a\n1\n');
-  await upload(aws.input, 'overwritten.csv', 'a\n1\n2\n');
-  await expect(handleS3Event(first.event, runtime)).rejects.toThrow(/overwritten since the event/);
+  const second = await upload(aws.input, 'overwritten.csv', 'a\n1\n2\n');
+  expect((await handleS3Event(second.event, runtime)).files[0]).toMatchObject({ status: 'succeeded', rows: 2 });
+  const stale = await handleS3Event(first.event, runtime);
+  expect(stale.files[0]).toMatchObject({ status: 'superseded', retry: false, reason: expect.stringMatching(/overwritten since the event/) });
+  expect(JSON.parse(await readText(aws.output, 'results/overwritten.csv.json'))).toMatchObject({ status: 'succeeded', rows: 2, version: second.eTag });
+  expect((await messagesFor('overwritten.csv')).map((m) => m.attributes.status.Value)).toEqual(['succeeded']);
+  expect((await rowsFor('overwritten.csv')).map((r) => r.status).sort()).toEqual(['succeeded', 'superseded']);
 });
 
 test('s3:TestEvent is ignored; an event without records is an error; deletions are skipped', async () => {

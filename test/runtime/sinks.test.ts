@@ -78,7 +78,8 @@ test('an InputError from a sink fails the file with its message', async () => {
   const runtime = testRuntime(aws, db.url, sinksEnv);
   try {
     const { event } = await upload(aws.input, 'sink-says-no.csv', 'v\ngood\nfail\n');
-    await expect(handleS3Event(event, runtime)).rejects.toThrow('a row says fail on line 3');
+    const result = await handleS3Event(event, runtime);
+    expect(result.files[0]).toMatchObject({ status: 'failed', retry: false, error: 'a row says fail on line 3' });
     expect((await fileRows(db.url)).find((r) => r.key === 'sink-says-no.csv')).toMatchObject({ status: 'failed', error_kind: 'input' });
   } finally {
     await runtime.close();

@@ -21,21 +21,21 @@ afterAll(async () => {
   await db.drop();
 });
 
-test('two versions of one key are two files', async () => {
+test('two versions of one key are two files, and a late event for the older one is superseded', async () => {
   const v1 = await upload(aws.input, 'orders.csv', 'id\n1\n');
   const v2 = await upload(aws.input, 'orders.csv', 'id\n1\n2\n');
   expect(v1.versionId).toBeDefined();
   expect(v1.versionId).not.toBe(v2.versionId);
 
-  // Delivered out of order on purpose: each event still reads its own version.
+  // Delivered out of order on purpose: the older version, read by its own id, changes nothing.
   const r2 = await handleS3Event(v2.event, runtime);
   const r1 = await handleS3Event(v1.event, runtime);
-  expect(r1.files[0]).toMatchObject({ status: 'succeeded', rows: 1, version: v1.versionId, versionKind: 'version-id' });
-  expect(r2.files[0]).toMatchObject({ status: 'succeeded', rows: 2, version: v2.versionId });
+  expect(r2.files[0]).toMatchObject({ status: 'succeeded', rows: 2, version: v2.versionId, versionKind: 'version-id' });
+  expect(r1.files[0]).toMatchObject({ status: 'superseded', version: v1.versionId, reason: expect.stringMatching(/newer version .* already loaded/) });
 
   const rows = (await fileRows(db.url)).filter((r) => r.key === 'orders.csv');
-  expect(rows.map((r) => [r.version, r.version_kind, r.rows_count]).sort()).toEqual(
-    [[v1.versionId, 'version-id', '1'], [v2.versionId, 'version-id', '2']].sort(),
+  expect(rows.map((r) => [r.version, r.status, r.rows_count]).sort()).toEqual(
+    [[v1.versionId, 'superseded', null], [v2.versionId, 'succeeded', '2']].sort(),
   );
 });
 
@@ -47,7 +47,12 @@ test('two concurrent deliveries of one file: processed once, announced once', as
   const results = await Promise.all(containers.map((c) => processFile(new S3Source(c.s3, record), c)));
   await Promise.all(containers.map((c) => c.close()));
 
-  expect(results.map((r) => r.status).sort()).toEqual(['duplicate', 'duplicate', 'succeeded']);
+  // The others end at once (in progress elsewhere), or see the finished file (duplicate): never a second load.
+  const others = results.filter((r) => r.status !== 'succeeded');
+  expect(results.filter((r) => r.status === 'succeeded')).toHaveLength(1);
+  expect(others).toHaveLength(2);
+  for (const other of others) expect(['in-progress', 'duplicate']).toContain(other.status);
+  expect(others.every((o) => o.retry === false)).toBe(true);
   const rows = (await fileRows(db.url)).filter((r) => r.key === 'race.csv');
   expect(rows).toHaveLength(1);
   expect(rows[0]).toMatchObject({ status: 'succeeded', attempts: 1, rows_count: '3' });
