@@ -18,6 +18,7 @@ import { IBoundProcessor, Processor } from './processor';
 import { processorObjectArns } from './processor/grants';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from './shared/env';
 import { Sink } from './sink';
+import { validatePipelineProps } from './pipeline-validation';
 import { PipelineStorage, PipelineStorageOptions } from './storage';
 import { Trigger } from './trigger';
 
@@ -88,7 +89,8 @@ export interface CdkPipelineProps extends PipelineNetworkOptions, PipelineStorag
   readonly topic?: sns.ITopic;
 
   /**
-   * Create the alarms (processor errors, duration, dead-letter queue, database health).
+   * Create the alarms (processor errors, duration, dead-letter queue, failed
+   * files, database health).
    *
    * @default true
    */
@@ -100,6 +102,16 @@ export interface CdkPipelineProps extends PipelineNetworkOptions, PipelineStorag
    * @default Duration.seconds(5)
    */
   readonly durationAlarmThreshold?: Duration;
+
+  /**
+   * The FilesFailed alarm fires when more than this many files fail within
+   * 5 minutes (the runtime's `FilesFailed` metric). A file with bad content
+   * fails once, is notified with its reason and is not retried; such
+   * failures are not processor errors.
+   *
+   * @default 0
+   */
+  readonly failedFilesAlarmThreshold?: number;
 
   /**
    * Create a CloudWatch dashboard.
@@ -257,6 +269,7 @@ export class CdkPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: CdkPipelineProps = {}) {
     super(scope, id);
+    validatePipelineProps(props);
     const processor = props.processor ?? Processor.lambda();
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.pipelineName = props.pipelineName ?? this.node.path;
@@ -349,8 +362,6 @@ export class CdkPipeline extends Construct {
         instanceType: props.bastionInstanceType,
       });
       this.database.allowFrom('FromBastion', this.bastion.securityGroup, 'pipeline bastion');
-    } else if (props.bastionInstanceType) {
-      throw new Error('bastionInstanceType is set but bastion is false: remove one of them');
     }
 
     const migrator = this.processor.migrationFunction;
@@ -377,6 +388,7 @@ export class CdkPipeline extends Construct {
         processor: this.processor,
         database: this.database,
         durationThreshold: props.durationAlarmThreshold ?? Duration.seconds(5),
+        failedFilesThreshold: props.failedFilesAlarmThreshold ?? 0,
         metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
         pipelineName: this.pipelineName,
       })

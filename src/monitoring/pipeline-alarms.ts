@@ -11,6 +11,7 @@ export interface PipelineAlarmsOptions {
   readonly processor: IBoundProcessor;
   readonly database: PipelineDatabase;
   readonly durationThreshold: Duration;
+  readonly failedFilesThreshold: number;
   readonly metricsNamespace: string;
   readonly pipelineName: string;
 }
@@ -23,9 +24,18 @@ export interface PipelineAlarmsOptions {
  */
 export function addPipelineAlarms(monitoring: PipelineMonitoring, o: PipelineAlarmsOptions): cloudwatch.Alarm[] {
   const alarms: cloudwatch.Alarm[] = [];
+  const fileMetric = (name: string, label?: string) => new cloudwatch.Metric({
+    namespace: o.metricsNamespace,
+    metricName: name,
+    dimensionsMap: { [METRIC_DIMENSION]: o.pipelineName },
+    statistic: 'Sum',
+    period: Duration.minutes(5),
+    label,
+  });
   const errors = o.processor.metricErrors();
   alarms.push(monitoring.addAlarm('ProcessorErrors', errors, {
-    alarmDescription: `${o.pipelineName}: the processor failed on at least one file`,
+    alarmDescription: `${o.pipelineName}: the processor itself failed (crashed or timed out), a failure of the pipeline, not of a file's content; `
+      + 'the file is retried and, after its last attempt, waits in the dead-letter queue',
     threshold: 0,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     evaluationPeriods: 1,
@@ -46,13 +56,27 @@ export function addPipelineAlarms(monitoring: PipelineMonitoring, o: PipelineAla
   const dlq = o.processor.deadLetterQueue;
   if (dlq) {
     alarms.push(monitoring.addAlarm('DeadLetters', dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), {
-      alarmDescription: `${o.pipelineName}: files gave up after all retries are waiting in the dead-letter queue`,
+      alarmDescription: `${o.pipelineName}: files the pipeline could not process after every attempt (database, network or permission failures, `
+        + 'not bad content) wait in the dead-letter queue; fix the cause, then move them back to the processor\'s queue',
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     }));
   }
+
+  // A content error is a final outcome (the file is recorded as failed and
+  // notified once), so it is counted here and not as a processor error.
+  // No label: a labelled metric would make the alarm a metric-math alarm.
+  alarms.push(monitoring.addAlarm('FilesFailed', fileMetric(METRIC.FILES_FAILED), {
+    alarmDescription: `${o.pipelineName}: ${o.failedFilesThreshold === 0 ? 'a file' : `more than ${o.failedFilesThreshold} files`} `
+      + 'failed in 5 minutes, e.g. a CSV that does not fit its table; '
+      + 'each failure was notified with its reason and is not retried',
+    threshold: o.failedFilesThreshold,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  }));
 
   const instance = o.database.instance;
   if (instance instanceof rds.DatabaseInstance) {
@@ -76,14 +100,6 @@ export function addPipelineAlarms(monitoring: PipelineMonitoring, o: PipelineAla
     }));
   }
 
-  const fileMetric = (name: string, label: string) => new cloudwatch.Metric({
-    namespace: o.metricsNamespace,
-    metricName: name,
-    dimensionsMap: { [METRIC_DIMENSION]: o.pipelineName },
-    statistic: 'Sum',
-    period: Duration.minutes(5),
-    label,
-  });
   monitoring.addWidgets(
     new cloudwatch.GraphWidget({
       title: 'Files',

@@ -357,9 +357,38 @@ describe('CdkPipeline defaults (seed 002)', () => {
         AlarmActions: actions,
         OKActions: actions,
       });
-      expect(pipeline.alarms.length).toBe(6);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+      expect(pipeline.alarms.length).toBe(7);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    });
+
+    test('failed files > 0 in 5 minutes: the runtime\'s FilesFailed metric of this pipeline (issue 7, bug 7)', () => {
+      const topic = logicalIdOf(template, 'AWS::SNS::Topic');
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'CdkDataPipeline',
+        MetricName: 'FilesFailed',
+        Dimensions: [{ Name: 'Pipeline', Value: 'TestStack/Pipeline' }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: topic }],
+        OKActions: [{ Ref: topic }],
+        AlarmDescription: Match.stringLikeRegexp('failed in 5 minutes, e.g. a CSV that does not fit its table'),
+      });
+    });
+    test('processor errors and dead letters are described as failures of the pipeline, not of content', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Errors',
+        AlarmDescription: Match.stringLikeRegexp('the processor itself failed .* not of a file\'s content'),
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        AlarmDescription: Match.stringLikeRegexp('could not process after every attempt .*not bad content'),
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'QueueName'] } }],
+      });
     });
   });
 

@@ -267,6 +267,27 @@ describe('monitoring options', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', Threshold: 90000 });
   });
 
+  test('failed-files threshold is configurable', () => {
+    const { template } = synthPipeline({ failedFilesAlarmThreshold: 3 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'FilesFailed', Threshold: 3 });
+  });
+
+  test('the FilesFailed alarm uses metricsNamespace and pipelineName', () => {
+    const { template } = synthPipeline({ metricsNamespace: 'Acme/Ingest', pipelineName: 'orders' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Acme/Ingest', MetricName: 'FilesFailed', Dimensions: [{ Name: 'Pipeline', Value: 'orders' }],
+    });
+  });
+
+  test.each<[string, CdkPipelineProps, string]>([
+    ['a negative failed-files threshold', { failedFilesAlarmThreshold: -1 }, 'failedFilesAlarmThreshold must be a whole number >= 0 (got -1)'],
+    ['a fractional failed-files threshold', { failedFilesAlarmThreshold: 0.5 }, 'failedFilesAlarmThreshold must be a whole number >= 0 (got 0.5)'],
+    ['thresholds without alarms', { alarms: false, failedFilesAlarmThreshold: 2, durationAlarmThreshold: Duration.seconds(9) },
+      'durationAlarmThreshold and failedFilesAlarmThreshold configure alarms, but alarms is false: remove them, or remove alarms'],
+  ])('rejects %s', (_n, props, message) => {
+    expect(() => synthPipeline(props)).toThrow(message);
+  });
+
   test('PipelineMonitoring.addAlarm wires ALARM and OK actions', () => {
     const stack = newStack();
     const m = new PipelineMonitoring(stack, 'M', { dashboard: false });
