@@ -80,6 +80,40 @@ test('the same content again is a duplicate (exit 0); DATABASE_URL works instead
   expect(await query(db.url, "SELECT count(*)::int AS n FROM file_metadata WHERE key = 'again.csv'")).toEqual([{ n: 1 }]);
 });
 
+test('a duplicate says why and how to force it; --force loads it again, here into another table', async () => {
+  const file = csv('dry-run.csv', 'id,name\n1,a\n2,b\n');
+  const table = (name: string) => ['--table', name, '--column', 'id:integer:not-null', '--column', 'name:text'];
+  expect(cli(['process', file, ...dbArgs(), ...table('dry_one')]).code).toBe(0);
+
+  const dup = cli(['process', file, ...dbArgs(), ...table('dry_two')]);
+  expect(dup.code).toBe(0);
+  const out = JSON.parse(dup.stdout);
+  expect(out).toMatchObject({ status: 'duplicate', reason: expect.stringMatching(/^this version was already succeeded at \d{4}-\d\d-\d\dT.*file_metadata id \d+.*--force/) });
+  expect(dup.stderr).toContain(`${file} was not processed: this version was already succeeded at`);
+  expect(dup.stderr).toContain('run with --force to process it anyway');
+  expect(await query(db.url, "SELECT to_regclass('dry_two') IS NULL AS missing")).toEqual([{ missing: false }]);
+  expect(await query(db.url, 'SELECT count(*)::int AS n FROM dry_two')).toEqual([{ n: 0 }]);
+
+  const forced = cli(['process', file, ...dbArgs(), ...table('dry_two'), '--force']);
+  expect(forced.stderr).toBe('');
+  expect(JSON.parse(forced.stdout)).toMatchObject({ status: 'succeeded', rows: 2, attempt: 2 });
+  expect(await query(db.url, 'SELECT id, name FROM dry_two ORDER BY id')).toEqual([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]);
+  // Forcing twice replaces the rows of the earlier run of the same file: never doubled.
+  expect(JSON.parse(cli(['process', file, ...dbArgs(), ...table('dry_two'), '--force']).stdout)).toMatchObject({ status: 'succeeded', attempt: 3 });
+  expect(await query(db.url, 'SELECT count(*)::int AS n FROM dry_two')).toEqual([{ n: 2 }]);
+});
+
+test('a corrected file under the same name replaces the rows of the earlier one', async () => {
+  const table = ['--table', 'corrected', '--column', 'id:integer:not-null', '--column', 'qty:integer'];
+  const first = csv('day1.csv', 'id,qty\n1,10\n2,20\n');
+  expect(JSON.parse(cli(['process', first, ...dbArgs(), ...table]).stdout)).toMatchObject({ status: 'succeeded', rows: 2 });
+  fs.writeFileSync(first, 'id,qty\n1,11\n2,21\n3,31\n');
+  const second = JSON.parse(cli(['process', first, ...dbArgs(), ...table]).stdout);
+  expect(second).toMatchObject({ status: 'succeeded', rows: 3, reason: expect.stringMatching(/replaced the earlier versions' rows/) });
+  expect(await query(db.url, 'SELECT id, qty FROM corrected ORDER BY id')).toEqual([{ id: 1, qty: 11 }, { id: 2, qty: 21 }, { id: 3, qty: 31 }]);
+  expect(await query(db.url, "SELECT status FROM file_metadata WHERE key = 'day1.csv' ORDER BY id")).toEqual([{ status: 'replaced' }, { status: 'succeeded' }]);
+});
+
 test('a bad file: exit 1 with the reason; a fixed rerun of the same bytes is retried', () => {
   const file = csv('broken.csv', 'a,b\n1,2\n3\n');
   const r = cli(['process', file, ...dbArgs()]);

@@ -27,6 +27,7 @@ export const PROCESS_OPTIONS = {
   'column': { type: 'string', multiple: true },
   'bad-rows': { type: 'string' },
   'extra-columns': { type: 'string' },
+  'force': { type: 'boolean' },
   'verbose': { type: 'boolean', short: 'v' },
   'help': { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -38,6 +39,8 @@ export interface ProcessArgs {
   readonly sslMode?: SslMode;
   readonly caFile?: string;
   readonly verbose: boolean;
+  /** Process the file even if file_metadata says it was processed already. */
+  readonly force: boolean;
   /** Row sinks (a table to load), from --config or --table/--column. */
   readonly sinks: SinkConfig[];
 }
@@ -85,6 +88,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
       sslMode,
       caFile: values['ca-file'] ?? env.PIPELINE_DB_CA_FILE,
       verbose: values.verbose ?? false,
+      force: values.force ?? false,
       sinks: sinksFromFlags({
         config: values.config,
         table: values.table,

@@ -37,9 +37,13 @@ export async function runProcess(args: ProcessArgs): Promise<CliOutput> {
       pipelineName: 'local',
       log,
       retryInputErrors: true,
+      force: args.force,
     });
-    const { status, ...rest } = outcome;
-    return { status, file: args.file, ...rest };
+    const { status, reason, ...rest } = outcome;
+    const explained = status === 'duplicate'
+      ? `${reason}; file_metadata records a file by its content (SHA-256) whatever the table or options, so it is not processed again: run with --force to process it anyway`
+      : reason;
+    return { status, file: args.file, ...rest, ...(explained ? { reason: explained } : {}) };
   } finally {
     await database.end();
   }

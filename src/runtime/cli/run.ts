@@ -24,6 +24,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     }
     const output = await runProcess(command.args);
     io.stdout(JSON.stringify(output) + '\n');
+    if (output.status === 'duplicate') io.stderr(`cdk-data-pipeline: ${output.file} was not processed: ${output.reason}\n`);
     return output.status === 'failed' ? 1 : 0;
   } catch (err) {
     if (err instanceof UsageError) {

@@ -16,7 +16,10 @@ Processes a local CSV file with the same code the pipeline runs in AWS: records
 it in file_metadata (bucket "local", key = file name, version = SHA-256 of the
 content), counts its rows, and writes the result, a backup and any rejected
 rows under the output directory. No notification is sent. Prints one JSON
-object (status: succeeded | failed | duplicate) on stdout.
+object (status: succeeded | failed | duplicate) on stdout. A file whose
+content was processed before is a duplicate (whatever the table): the JSON
+"reason" and stderr say when; --force processes it again, replacing the rows
+it loaded before.
 
 Options:
   --database-url <url>   PostgreSQL URL (default: $DATABASE_URL)
@@ -36,6 +39,7 @@ Options:
   --schema <name>        its schema (default public),
   --bad-rows <policy>    FAIL_FILE (default) or SKIP_AND_REPORT,
   --extra-columns <p>    IGNORE (default) or REJECT
+  --force                Process the file even if it was processed before
   -v, --verbose          Log progress to stderr
   -h, --help             Show this help
 
