@@ -2,7 +2,6 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -14,11 +13,11 @@ import { PipelineMonitoring } from './monitoring';
 import { addPipelineAlarms } from './monitoring/pipeline-alarms';
 import { applyAcknowledgments, NagAcknowledgment, pipelineAcknowledgments } from './nag-acknowledgments';
 import { PipelineBastion, PipelineNetwork, PipelineNetworkOptions } from './network';
+import { assertMigrationPossible, validatePipelineProps } from './pipeline-validation';
 import { IBoundProcessor, Processor } from './processor';
 import { processorObjectArns } from './processor/grants';
 import { DEFAULT_METRICS_NAMESPACE, ENV } from './shared/env';
 import { Sink } from './sink';
-import { validatePipelineProps } from './pipeline-validation';
 import { PipelineStorage, PipelineStorageOptions } from './storage';
 import { Trigger } from './trigger';
 
@@ -51,9 +50,10 @@ export interface CdkPipelineProps extends PipelineNetworkOptions, PipelineStorag
 
   /**
    * Create the database tables (`file_metadata` and the sinks' tables) during
-   * `cdk deploy`, by invoking the processor once after the database and the
-   * network are up. This also proves at deploy time that the processor can
-   * reach the database. Without it, the tables are created on first use.
+   * `cdk deploy`, by invoking the processor's `migrationFunction` once after
+   * the database and the network are up. This also proves at deploy time that
+   * the processor can reach the database. Without it, the tables are created
+   * on first use. A processor without a `migrationFunction` needs `false`.
    *
    * @default true
    */
@@ -364,12 +364,13 @@ export class CdkPipeline extends Construct {
       this.database.allowFrom('FromBastion', this.bastion.securityGroup, 'pipeline bastion');
     }
 
-    const migrator = this.processor.migrationFunction;
-    if ((props.migrateOnDeploy ?? true) && migrator instanceof lambda.Function) {
+    const migrateOnDeploy = props.migrateOnDeploy ?? true;
+    assertMigrationPossible(migrateOnDeploy, this.processor);
+    if (migrateOnDeploy) {
       // The database construct holds its ingress and egress rules (allowFrom,
       // rotation), so waiting for it and the network covers every path.
       new triggers.Trigger(this, 'MigrateOnDeploy', {
-        handler: migrator,
+        handler: this.processor.migrationFunction!,
         timeout: Duration.minutes(5),
         invocationType: triggers.InvocationType.REQUEST_RESPONSE,
         executeOnHandlerChange: true,

@@ -143,7 +143,7 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
    * `deadLetterQueue` after `retryAttempts + 1` failed attempts.
    */
   public readonly queue?: sqs.IQueue;
-  public readonly migrationFunction?: lambda.IFunction;
+  public readonly migrationFunction?: lambda.Function;
   /** The function's log group. */
   public readonly logGroup: logs.ILogGroup;
 

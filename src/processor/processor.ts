@@ -58,10 +58,14 @@ export interface IBoundProcessor extends iam.IGrantable, ec2.IConnectable {
 
   /**
    * A function that, invoked without a payload, brings the database schema up
-   * to date. The pipeline invokes it once per deployment (after the database
-   * and network exist) so tables exist before the first file arrives.
+   * to date. With `migrateOnDeploy` (the default) the pipeline invokes it once
+   * per deployment (after the database and network exist) so tables exist
+   * before the first file arrives; the pipeline refuses to synthesize when
+   * `migrateOnDeploy` is true and there is none. A `lambda.Function` (not an
+   * imported `IFunction`): the deploy-time trigger runs its current version,
+   * and runs again whenever its code or configuration changes.
    */
-  readonly migrationFunction?: lambda.IFunction;
+  readonly migrationFunction?: lambda.Function;
 
   /** Routes object-created events of `bucket` matching `filter` to this processor. */
   addUploadSource(bucket: s3.IBucket, filter: s3.NotificationKeyFilter): void;
