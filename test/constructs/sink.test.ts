@@ -13,6 +13,8 @@ describe('ColumnType', () => {
     [ColumnType.varchar(40), 'varchar(40)'],
     [ColumnType.of('text[]'), 'text[]'],
     [ColumnType.of('character varying(10)'), 'character varying(10)'],
+    [ColumnType.of('Timestamp (3) With Time Zone'), 'timestamp(3) with time zone'],
+    [ColumnType.of(' numeric( 12 , 2 )[] '), 'numeric(12,2)[]'],
   ])('%o renders as %s', (type, sql) => {
     expect(type.sqlType).toBe(sql);
   });
@@ -21,8 +23,10 @@ describe('ColumnType', () => {
     [() => ColumnType.numeric(0), /precision must be a whole number between 1 and 1000 \(got 0\)/],
     [() => ColumnType.numeric(5, 6), /scale must be a whole number between 0 and precision 5 \(got 6\)/],
     [() => ColumnType.varchar(0), /length must be a whole number between 1 and 10485760 \(got 0\)/],
-    [() => ColumnType.of('text; drop table x'), /'text; drop table x' is not a PostgreSQL type name/],
-  ])('rejects bad types', (build, message) => {
+    [() => ColumnType.of('text; drop table x'), /^ColumnType\.of\(\): type "text; drop table x" is not a type name/],
+    [() => ColumnType.of('public.citext'), /^ColumnType\.of\(\): type "public\.citext" is schema-qualified: only built-in PostgreSQL types are accepted/],
+    [() => ColumnType.of('timestamp(7)'), /^ColumnType\.of\(\): type "timestamp\(7\)" has precision 7; it must be between 0 and 6$/],
+  ])('rejects bad types: %#', (build, message) => {
     expect(build).toThrow(message);
   });
 });
@@ -54,20 +58,33 @@ describe('Sink.postgresTable', () => {
   });
 
   test.each<[string, any, RegExp]>([
-    ['a bad table name', { table: 'orders; drop', columns }, /table 'orders; drop' must be a SQL identifier/],
-    ['a reserved table', { table: 'file_metadata', columns }, /table 'file_metadata' is reserved by the pipeline/],
-    ['no columns', { table: 'orders', columns: [] }, /columns must declare at least one column/],
-    ['a duplicate column', { table: 'orders', columns: [...columns, { name: 'amount', type: ColumnType.TEXT }] }, /columns\[2\]\.name 'amount' is declared twice/],
-    ['the pipeline column name', { table: 'orders', columns: [{ name: '_file_id', type: ColumnType.TEXT }] }, /invalid column name "_file_id": reserved for the file id/],
-    ['a column name with a quote', { table: 'orders', columns: [{ name: 'a"b', type: ColumnType.TEXT }] }, /invalid column name "a\\"b"/],
-    ['a bad schema', { table: 'orders', schema: 'a-b', columns }, /schema 'a-b' must be a SQL identifier/],
+    ['a bad table name', { table: 'orders; drop', columns }, /^Sink\.postgresTable\(\): table "orders; drop" must be a lower-case SQL name/],
+    ['an upper-case table name', { table: 'Orders', columns }, /^Sink\.postgresTable\(\): table "Orders" must be lower case: use "orders"/],
+    ['a reserved word', { table: 'user', columns }, /^Sink\.postgresTable\(\): table "user" is a reserved word in PostgreSQL/],
+    ['a reserved table', { table: 'file_metadata', columns }, /^Sink\.postgresTable\(\): table "file_metadata" is reserved by the pipeline/],
+    ['a table name too long for the index name', { table: 'x'.repeat(52), columns }, /table "x{52}" is 52 bytes long; table names are at most 51 bytes/],
+    ['no columns', { table: 'orders', columns: [] }, /^Sink\.postgresTable\(\): columns \[\] must declare at least one column$/],
+    ['a duplicate column', { table: 'orders', columns: [...columns, { name: 'amount', type: ColumnType.TEXT }] }, /^Sink\.postgresTable\(\): columns\[2\]\.name "amount" is declared twice \(also columns\[1\]\.name;/],
+    ['the pipeline column name', { table: 'orders', columns: [{ name: '_file_id', type: ColumnType.TEXT }] }, /^Sink\.postgresTable\(\): columns\[0\]\.name "_file_id" is reserved: the loader adds a _file_id column/],
+    ['a system column name', { table: 'orders', columns: [...columns, { name: 'ctid', type: ColumnType.TEXT }] }, /^Sink\.postgresTable\(\): columns\[2\]\.name "ctid" is the name of a PostgreSQL system column$/],
+    ['a column name with a quote', { table: 'orders', columns: [{ name: 'a"b', type: ColumnType.TEXT }] }, /^Sink\.postgresTable\(\): columns\[0\]\.name "a\\"b" contains a double quote/],
+    ['a column name over 63 bytes', { table: 'orders', columns: [{ name: 'é'.repeat(32), type: ColumnType.TEXT }] }, /columns\[0\]\.name "é{32}" is 64 bytes long in UTF-8; PostgreSQL names are at most 63 bytes/],
+    ['a forged column type', { table: 'orders', columns: [{ name: 'a', type: { sqlType: 'text; drop table x' } }] }, /^Sink\.postgresTable\(\): columns\[0\]\.type "text; drop table x" is not a type name/],
+    ['a bad schema', { table: 'orders', schema: 'a-b', columns }, /^Sink\.postgresTable\(\): schema "a-b" must be a lower-case SQL name/],
+    ['a system schema', { table: 'orders', schema: 'pg_data', columns }, /^Sink\.postgresTable\(\): schema "pg_data" is reserved for PostgreSQL's system schemas$/],
   ])('rejects %s', (_n, options, message) => {
     expect(() => Sink.postgresTable(options)).toThrow(message);
   });
 
-  test('header-style column names (spaces, dashes) are accepted', () => {
-    const config = JSON.parse(Sink.postgresTable({ table: 't', columns: [{ name: 'Order ID', type: ColumnType.BIGINT }] }).bind(undefined as any).json);
-    expect(config.columns[0].name).toBe('Order ID');
+  test('header-style column names (case, spaces, dashes, non-ASCII) are kept exactly as written', () => {
+    const names = ['Order ID', 'Amount', 'amount', 'unit-price', 'Größe (€)'];
+    const config = JSON.parse(Sink.postgresTable({ table: 't', columns: names.map((name) => ({ name, type: ColumnType.BIGINT })) }).bind(undefined as any).json);
+    expect(config.columns.map((c: any) => c.name)).toEqual(names);
+  });
+
+  test('the configuration carries the normalised type', () => {
+    const config = JSON.parse(Sink.postgresTable({ table: 't', columns: [{ name: 'at', type: ColumnType.of('TIMESTAMP(3) WITH TIME ZONE') }] }).bind(undefined as any).json);
+    expect(config.columns[0].type).toBe('timestamp(3) with time zone');
   });
 
   test('extra-column policy is carried through', () => {

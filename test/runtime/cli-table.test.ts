@@ -80,17 +80,44 @@ test('FAIL_FILE: a bad value fails the file (exit 1) naming line and column, and
 
 test.each<[string, () => string[], RegExp]>([
   ['broken JSON config', () => ['--config', file('bad.json', '{\n  "table": "x",\n  "columns": [,]\n}')], /bad\.json: invalid JSON at line 3, column \d+/],
-  ['an unsafe type', () => ['--table', 't', '--column', 'a:text; drop table x'], /invalid type "text; drop table x" for column "a"/],
+  ['an unsafe type', () => ['--table', 't', '--column', 'a:text; drop table x'], /^cdk-data-pipeline: --column "a:text; drop table x": type "text; drop table x" is not a type name/m],
+  ['an extension type', () => ['--table', 't', '--column', 'a:public.citext'], /--column "a:public\.citext": type "public\.citext" is schema-qualified/],
+  ['an upper-case table', () => ['--table', 'Orders', '--column', 'a:int'], /--table "Orders" must be lower case: use "orders"/],
+  ['a bad schema', () => ['--table', 't', '--schema', 'pg_x', '--column', 'a:int'], /--schema "pg_x" is reserved for PostgreSQL's system schemas/],
+  ['the loader\'s column', () => ['--table', 't', '--column', '_file_id:bigint'], /--column "_file_id:bigint": name "_file_id" is reserved/],
+  ['a column with an empty type', () => ['--table', 't', '--column', 'a:'], /--column "a:": type "" must not be empty/],
+  ['a bad type in a config file', () => ['--config', file('types.json', JSON.stringify({ table: 't', columns: [{ name: 'a', type: 'int' }, { name: 'b', type: 'int[3]' }] }))],
+    /types\.json: columns\[1\]\.type "int\[3\]" declares array sizes or dimensions, which PostgreSQL does not enforce: write "int\[\]"/],
+  ['a bad name in a multi-sink config file', () => ['--config', file('multi.json', JSON.stringify({ sinks: [
+    { table: 't', columns: [{ name: 'a', type: 'int' }] }, { table: 'u', columns: [{ name: 'xmin', type: 'int' }] }] }))],
+    /multi\.json: sinks\[1\]\.columns\[0\]\.name "xmin" is the name of a PostgreSQL system column/],
+  ['a misspelt key in a config file', () => ['--config', file('typo.json', JSON.stringify({ table: 't', columns: [{ name: 'a', type: 'int', nulable: false }] }))],
+    /typo\.json: unknown key columns\[0\]\.nulable \(a table has kind, schema, table, columns, badRows, extraColumns; a column has name, type, nullable\)/],
   ['a column without a type', () => ['--table', 't', '--column', 'a'], /--column "a" must be name:type/],
   ['--table without columns', () => ['--table', 't'], /--table needs at least one --column/],
   ['--column without --table', () => ['--column', 'a:int'], /--columns need --table/],
   ['both --config and --table', () => ['--config', 'x.json', '--table', 't', '--column', 'a:int'], /--config and --table both describe the table/],
   ['a missing config file', () => ['--config', 'nope.json'], /Cannot read --config nope\.json: ENOENT/],
-  ['a bad policy', () => ['--table', 't', '--column', 'a:int', '--bad-rows', 'SKIP'], /invalid badRows "SKIP"/],
+  ['a bad policy', () => ['--table', 't', '--column', 'a:int', '--bad-rows', 'SKIP'], /--bad-rows "SKIP" must be FAIL_FILE or SKIP_AND_REPORT/],
 ])('usage error (exit 2) for %s', (_n, args, message) => {
   const csv = file('u.csv', 'a\n1\n');
   const r = spawnSync(process.execPath, [path.join(work, 'cli.js'), 'process', csv, ...args(), ...dbArgs()], { cwd: work, encoding: 'utf8' });
   expect(r.status).toBe(2);
   expect(r.stderr).toMatch(message);
   expect(r.stdout).toBe('');
+});
+
+test('names behave as documented: the table unquoted, columns exactly as the header spells them', async () => {
+  const config = file('names.json', JSON.stringify({
+    schema: 'cli_sales',
+    table: 'cli_names',
+    columns: [{ name: 'Order ID', type: 'BIGINT', nullable: false }, { name: 'Amount', type: 'Numeric ( 12, 2 )' }, { name: 'amount', type: 'text' }],
+  }));
+  const csv = file('names.csv', 'Order ID,Amount,amount\n1,2.5,two and a half\n');
+  const r = cli(['process', csv, '--config', config, ...dbArgs()]);
+  expect(r.stderr).toBe('');
+  expect(r.json).toMatchObject({ status: 'succeeded', rows: 1 });
+  expect(await query(db.url, 'SELECT "Order ID"::int AS id, "Amount" AS upper, amount AS lower FROM cli_sales.cli_names')).toEqual([
+    { id: 1, upper: '2.50', lower: 'two and a half' },
+  ]);
 });

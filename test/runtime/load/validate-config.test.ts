@@ -15,33 +15,58 @@ describe('validateTableSinkConfig', () => {
   });
 
   test.each([
-    ['table', { table: 'orders; DROP TABLE x' }, 'invalid table name "orders; DROP TABLE x"'],
-    ['table with a quote', { table: 'a"b' }, 'invalid table name "a\\"b"'],
-    ['schema', { schema: 'public.x' }, 'invalid schema name "public.x"'],
-    ['empty table', { table: '' }, 'invalid table name ""'],
-    ['long table', { table: 'x'.repeat(64) }, 'longer than 63 bytes'],
-    ['badRows', { badRows: 'IGNORE' as any }, 'invalid badRows "IGNORE"'],
-    ['extraColumns', { extraColumns: 'DROP' as any }, 'invalid extraColumns "DROP"'],
-    ['no columns', { columns: [] }, 'at least one column'],
+    ['table', { table: 'orders; DROP TABLE x' }, 'table "orders; DROP TABLE x" must be a lower-case SQL name'],
+    ['table with a quote', { table: 'a"b' }, 'table "a\\"b" must be a lower-case SQL name'],
+    ['upper-case table', { table: 'Orders' }, 'table "Orders" must be lower case: use "orders"'],
+    ['reserved-word table', { table: 'user' }, 'table "user" is a reserved word in PostgreSQL'],
+    ['pipeline table', { table: 'file_metadata' }, 'table "file_metadata" is reserved by the pipeline'],
+    ['schema', { schema: 'public.x' }, 'schema "public.x" must be a lower-case SQL name'],
+    ['system schema', { schema: 'pg_catalog' }, 'schema "pg_catalog" is reserved for PostgreSQL\'s system schemas'],
+    ['empty table', { table: '' }, 'table "" must not be empty'],
+    ['missing table', { table: undefined }, 'table is missing'],
+    ['long table', { table: 'x'.repeat(52) }, `table "${'x'.repeat(52)}" is 52 bytes long; table names are at most 51 bytes, so that the loader's index name <table>_file_id_idx fits`],
+    ['long schema', { schema: 'x'.repeat(64) }, `schema "${'x'.repeat(64)}" is 64 bytes long; PostgreSQL names are at most 63 bytes (longer ones are truncated)`],
+    ['badRows', { badRows: 'IGNORE' as any }, 'badRows "IGNORE" must be FAIL_FILE or SKIP_AND_REPORT'],
+    ['extraColumns', { extraColumns: 'DROP' as any }, 'extraColumns "DROP" must be IGNORE or REJECT'],
+    ['no columns', { columns: [] }, 'columns [] must declare at least one column'],
+    ['columns that are not a list', { columns: 'id' as any }, 'columns "id" must be a list of columns'],
   ])('rejects a bad %s', (_what, over, message) => {
     const config = tableConfig('orders', COLUMNS, over as any);
-    expect(() => validateTableSinkConfig(config)).toThrow(message);
+    expect(() => validateTableSinkConfig(config)).toThrow(`Invalid postgresTable sink configuration: ${message}`);
   });
 
   test.each([
-    [{ name: 'a"; DROP TABLE t; --', type: 'text', nullable: true }, 'invalid column name "a\\"; DROP TABLE t; --"'],
-    [{ name: 'x', type: 'text); DROP TABLE t; --', nullable: true }, 'invalid type "text); DROP TABLE t; --" for column "x"'],
-    [{ name: 'x', type: "text DEFAULT 'a'", nullable: true }, 'invalid type "text DEFAULT \'a\'" for column "x"'],
-    [{ name: 'x', type: 'text DEFAULT now', nullable: true }, 'invalid type "text DEFAULT now" for column "x"'],
-    [{ name: 'x', type: 'int REFERENCES other', nullable: true }, 'invalid type "int REFERENCES other"'],
-    [{ name: '_file_id', type: 'bigint', nullable: false }, 'reserved'],
-    [{ name: 'x', type: 'int', nullable: 'yes' as any }, 'invalid nullable "yes"'],
+    [{ name: 'a"; DROP TABLE t; --', type: 'text', nullable: true }, 'columns[0].name "a\\"; DROP TABLE t; --" contains a double quote'],
+    [{ name: 'x', type: 'text); DROP TABLE t; --', nullable: true }, 'columns[0].type "text); DROP TABLE t; --" is not a type name'],
+    [{ name: 'x', type: "text DEFAULT 'a'", nullable: true }, 'columns[0].type "text DEFAULT \'a\'" is not a type name'],
+    [{ name: 'x', type: 'text DEFAULT now', nullable: true }, 'columns[0].type "text DEFAULT now" is not a type name'],
+    [{ name: 'x', type: 'int REFERENCES other', nullable: true }, 'columns[0].type "int REFERENCES other" is not a type name'],
+    [{ name: 'x', type: 'public.citext', nullable: true }, 'columns[0].type "public.citext" is schema-qualified: only built-in PostgreSQL types are accepted'],
+    [{ name: 'x', type: 'citext', nullable: true }, 'columns[0].type "citext" is not a built-in type the pipeline accepts'],
+    [{ name: 'x', type: 'int[3]', nullable: true }, 'columns[0].type "int[3]" declares array sizes or dimensions, which PostgreSQL does not enforce: write "int[]"'],
+    [{ name: 'x', type: 'numeric(5,6)', nullable: true }, 'columns[0].type "numeric(5,6)" has scale 6; it must be between 0 and 5'],
+    [{ name: '_file_id', type: 'bigint', nullable: false }, 'columns[0].name "_file_id" is reserved: the loader adds a _file_id column to every table'],
+    [{ name: 'xmin', type: 'bigint', nullable: false }, 'columns[0].name "xmin" is the name of a PostgreSQL system column'],
+    [{ name: ' id', type: 'bigint', nullable: false }, 'columns[0].name " id" starts or ends with white space'],
+    [{ name: 'x'.repeat(64), type: 'bigint', nullable: false }, 'is 64 bytes long in UTF-8; PostgreSQL names are at most 63 bytes'],
+    [{ name: 'x', type: 'int', nullable: 'yes' as any }, 'columns[0].nullable "yes" must be true or false'],
+    [{ name: 'x', type: 'int' } as any, 'columns[0].nullable is missing'],
   ])('rejects column %j', (column, message) => {
     expect(() => validateTableSinkConfig(tableConfig('orders', [column]))).toThrow(message);
   });
 
-  test('rejects duplicate column names', () => {
-    expect(() => validateTableSinkConfig(tableConfig('orders', [COLUMNS[0], COLUMNS[0]]))).toThrow('duplicate column name "id"');
+  test('rejects duplicate column names, compared exactly', () => {
+    expect(() => validateTableSinkConfig(tableConfig('orders', [COLUMNS[0], COLUMNS[0]])))
+      .toThrow('columns[1].name "id" is declared twice (also columns[0].name;');
+    expect(tableSinkConfigProblems(tableConfig('orders', [COLUMNS[0], { ...COLUMNS[0], name: 'ID' }]))).toEqual([]);
+  });
+
+  test('lists every problem, not just the first', () => {
+    expect(tableSinkConfigProblems(tableConfig('Orders', [{ name: 'xmin', type: 'citext', nullable: true }]))).toEqual([
+      expect.stringMatching(/^table "Orders" must be lower case/),
+      expect.stringMatching(/^columns\[0\]\.name "xmin" is the name of a PostgreSQL system column$/),
+      expect.stringMatching(/^columns\[0\]\.type "citext" is not a built-in type/),
+    ]);
   });
 });
 
@@ -62,6 +87,11 @@ describe('tableMigrationSql', () => {
   });
 
   test('validates first', () => {
-    expect(() => tableMigrationSql(tableConfig('bad name', COLUMNS))).toThrow('invalid table name "bad name"');
+    expect(() => tableMigrationSql(tableConfig('bad name', COLUMNS))).toThrow('table "bad name" must be a lower-case SQL name');
+  });
+
+  test('writes every name double-quoted, so PostgreSQL keeps it as written', () => {
+    const [create] = tableMigrationSql(tableConfig('orders', [{ name: 'Order ID', type: 'Numeric ( 12, 2 )', nullable: false }]));
+    expect(create).toMatch(/"Order ID" numeric ?\( ?12, ?2 ?\) NOT NULL/i);
   });
 });
