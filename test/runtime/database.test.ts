@@ -3,10 +3,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { closeHelpers, createAws, query, readText, sentMessages, TestAws, testRuntime, upload } from './helpers';
+import { Client } from 'pg';
+import { closeHelpers, createAws, exists, listKeys, query, readText, sentMessages, TestAws, testRuntime, upload } from './helpers';
 import { ConfigError, readRuntimeConfig } from '../../src/runtime/config';
+import { DatabaseConnectionError } from '../../src/runtime/database';
 import { settingsFromSecret, settingsFromUrl, tlsOptions } from '../../src/runtime/db-settings';
 import { handleS3Event } from '../../src/runtime/handle-event';
+import { migrate } from '../../src/runtime/migrations';
 import { createTestDatabase } from '../support/db';
 import { motoClientConfig, uniqueName } from '../support/moto';
 import { freePort } from '../support/services';
@@ -17,6 +20,14 @@ let aws: TestAws;
 beforeAll(async () => {
   db = await createTestDatabase('dbc');
   aws = await createAws();
+  // The schema exists from the start, so "nothing was written" can be checked by every test, in any order.
+  const client = new Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await migrate(client);
+  } finally {
+    await client.end();
+  }
 });
 
 afterAll(async () => {
@@ -24,6 +35,8 @@ afterAll(async () => {
   await db.drop();
 });
 
+// The shared server trusts every connection, so this shows where the settings
+// come from; tls.test.ts shows the password is used (scram-sha-256, rotation).
 test('credentials from a Secrets Manager secret in the RDS shape', async () => {
   const url = new URL(db.url);
   const sm = new SecretsManagerClient(motoClientConfig());
@@ -43,31 +56,45 @@ test('credentials from a Secrets Manager secret in the RDS shape', async () => {
   }
 });
 
-test('an unreachable database: clear error with host and port, failure announced, no row', async () => {
+test('an unreachable database: clear error with host and port, failure announced and recorded, the upload left for the retry', async () => {
   const port = await freePort();
   const runtime = testRuntime(aws, db.url, { PIPELINE_DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/nowhere` });
   try {
     const { event } = await upload(aws.input, 'no-db.csv', 'a\n1\n');
-    await expect(handleS3Event(event, runtime)).rejects.toThrow(`Cannot connect to PostgreSQL at 127.0.0.1:${port}`);
-    const [msg] = (await sentMessages(aws.topicArn)).filter((m) => m.body.key === 'no-db.csv');
-    expect(msg.attributes.status.Value).toBe('failed');
-    expect(msg.body.error).toMatch(/ECONNREFUSED/);
+    const err = await handleS3Event(event, runtime).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(DatabaseConnectionError);
+    expect((err as Error).message).toBe(`Cannot connect to PostgreSQL at 127.0.0.1:${port} (database nowhere, user postgres): connect ECONNREFUSED 127.0.0.1:${port}`
+      + ' — is the server running and reachable from here (security groups, routes, VPC peering)?');
+    // What the runtime actually tried: that address and port, refused there.
+    expect((err as Error).cause).toMatchObject({ code: 'ECONNREFUSED', address: '127.0.0.1', port });
+    const msgs = (await sentMessages(aws.topicArn)).filter((m) => m.body.key === 'no-db.csv');
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0].attributes.status.Value).toBe('failed');
+    expect(msgs[0].body.error).toMatch(/ECONNREFUSED/);
     expect(JSON.parse(await readText(aws.output, 'results/no-db.csv.json'))).toMatchObject({ status: 'failed', rows: null });
+    // Only the result was written; the upload stays where it was, so the retry can process it.
+    expect((await listKeys(aws.output)).filter((k) => k.includes('no-db.csv'))).toEqual(['results/no-db.csv.json']);
+    expect((await listKeys(aws.backup)).filter((k) => k.includes('no-db.csv'))).toEqual([]);
+    expect(await exists(aws.input, 'no-db.csv')).toBe(true);
   } finally {
     await runtime.close();
   }
-  const rows = await query(db.url, "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'file_metadata'");
-  if (rows[0].n) expect(await query(db.url, "SELECT * FROM file_metadata WHERE key = 'no-db.csv'")).toEqual([]);
 });
 
-test('TLS is verified by default, and a server without TLS is refused with a hint', async () => {
+// That verify-full accepts the right CA and host name and refuses a wrong CA,
+// host name or password is shown against a server with TLS in tls.test.ts.
+test('TLS is requested by default: a server without TLS is refused with a hint, and nothing is written', async () => {
   const runtime = testRuntime(aws, db.url, { PIPELINE_DB_SSL: '' });
   try {
     const { event } = await upload(aws.input, 'tls.csv', 'a\n1\n');
-    await expect(handleS3Event(event, runtime)).rejects.toThrow(/does not support SSL.*PIPELINE_DB_SSL=disable/);
+    const err = await handleS3Event(event, runtime).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(DatabaseConnectionError);
+    expect((err as Error).message).toMatch(/^Cannot connect to PostgreSQL at 127\.0\.0\.1:\d+ \(database dbc_\w+, user postgres\): The server does not support SSL connections — .*PIPELINE_DB_SSL=disable/);
   } finally {
     await runtime.close();
   }
+  // This runtime did use db.url (asking for TLS): no row there.
+  expect(await query(db.url, "SELECT count(*)::int AS n FROM file_metadata WHERE key = 'tls.csv'")).toEqual([{ n: 0 }]);
 });
 
 describe('connection settings', () => {
@@ -87,6 +114,7 @@ describe('connection settings', () => {
     fs.writeFileSync(file, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     expect((tlsOptions('verify-full', 'h', file) as { ca: string }).ca).toContain('MIIB');
     expect(() => tlsOptions('verify-full', 'h', file + '.missing')).toThrow(ConfigError);
+    expect(() => tlsOptions('verify-full', 'h', file + '.missing')).toThrow(`Cannot read the database CA bundle ${file}.missing: ENOENT`);
   });
 
   test('URL parsing, sslmode and precedence', () => {
