@@ -40,7 +40,8 @@ export interface FileRow {
 export interface LoadedVersion {
   readonly id: number;
   readonly sequencer: string | null;
-  readonly objectModifiedAt: Date | null;
+  /** `object_modified_at`. */
+  readonly modifiedAt: Date | null;
 }
 
 const VERSION_LOCK = "hashtextextended('cdk-data-pipeline/file_metadata/' || $1::text, 0)";
@@ -117,7 +118,7 @@ export async function newestLoadedVersion(client: ClientBase, ref: { bucket: str
     [ref.bucket, ref.key, exceptId],
   );
   const r = res.rows[0];
-  return r ? { id: Number(r.id), sequencer: r.sequencer, objectModifiedAt: r.object_modified_at } : undefined;
+  return r ? { id: Number(r.id), sequencer: r.sequencer, modifiedAt: r.object_modified_at } : undefined;
 }
 
 /** Every loaded earlier version of the key, locked until the caller's transaction ends. */

@@ -170,7 +170,7 @@ async function processLocked(
     }
     await recordModifiedAt(client, fileId, stat.modifiedAt);
     const newest = deps.force ? undefined : await newestLoadedVersion(client, ref, fileId);
-    if (newest && isOlderThan({ sequencer: ref.sequencer, modifiedAt: stat.modifiedAt }, newest)) {
+    if (newest && isOlderThan({ sequencer: ref.sequencer ?? null, modifiedAt: stat.modifiedAt ?? null }, newest)) {
       const reason = `a newer version of ${source.description} is already loaded (file_metadata id ${newest.id}); this older one changes nothing`;
       return await skip(client, fileId, 'superseded', reason, ref, source, timing, deps);
     }

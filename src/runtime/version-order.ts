@@ -12,7 +12,7 @@ export interface VersionPosition {
   readonly modifiedAt?: Date | null;
 }
 
-export function isOlderThan(incoming: VersionPosition, loaded: VersionPosition): boolean {
+export function isOlderThan(incoming: Required<VersionPosition>, loaded: Required<VersionPosition>): boolean {
   if (incoming.sequencer && loaded.sequencer) return compareSequencers(incoming.sequencer, loaded.sequencer) < 0;
   if (incoming.modifiedAt && loaded.modifiedAt) return incoming.modifiedAt.getTime() < loaded.modifiedAt.getTime();
   return false;
