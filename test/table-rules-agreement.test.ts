@@ -154,7 +154,11 @@ test('ColumnType.of() stores the type normalised, as the runtime would write it'
 
 test('errors list every problem, each with its path', () => {
   const message = errorOf(() => validateTableSinkConfig({
-    kind: 'postgresTable', schema: 'Sales', table: 'Orders', badRows: 'SKIP' as any, extraColumns: 'IGNORE',
+    kind: 'postgresTable',
+    schema: 'Sales',
+    table: 'Orders',
+    badRows: 'SKIP' as any,
+    extraColumns: 'IGNORE',
     columns: [{ name: 'id', type: 'integer', nullable: true }, { name: 'id', type: 'public.citext', nullable: 'no' as any }],
   }));
   expect(message).toMatch(/^Invalid postgresTable sink configuration: schema "Sales" must be lower case: use "sales" .*; table "Orders" must be lower case: use "orders" .*; badRows "SKIP" must be FAIL_FILE or SKIP_AND_REPORT; columns\[1\]\.name "id" is declared twice \(also columns\[0\]\.name; .*; columns\[1\]\.type "public\.citext" is schema-qualified: .*; columns\[1\]\.nullable "no" must be true or false$/);

@@ -88,9 +88,12 @@ test.each<[string, () => string[], RegExp]>([
   ['a column with an empty type', () => ['--table', 't', '--column', 'a:'], /--column "a:": type "" must not be empty/],
   ['a bad type in a config file', () => ['--config', file('types.json', JSON.stringify({ table: 't', columns: [{ name: 'a', type: 'int' }, { name: 'b', type: 'int[3]' }] }))],
     /types\.json: columns\[1\]\.type "int\[3\]" declares array sizes or dimensions, which PostgreSQL does not enforce: write "int\[\]"/],
-  ['a bad name in a multi-sink config file', () => ['--config', file('multi.json', JSON.stringify({ sinks: [
-    { table: 't', columns: [{ name: 'a', type: 'int' }] }, { table: 'u', columns: [{ name: 'xmin', type: 'int' }] }] }))],
-    /multi\.json: sinks\[1\]\.columns\[0\]\.name "xmin" is the name of a PostgreSQL system column/],
+  ['a bad name in a multi-sink config file', () => ['--config', file('multi.json', JSON.stringify({
+    sinks: [
+      { table: 't', columns: [{ name: 'a', type: 'int' }] }, { table: 'u', columns: [{ name: 'xmin', type: 'int' }] },
+    ],
+  }))],
+  /multi\.json: sinks\[1\]\.columns\[0\]\.name "xmin" is the name of a PostgreSQL system column/],
   ['a misspelt key in a config file', () => ['--config', file('typo.json', JSON.stringify({ table: 't', columns: [{ name: 'a', type: 'int', nulable: false }] }))],
     /typo\.json: unknown key columns\[0\]\.nulable \(a table has kind, schema, table, columns, badRows, extraColumns; a column has name, type, nullable\)/],
   ['a column without a type', () => ['--table', 't', '--column', 'a'], /--column "a" must be name:type/],
