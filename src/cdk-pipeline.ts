@@ -327,6 +327,8 @@ export class CdkPipeline extends Construct {
     });
 
     const sinkConfigs = (props.sinks ?? []).map((s) => JSON.parse(s.bind(this).json));
+    // The sink configuration is not environment: it may exceed what a
+    // processor's environment holds (Lambda: 4 KB), so each processor delivers it.
     const processorContext = {
       vpc: this.network.processingVpc,
       vpcSubnets: this.network.processingSubnets,
@@ -343,10 +345,10 @@ export class CdkPipeline extends Construct {
         [ENV.OUTPUT_BUCKET]: this.outputBucket.bucketName,
         [ENV.BACKUP_BUCKET]: this.backupBucket.bucketName,
         [ENV.TOPIC_ARN]: this.topic.topicArn,
-        [ENV.SINKS]: JSON.stringify(sinkConfigs),
         [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
         [ENV.PIPELINE_NAME]: this.pipelineName,
       },
+      sinksJson: JSON.stringify(sinkConfigs),
     };
     this.processor = processor.bind(this, processorContext);
     this.database.allowFrom('FromProcessor', this.processor.securityGroup, 'pipeline processor');

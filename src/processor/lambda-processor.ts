@@ -11,7 +11,10 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantProcessorAccess } from './grants';
+import { checkEnvironmentSize } from './lambda-environment';
 import { IBoundProcessor, Processor, ProcessorBindContext } from './processor';
+import { SINKS_FILE_IN_LAYER, SinkConfigLayer } from './sink-config-layer';
+import { ENV } from '../shared/env';
 
 /**
  * Options of `Processor.lambda()`.
@@ -146,6 +149,11 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
   public readonly migrationFunction?: lambda.Function;
   /** The function's log group. */
   public readonly logGroup: logs.ILogGroup;
+  /**
+   * The layer that holds the sink configuration, as the file
+   * `/opt/cdk-data-pipeline/sinks.json` named by `PIPELINE_SINKS_FILE`.
+   */
+  public readonly sinkConfigLayer: lambda.ILayerVersion;
 
   constructor(scope: Construct, id: string, context: ProcessorBindContext, options: LambdaProcessorOptions) {
     super(scope, id);
@@ -214,10 +222,18 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
     this.role = role;
     this.grantPrincipal = role;
 
+    const architecture = options.architecture ?? lambda.Architecture.ARM_64;
+    // Lambda allows 4 KB of environment in all: the sink configuration
+    // travels as a file in a layer instead.
+    this.sinkConfigLayer = new SinkConfigLayer(this, 'SinkConfig', {
+      json: context.sinksJson, runtime: PROCESSOR_RUNTIME, architecture,
+    }).layer;
+
     this.function = new lambda.Function(this, 'Function', {
       description: 'cdk-data-pipeline processor: claims, parses and loads uploaded CSV files',
       runtime: PROCESSOR_RUNTIME,
-      architecture: options.architecture ?? lambda.Architecture.ARM_64,
+      architecture,
+      layers: [this.sinkConfigLayer],
       handler: 'index.handler',
       code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'runtime', 'processor.lambda')),
       memorySize: options.memorySize ?? 1024,
@@ -231,8 +247,10 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         ...context.environment,
+        [ENV.SINKS_FILE]: SINKS_FILE_IN_LAYER,
       },
     });
+    checkEnvironmentSize(this.function);
     this.connections = this.function.connections;
     this.migrationFunction = this.function;
     // One file per invocation, so each gets the whole timeout; the runtime

@@ -34,8 +34,20 @@ export interface ProcessorBindContext {
    * @default - the topic is not encrypted with a customer managed key
    */
   readonly topicKey?: kms.IKey;
-  /** Environment the runtime program reads (see the runtime's contract). */
+  /**
+   * Environment the runtime program reads (see the runtime's contract), small
+   * enough for any processor. The sink configuration is not in it: see
+   * `sinksJson`.
+   */
   readonly environment: { [key: string]: string };
+  /**
+   * The sinks' configuration for the runtime program, a JSON array (`[]`
+   * without sinks). It can be large (tens of KB for wide tables), so each
+   * processor delivers it its own way: the Lambda processor ships it as a
+   * file in a layer and sets `PIPELINE_SINKS_FILE`; a container processor can
+   * set `PIPELINE_SINKS` on its task or job, whose limits are far higher.
+   */
+  readonly sinksJson: string;
 }
 
 /**
