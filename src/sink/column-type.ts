@@ -58,9 +58,10 @@ export class ColumnType {
   }
 
   /**
-   * A built-in PostgreSQL type by name, in any case and spacing:
-   * `smallint`, `integer`, `bigint` (and `int2`, `int`, `int4`, `int8`),
-   * `numeric[(p[,s])]` or `decimal[(p[,s])]` (p 1-1000, s 0-p), `real`
+   * Any other built-in PostgreSQL type the pipeline accepts, by name.
+   *
+   * The name may be written in any case and spacing. Accepted: `smallint`,
+   * `integer`, `bigint` (and `int2`, `int`, `int4`, `int8`), `numeric[(p[,s])]` or `decimal[(p[,s])]` (p 1-1000, s 0-p), `real`
    * (`float4`), `double precision` (`float8`), `float[(p)]` (p 1-53),
    * `boolean` (`bool`), `text`, `varchar[(n)]` or `character varying[(n)]`,
    * `char[(n)]` or `character[(n)]` (n 1-10485760), `date`,

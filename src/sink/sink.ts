@@ -30,13 +30,15 @@ export interface TableColumn {
    *
    * The loader always writes it double-quoted, so PostgreSQL keeps it exactly
    * as written: a column `Order ID` or `Amount` is queried as `"Order ID"` or
-   * `"Amount"` (only names that are lower case and not reserved words can be
-   * queried unquoted). Any characters are allowed except control characters,
-   * white space other than a plain space, `"` and `:`; at most 63 bytes in
-   * UTF-8; no leading or trailing white space; not `_file_id` (the loader's
-   * own column) nor a PostgreSQL system column (`ctid`, `xmin`, `xmax`,
-   * `cmin`, `cmax`, `tableoid`). Names are compared exactly, so `Amount` and
-   * `amount` are two different columns.
+   * `"Amount"` (a column can be queried unquoted only when its name is made of
+   * lower-case letters, digits and `_` and is not a reserved word).
+   *
+   * Any characters are allowed except control characters, white space other
+   * than a plain space, `"` and `:`; at most 63 bytes in UTF-8 (PostgreSQL
+   * would truncate a longer name); no leading or trailing white space; not
+   * `_file_id` (the loader's own column) nor a PostgreSQL system column
+   * (`ctid`, `xmin`, `xmax`, `cmin`, `cmax`, `tableoid`). Names are compared
+   * exactly, so `Amount` and `amount` are two different columns.
    */
   readonly name: string;
   /** PostgreSQL type (see `ColumnType.of()` for the accepted types). */
