@@ -21,8 +21,12 @@ describe('network options', () => {
     template.resourceCountIs('AWS::EC2::VPC', 1);
     template.resourceCountIs('AWS::EC2::VPCPeeringConnection', 0);
     const group = Object.values(template.findResources('AWS::RDS::DBSubnetGroup'))[0] as any;
-    group.Properties.SubnetIds.forEach((s: any) => expect(s.Ref).toMatch(/ProcessingVpcisolated/));
-    Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).forEach((r: any) => expect(r.DependsOn).toBeUndefined());
+    expect(group.Properties.SubnetIds).toEqual([
+      { Ref: expect.stringMatching(/ProcessingVpcisolated/) }, { Ref: expect.stringMatching(/ProcessingVpcisolated/) },
+    ]);
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')) as any[];
+    expect(ingress).toHaveLength(3);
+    expect(ingress.map((r) => r.DependsOn)).toEqual([undefined, undefined, undefined]);
   });
 
   test('natGateways: 0 runs on endpoints only: no NAT, no Internet gateway, SSM endpoints for the bastion', () => {
