@@ -79,5 +79,6 @@ export function isLockTimeout(err: unknown): boolean {
 /** A statement cancelled by `statement_timeout`, or a stream stopped by the budget. */
 export function isDeadlineError(err: unknown, budget: Budget): boolean {
   if (err instanceof DeadlineExceededError) return true;
-  return budget.signal !== undefined && (budget.signal.aborted || (err as { code?: string }).code === QUERY_CANCELED) && budget.workMs !== undefined;
+  if (budget.workMs === undefined) return false;
+  return budget.signal?.aborted === true || (err as { code?: string }).code === QUERY_CANCELED;
 }

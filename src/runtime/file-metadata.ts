@@ -110,7 +110,9 @@ export async function readFileRow(client: ClientBase, id: number, forUpdate = fa
 }
 
 /** Versions load in order (older ones are superseded), so the last one to finish is the newest. */
-export async function newestLoadedVersion(client: ClientBase, ref: { bucket: string; key: string }, exceptId: number): Promise<LoadedVersion | undefined> {
+export async function newestLoadedVersion(
+  client: ClientBase, ref: { bucket: string; key: string }, exceptId: number,
+): Promise<LoadedVersion | undefined> {
   const res = await client.query(
     `SELECT id, sequencer, object_modified_at FROM file_metadata
      WHERE bucket = $1 AND key = $2 AND status = 'succeeded' AND id <> $3
@@ -124,7 +126,7 @@ export async function newestLoadedVersion(client: ClientBase, ref: { bucket: str
 /** Every loaded earlier version of the key, locked until the caller's transaction ends. */
 export async function lockLoadedVersions(client: ClientBase, ref: { bucket: string; key: string }, exceptId: number): Promise<number[]> {
   const res = await client.query<{ id: string }>(
-    `SELECT id FROM file_metadata WHERE bucket = $1 AND key = $2 AND status = 'succeeded' AND id <> $3 ORDER BY id FOR UPDATE`,
+    'SELECT id FROM file_metadata WHERE bucket = $1 AND key = $2 AND status = \'succeeded\' AND id <> $3 ORDER BY id FOR UPDATE',
     [ref.bucket, ref.key, exceptId],
   );
   return res.rows.map((r) => Number(r.id));
@@ -133,7 +135,7 @@ export async function lockLoadedVersions(client: ClientBase, ref: { bucket: stri
 export async function markReplaced(client: ClientBase, ids: readonly number[], by: number): Promise<void> {
   if (ids.length === 0) return;
   await client.query(
-    `UPDATE file_metadata SET status = 'replaced', replaced_by = $2, updated_at = now() WHERE id = ANY($1::bigint[])`,
+    'UPDATE file_metadata SET status = \'replaced\', replaced_by = $2, updated_at = now() WHERE id = ANY($1::bigint[])',
     [ids, by],
   );
 }

@@ -18,8 +18,8 @@ import { EmfMetrics } from './metrics';
 import { CopyOptions } from './s3-copy';
 import { S3Storage } from './s3-storage';
 import { createSinks, sinkSchemaStatements } from './sinks';
-import { BACKUP_PREFIX, REJECTS_PREFIX, RESULTS_PREFIX } from '../shared/object-keys';
 import { SnsNotifier } from './sns-notifier';
+import { BACKUP_PREFIX, REJECTS_PREFIX, RESULTS_PREFIX } from '../shared/object-keys';
 
 /** Overrides for tests and other hosts; the Lambda uses none. */
 export interface RuntimeOptions {

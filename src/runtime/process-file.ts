@@ -115,7 +115,8 @@ async function claimAndProcess(source: FileSource, deps: ProcessDeps, timing: Ti
       await lockKey(client, ref);
       keyLocked = true;
     } catch (err) {
-      if (!isLockTimeout(err)) throw err;
+      // lock_timeout and statement_timeout end this wait at the same moment; either means "not in time".
+      if (!isLockTimeout(err) && !isDeadlineError(err, budget)) throw err;
       await unlockVersion(client, fileId);
       await resetSessionTimeouts(client);
       client.release();

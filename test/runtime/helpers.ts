@@ -106,6 +106,18 @@ export function nextSequencer(): string {
   return (BigInt(Date.now()) * 1000n + uploads).toString(16).toUpperCase().padStart(18, '0');
 }
 
+/** The SQS event the Lambda event source sends for these S3 notifications. */
+export function sqsEvent(...bodies: unknown[]) {
+  return {
+    Records: bodies.map((body, i) => ({
+      eventSource: 'aws:sqs',
+      messageId: `m-${i}`,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      attributes: { ApproximateReceiveCount: '1' },
+    })),
+  };
+}
+
 /** Uploads and returns the event S3 would send for it. */
 export async function upload(bucket: string, key: string, body: string | Buffer) {
   const put = await putObject(bucket, key, body);

@@ -7,6 +7,7 @@ import {
   closeHelpers, createAws, exists, fileRows, nextSequencer, putObject, query, readText, s3Event, sentMessages, TestAws, testRuntime, upload,
 } from './helpers';
 import { handleS3Event } from '../../src/runtime/handle-event';
+import { compareSequencers } from '../../src/runtime/s3-event';
 import { PostgresTableSinkConfig } from '../../src/shared/sink-config';
 import { createTestDatabase } from '../support/db';
 
@@ -120,8 +121,6 @@ test('the sequencer decides within one second, whatever the arrival order', asyn
 });
 
 test('compareSequencers pads the shorter one on the right', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { compareSequencers } = require('../../src/runtime/s3-event') as typeof import('../../src/runtime/s3-event');
   expect(compareSequencers('0A', '09F')).toBeGreaterThan(0);
   expect(compareSequencers('0055AED6DCD90281E5', '0055AED6DCD90281E6')).toBeLessThan(0);
   expect(compareSequencers('ab', 'AB0')).toBe(0);
