@@ -13,6 +13,12 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql postgresql-client >/dev/null
 fi
 
+# openssl: the TLS tests make their own CA and server certificates.
+if ! command -v openssl >/dev/null; then
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq openssl >/dev/null
+fi
+
 # moto_server (S3, SNS, Secrets Manager stand-ins) and cfn-lint.
 if ! command -v moto_server >/dev/null || ! command -v cfn-lint >/dev/null; then
   python3 -m pip install --quiet 'moto[server]' cfn-lint
