@@ -216,6 +216,7 @@ describe('names', () => {
   });
 
   test('PostgreSQL refuses the system column names that are refused, but not other spellings of them', async () => {
+    expect(SYSTEM_COLUMN_NAMES).toEqual(['tableoid', 'xmin', 'cmin', 'xmax', 'cmax', 'ctid']);
     for (const name of SYSTEM_COLUMN_NAMES) {
       expect(columnNameProblem(name)).toBe('is the name of a PostgreSQL system column');
       await expect(db.client.query(`CREATE TEMP TABLE sys_probe ("${name}" int)`)).rejects.toThrow(`column name "${name}" conflicts with a system column name`);
