@@ -6,17 +6,19 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as triggers from 'aws-cdk-lib/triggers';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { PipelineDatabase } from './database';
+import { addMigrationOnDeploy } from './migrate-on-deploy';
 import { PipelineMonitoring } from './monitoring';
 import { addPipelineAlarms } from './monitoring/pipeline-alarms';
 import { applyAcknowledgments, NagAcknowledgment, pipelineAcknowledgments } from './nag-acknowledgments';
 import { PipelineBastion, PipelineNetwork, PipelineNetworkOptions } from './network';
-import { assertMigrationPossible, validatePipelineProps } from './pipeline-validation';
+import { rulesWaitForPeering } from './network/wait-for-peering';
+import { validatePipelineProps } from './pipeline-validation';
 import { IBoundProcessor, Processor } from './processor';
 import { processorObjectArns } from './processor/grants';
-import { DEFAULT_METRICS_NAMESPACE, ENV } from './shared/env';
+import { runtimeEnvironment } from './processor/runtime-environment';
+import { DEFAULT_METRICS_NAMESPACE } from './shared/env';
 import { Sink } from './sink';
 import { PipelineStorage, PipelineStorageOptions } from './storage';
 import { Trigger } from './trigger';
@@ -338,16 +340,14 @@ export class CdkPipeline extends Construct {
       databaseSecret: this.database.secret,
       topic: this.topic,
       topicKey: this.monitoring.encryptionKey,
-      environment: {
-        [ENV.DB_SECRET_ARN]: this.database.secret.secretArn,
-        // Unset for your own instance without databaseName: the runtime then uses the secret's dbname.
-        ...(this.database.databaseName !== undefined ? { [ENV.DB_NAME]: this.database.databaseName } : {}),
-        [ENV.OUTPUT_BUCKET]: this.outputBucket.bucketName,
-        [ENV.BACKUP_BUCKET]: this.backupBucket.bucketName,
-        [ENV.TOPIC_ARN]: this.topic.topicArn,
-        [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
-        [ENV.PIPELINE_NAME]: this.pipelineName,
-      },
+      environment: runtimeEnvironment({
+        database: this.database,
+        outputBucket: this.outputBucket,
+        backupBucket: this.backupBucket,
+        topic: this.topic,
+        metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+        pipelineName: this.pipelineName,
+      }),
       sinksJson: JSON.stringify(sinkConfigs),
     };
     this.processor = processor.bind(this, processorContext);
@@ -366,18 +366,10 @@ export class CdkPipeline extends Construct {
       this.database.allowFrom('FromBastion', this.bastion.securityGroup, 'pipeline bastion');
     }
 
-    const migrateOnDeploy = props.migrateOnDeploy ?? true;
-    assertMigrationPossible(migrateOnDeploy, this.processor);
-    if (migrateOnDeploy) {
+    if (props.migrateOnDeploy ?? true) {
       // The database construct holds its ingress and egress rules (allowFrom,
       // rotation), so waiting for it and the network covers every path.
-      new triggers.Trigger(this, 'MigrateOnDeploy', {
-        handler: this.processor.migrationFunction!,
-        timeout: Duration.minutes(5),
-        invocationType: triggers.InvocationType.REQUEST_RESPONSE,
-        executeOnHandlerChange: true,
-        executeAfter: [this.database, this.network],
-      });
+      addMigrationOnDeploy(this, this.processor, [this.database, this.network]);
     }
 
     const pipelineTriggers = props.triggers ?? [Trigger.onUpload()];
@@ -406,15 +398,6 @@ export class CdkPipeline extends Construct {
     });
     applyAcknowledgments(this, this.nagAcknowledgments);
 
-    // Security groups may only reference a peer VPC's groups over an active
-    // peering connection: every rule of the pipeline waits for it.
-    const peering = this.network.peeringDependables;
-    if (peering.length > 0) {
-      this.node.findAll().filter(isSecurityGroupRule).forEach((rule) => peering.forEach((d) => rule.node.addDependency(d)));
-    }
+    rulesWaitForPeering(this, this.network);
   }
-}
-
-function isSecurityGroupRule(c: IConstruct): boolean {
-  return c instanceof ec2.CfnSecurityGroupIngress || c instanceof ec2.CfnSecurityGroupEgress;
 }

@@ -1,5 +1,4 @@
 import type { CdkPipelineProps } from './cdk-pipeline';
-import type { IBoundProcessor } from './processor';
 
 /**
  * Checks of `CdkPipelineProps` that no single part can make: props that
@@ -18,18 +17,5 @@ export function validatePipelineProps(props: CdkPipelineProps): void {
   const failed = props.failedFilesAlarmThreshold;
   if (failed !== undefined && (!Number.isInteger(failed) || failed < 0)) {
     throw new Error(`failedFilesAlarmThreshold must be a whole number >= 0 (got ${failed})`);
-  }
-}
-
-/**
- * The deploy-time migration needs a Lambda function to invoke: refuse to
- * skip it silently.
- *
- * @internal
- */
-export function assertMigrationPossible(migrateOnDeploy: boolean, processor: IBoundProcessor): void {
-  if (migrateOnDeploy && !processor.migrationFunction) {
-    throw new Error('migrateOnDeploy is true but the processor provides no migrationFunction to run at deploy time: '
-      + 'set migrateOnDeploy: false (the tables are then created when the first file arrives), or use a processor that provides one');
   }
 }
