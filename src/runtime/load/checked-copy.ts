@@ -113,6 +113,12 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
       }
       const rs = scanner.recordStart;
       const re = scanner.recordEnd;
+      if (rs === re && isBlankLine(scanner)) {
+        // A blank line is not a record: skipped, but still a line of the file.
+        pos = scanner.next;
+        line++;
+        continue;
+      }
       const recordLine = line;
       let reason: string | undefined;
       let column: string | undefined;
@@ -215,6 +221,15 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
     throw e;
   }
   return sender.rowsLoaded;
+}
+
+/**
+ * Whether the record the scanner just found is a blank line: a line break of
+ * the file's line ending right where the record starts. A line with spaces,
+ * `""`, or a line break of another style is not blank.
+ */
+export function isBlankLine(scanner: CsvScanner): boolean {
+  return scanner.recordStart === scanner.recordEnd && scanner.next > scanner.recordEnd && scanner.mixedLineEnding === undefined;
 }
 
 function appendMappedFields(batch: Batch, buf: Buffer, scanner: CsvScanner, fieldToColumn: number[]): void {

@@ -1,6 +1,7 @@
 import { pipeline } from 'stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { BlankLineFilter, QuoteStateAt } from './blank-lines';
 
 /**
  * Thrown when the data contains a line that is exactly `\.`: PostgreSQL 15 and
@@ -17,27 +18,34 @@ export class EndOfDataMarkerFound extends Error {
 /**
  * Streams the file's bytes after the header straight into COPY: PostgreSQL
  * parses and converts every field in C, Node only moves buffers, so the load
- * runs at the server's COPY speed. Returns the number of rows COPY stored.
+ * runs at the server's COPY speed. Blank lines are dropped on the way (see
+ * blank-lines.ts; `quoteStateAt` reads the file again if one may be inside
+ * quotes). Returns the number of rows COPY stored.
  */
-export async function copyRawBytes(client: PoolClient, copySql: string, rest: Buffer, source: AsyncIterator<Buffer>): Promise<number> {
+export async function copyRawBytes(
+  client: PoolClient, copySql: string, rest: Buffer, source: AsyncIterator<Buffer>, quoteStateAt: QuoteStateAt,
+): Promise<number> {
   const copy = client.query(copyFrom(copySql));
+  const blank = new BlankLineFilter(quoteStateAt);
+  const out: Buffer[] = [];
   // A record starts right after the header, so the data begins "after a newline".
   let prev = 0x0a;
   async function* bytes(): AsyncGenerator<Buffer> {
-    if (rest.length > 0) {
-      checkForMarker(rest, prev);
-      prev = rest[rest.length - 1];
-      yield rest;
-    }
+    let chunk = rest;
     for (;;) {
+      if (chunk.length > 0) {
+        checkForMarker(chunk, prev);
+        prev = chunk[chunk.length - 1];
+        await blank.push(chunk, out);
+        for (const b of out) yield b;
+        out.length = 0;
+      }
       const next = await source.next();
-      if (next.done) return;
-      const chunk = next.value;
-      if (chunk.length === 0) continue;
-      checkForMarker(chunk, prev);
-      prev = chunk[chunk.length - 1];
-      yield chunk;
+      if (next.done) break;
+      chunk = next.value;
     }
+    await blank.end(out);
+    for (const b of out) yield b;
   }
   await pipeline(bytes, copy);
   return copy.rowCount;

@@ -8,7 +8,9 @@ const MAX_HEADER_BYTES = 1024 * 1024;
 export interface ParsedHeader {
   /** Trimmed header names, in file order. */
   readonly names: string[];
-  /** Physical lines the header occupies (more than 1 only with quoted newlines). */
+  /** Physical line of the file the header starts on: 1, unless blank lines come before it. */
+  readonly line: number;
+  /** Physical lines up to the end of the header: blank lines before it, and its own (more than 1 with quoted newlines). */
   readonly lines: number;
   /** Bytes after the header's line terminator that were already read. */
   readonly rest: Buffer;
@@ -19,43 +21,77 @@ export interface ParsedHeader {
 /**
  * Reads just the header record from the stream, with the same quoting rules
  * PostgreSQL's CSV reader uses (a quote toggles quoting wherever it appears).
+ * A UTF-8 byte order mark is skipped, and so are blank lines (nothing between
+ * two line breaks) before the header, as the row count does: the header is
+ * the first line that is not blank, and line numbers stay physical.
  */
 export async function readHeader(stream: AsyncIterable<Buffer | string>): Promise<ParsedHeader> {
   const source = toBuffers(stream)[Symbol.asyncIterator]();
   let buf: Buffer = Buffer.alloc(0);
+  /** Where the header starts in `buf` (after a BOM and blank lines). */
+  let start = -1;
   let scanned = 0;
   let inQuote = false;
+  let blank = 0;
   let lines = 1;
+  let eof = false;
   for (;;) {
-    for (let p = scanned; p < buf.length; p++) {
-      const c = buf[p];
-      if (c === 0x22) {inQuote = !inQuote;} else if (c === 0x0a && inQuote) {lines++;} else if ((c === 0x0a || c === 0x0d) && !inQuote) {
-        let next = p + 1;
-        if (c === 0x0d) {
-          if (next === buf.length) {
-            // Need one more byte to know whether this is \r\n.
-            const more = await source.next();
-            if (!more.done) { buf = Buffer.concat([buf, more.value]); scanned = p; p--; continue; }
-          } else if (buf[next] === 0x0a) {
-            next++;
+    if (start < 0 && (buf.length >= 3 || eof)) {
+      start = buf.length >= 3 && isBom(buf) ? 3 : 0;
+      scanned = start;
+    }
+    if (start >= 0) {
+      for (let p = scanned; p < buf.length; p++) {
+        const c = buf[p];
+        if (c === 0x22) {inQuote = !inQuote;} else if (c === 0x0a && inQuote) {lines++;} else if ((c === 0x0a || c === 0x0d) && !inQuote) {
+          let next = p + 1;
+          if (c === 0x0d) {
+            if (next === buf.length && !eof) {
+              // Need one more byte to know whether this is \r\n.
+              scanned = p;
+              break;
+            } else if (buf[next] === 0x0a) {
+              next++;
+            }
           }
+          if (p === start) {
+            // A blank line before the header: not the header, but a line of the file.
+            blank++;
+            start = next;
+            scanned = next;
+            p = next - 1;
+            continue;
+          }
+          return { names: splitHeader(buf.subarray(start, p), blank + 1), line: blank + 1, lines: blank + lines, rest: buf.subarray(next), source };
         }
-        return { names: splitHeader(buf.subarray(0, p)), lines, rest: buf.subarray(next), source };
+        scanned = p + 1;
       }
     }
-    scanned = buf.length;
-    if (buf.length > MAX_HEADER_BYTES) {
-      throw new InputError(`line 1: header is longer than ${MAX_HEADER_BYTES} bytes (is the file CSV?)`, 1);
+    if (eof) {
+      if (blank === 0 && (buf.length === 0 || (buf.length === 3 && isBom(buf)))) {
+        throw new InputError('line 1: the file is empty; a CSV header line is required', 1);
+      }
+      if (start >= buf.length) {
+        throw new InputError('line 1: the file has no header line (it contains only blank lines)', 1);
+      }
+      if (inQuote) throw new InputError(`line ${blank + 1}: unterminated quoted field in the header`, blank + 1);
+      const names = splitHeader(buf.subarray(Math.max(start, 0)), blank + 1);
+      return { names, line: blank + 1, lines: blank + lines, rest: Buffer.alloc(0), source };
+    }
+    if (buf.length - Math.max(start, 0) > MAX_HEADER_BYTES) {
+      throw new InputError(`line ${blank + 1}: header is longer than ${MAX_HEADER_BYTES} bytes (is the file CSV?)`, blank + 1);
     }
     const more = await source.next();
     if (more.done) {
-      if (buf.length === 0 || (buf.length === 3 && isBom(buf))) {
-        throw new InputError('line 1: the file is empty; a CSV header line is required', 1);
-      }
-      if (inQuote) throw new InputError('line 1: unterminated quoted field in the header', 1);
-      return { names: splitHeader(buf), lines, rest: Buffer.alloc(0), source };
+      eof = true;
+    } else if (start > 0 && start === buf.length) {
+      // Only blank lines (or a BOM) so far: drop them.
+      buf = more.value;
+      scanned -= start;
+      start = 0;
+    } else {
+      buf = buf.length === 0 ? more.value : Buffer.concat([buf, more.value]);
     }
-    buf = buf.length === 0 ? more.value : Buffer.concat([buf, more.value]);
   }
 }
 
@@ -69,10 +105,9 @@ function isBom(b: Buffer): boolean {
   return b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf;
 }
 
-function splitHeader(raw: Buffer): string[] {
-  const bytes = raw.length >= 3 && isBom(raw) ? raw.subarray(3) : raw;
+function splitHeader(bytes: Buffer, line: number): string[] {
   if (!isUtf8(bytes) || bytes.includes(0)) {
-    throw new InputError('line 1: invalid byte sequence for encoding "UTF8" in the header', 1);
+    throw new InputError(`line ${line}: invalid byte sequence for encoding "UTF8" in the header`, line);
   }
   const text = bytes.toString('utf8');
   const names: string[] = [];
@@ -105,8 +140,8 @@ export interface ColumnPlan {
   readonly extras: string[];
 }
 
-/** Maps header names to declared columns by name, whatever their order. */
-export function planColumns(config: PostgresTableSinkConfig, names: string[]): ColumnPlan {
+/** Maps header names to declared columns by name, whatever their order. `line` is the header's physical line, for messages. */
+export function planColumns(config: PostgresTableSinkConfig, names: string[], line = 1): ColumnPlan {
   const byName = new Map(config.columns.map((c, i) => [c.name, i]));
   const fieldToColumn: number[] = [];
   const loadedColumns: number[] = [];
@@ -114,7 +149,7 @@ export function planColumns(config: PostgresTableSinkConfig, names: string[]): C
   const seen = new Set<string>();
   names.forEach((name) => {
     if (seen.has(name)) {
-      throw new InputError(`line 1: column "${name}" appears more than once in the header`, 1, name);
+      throw new InputError(`line ${line}: column "${name}" appears more than once in the header`, line, name);
     }
     seen.add(name);
     const col = byName.get(name);
@@ -130,13 +165,13 @@ export function planColumns(config: PostgresTableSinkConfig, names: string[]): C
   if (missing.length > 0) {
     const list = missing.map((m) => `"${m}"`).join(', ');
     throw new InputError(
-      `line 1: required column${missing.length > 1 ? 's' : ''} ${list} missing from the header (found: ${names.map((n) => `"${n}"`).join(', ')})`,
-      1, missing[0]);
+      `line ${line}: required column${missing.length > 1 ? 's' : ''} ${list} missing from the header (found: ${names.map((n) => `"${n}"`).join(', ')})`,
+      line, missing[0]);
   }
   if (extras.length > 0 && config.extraColumns === 'REJECT') {
     throw new InputError(
-      `line 1: unexpected column${extras.length > 1 ? 's' : ''} ${extras.map((e) => `"${e}"`).join(', ')} in the header (extraColumns is REJECT; declared: ${config.columns.map((c) => `"${c.name}"`).join(', ')})`,
-      1, extras[0]);
+      `line ${line}: unexpected column${extras.length > 1 ? 's' : ''} ${extras.map((e) => `"${e}"`).join(', ')} in the header (extraColumns is REJECT; declared: ${config.columns.map((c) => `"${c.name}"`).join(', ')})`,
+      line, extras[0]);
   }
   return { fieldCount: names.length, fieldToColumn, loadedColumns, extras };
 }

@@ -3,7 +3,8 @@ import type { PoolClient } from 'pg';
 import type { PostgresTableSinkConfig } from '../../shared/sink-config';
 import { InputError } from '../errors';
 import type { FileContext, RowSink, SinkOutcome } from '../sink-api';
-import { loadChecked } from './checked-copy';
+import { BlankLinesNeedChecking, quoteStateFromStart } from './blank-lines';
+import { isBlankLine, loadChecked } from './checked-copy';
 import { isRowDataError, locateCopyError, rowInputError } from './copy-errors';
 import { copyLinesOf, CsvScanner, Scan } from './csv-scanner';
 import { copyRawBytes, EndOfDataMarkerFound } from './fast-copy';
@@ -22,7 +23,10 @@ const SAVEPOINT = 'cdk_data_pipeline_load';
  * FAIL_FILE files whose header maps straight onto the table take the fast
  * path: only the header is parsed here and PostgreSQL's COPY parses the rest.
  * SKIP_AND_REPORT files, and files with extra columns to drop, take the
- * checked path (see checked-copy.ts).
+ * checked path (see checked-copy.ts). On both paths a blank line (nothing
+ * between two line breaks, outside quotes) is not a record: it is skipped,
+ * never loaded and never rejected, and still counts as a line of the file in
+ * messages (see blank-lines.ts for the fast path).
  *
  * The sink works under its own savepoint: when it throws, everything it wrote
  * (including the deletion of the earlier rows) is undone and the caller's
@@ -49,7 +53,7 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
     const stream = await open();
     try {
       const header = await readHeader(stream);
-      return await body(header, planColumns(config, header.names));
+      return await body(header, planColumns(config, header.names, header.line));
     } finally {
       stream.destroy();
     }
@@ -63,14 +67,14 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
     });
   }
 
-  async function fast(client: PoolClient, open: () => Promise<Readable>): Promise<SinkOutcome | 'end-marker'> {
+  async function fast(client: PoolClient, open: () => Promise<Readable>): Promise<SinkOutcome | 'use-checked'> {
     return withHeader(open, async (header, plan) => {
-      if (plan.extras.length > 0) return 'end-marker' as const;
+      if (plan.extras.length > 0) return 'use-checked' as const;
       try {
-        const rowsLoaded = await copyRawBytes(client, copySqlFor(plan), header.rest, header.source);
+        const rowsLoaded = await copyRawBytes(client, copySqlFor(plan), header.rest, header.source, quoteStateFromStart(open));
         return { rowsLoaded, rowsRejected: 0 };
       } catch (e) {
-        if (e instanceof EndOfDataMarkerFound) return 'end-marker' as const;
+        if (e instanceof EndOfDataMarkerFound || e instanceof BlankLinesNeedChecking) return 'use-checked' as const;
         if (!isRowDataError(e)) throw e;
         const where = locateCopyError(e, names);
         const line = where.copyLine === undefined ? undefined : await recordLineForCopyLine(open, where.copyLine);
@@ -85,9 +89,9 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
       await client.query(`SAVEPOINT ${SAVEPOINT}`);
       try {
         await prepare(client, file);
-        let outcome: SinkOutcome | 'end-marker' = 'end-marker';
+        let outcome: SinkOutcome | 'use-checked' = 'use-checked';
         if (config.badRows === 'FAIL_FILE') outcome = await fast(client, open);
-        if (outcome === 'end-marker') {
+        if (outcome === 'use-checked') {
           if (config.badRows === 'FAIL_FILE') {
             // The fast attempt may have sent rows already: start over cleanly.
             await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
@@ -136,6 +140,12 @@ async function recordLineForCopyLine(open: () => Promise<Readable>, copyLine: nu
           buf = pos >= buf.length ? next.value : Buffer.concat([buf.subarray(pos), next.value]);
           pos = 0;
         }
+        continue;
+      }
+      if (isBlankLine(scanner)) {
+        // Not sent to COPY (see blank-lines.ts): a line of the file, not of COPY.
+        line++;
+        pos = scanner.next;
         continue;
       }
       copyLines += copyLinesOf(scanner, first, scanner.eol);
