@@ -308,6 +308,9 @@ export function tableSinkProblems(config: unknown): ConfigProblem[] {
   if (config.extraColumns !== 'IGNORE' && config.extraColumns !== 'REJECT') {
     add('extraColumns', config.extraColumns, 'must be IGNORE or REJECT');
   }
+  if (config.previousVersions !== undefined && config.previousVersions !== 'REPLACE' && config.previousVersions !== 'APPEND') {
+    add('previousVersions', config.previousVersions, 'must be REPLACE or APPEND');
+  }
   const columns = config.columns;
   if (!Array.isArray(columns)) {
     add('columns', columns, 'must be a list of columns');

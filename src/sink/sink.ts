@@ -22,6 +22,21 @@ export enum ExtraColumnPolicy {
   REJECT = 'REJECT',
 }
 
+/** What a new version of a file (same key) does to the rows of its earlier versions. */
+export enum PreviousVersions {
+  /**
+   * The new version's rows replace the earlier versions' rows in the same
+   * transaction: the table holds the newest version of each key (a corrected
+   * re-upload never doubles the data).
+   */
+  REPLACE = 'REPLACE',
+  /**
+   * Every version's rows stay; each version is still loaded exactly once. A
+   * version older than one already loaded is skipped in both modes.
+   */
+  APPEND = 'APPEND',
+}
+
 /** A column of the target table. */
 export interface TableColumn {
   /**
@@ -91,6 +106,13 @@ export interface PostgresTableSinkOptions {
    * @default ExtraColumnPolicy.IGNORE
    */
   readonly extraColumns?: ExtraColumnPolicy;
+  /**
+   * What a new version of a key (a re-upload of `orders/day1.csv`) does to
+   * the rows its earlier versions loaded.
+   *
+   * @default PreviousVersions.REPLACE
+   */
+  readonly previousVersions?: PreviousVersions;
 }
 
 /** The runtime configuration of a bound sink. */
@@ -141,6 +163,7 @@ class PostgresTableSink extends Sink {
       })),
       badRows: options.badRows ?? BadRowPolicy.FAIL_FILE,
       extraColumns: options.extraColumns ?? ExtraColumnPolicy.IGNORE,
+      previousVersions: options.previousVersions ?? PreviousVersions.REPLACE,
     };
     // The rules the loader and the CLI apply (src/shared/table-rules.ts), so a
     // configuration that synthesizes is one the runtime accepts.

@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
-import { BadRowPolicy, ColumnType, ExtraColumnPolicy, Sink } from '../../src';
+import { BadRowPolicy, ColumnType, ExtraColumnPolicy, PreviousVersions, Sink } from '../../src';
+import { validateTableSinkConfig } from '../../src/runtime/load/validate-config';
 
 describe('ColumnType', () => {
   test.each([
@@ -50,6 +51,7 @@ describe('Sink.postgresTable', () => {
       ],
       badRows: 'SKIP_AND_REPORT',
       extraColumns: 'IGNORE',
+      previousVersions: 'REPLACE',
     });
   });
 
@@ -87,5 +89,22 @@ describe('Sink.postgresTable', () => {
     const config = JSON.parse(Sink.postgresTable({ table: 't', columns, extraColumns: ExtraColumnPolicy.REJECT }).bind(undefined as any).json);
     expect(config.extraColumns).toBe('REJECT');
     expect(config.badRows).toBe('FAIL_FILE');
+  });
+});
+
+describe('previousVersions', () => {
+  const columns = [{ name: 'id', type: ColumnType.INTEGER }];
+  const json = (sink: Sink) => JSON.parse(sink.bind(new Stack()).json);
+
+  test('defaults to REPLACE: a corrected re-upload replaces the earlier rows', () => {
+    expect(json(Sink.postgresTable({ table: 'orders', columns }))).toMatchObject({ previousVersions: 'REPLACE' });
+    expect(json(Sink.postgresTable({ table: 'orders', columns, previousVersions: PreviousVersions.APPEND }))).toMatchObject({ previousVersions: 'APPEND' });
+  });
+
+  test('any other value is refused by the construct and the runtime alike, naming the option', () => {
+    expect(() => Sink.postgresTable({ table: 'orders', columns, previousVersions: 'KEEP' as PreviousVersions }))
+      .toThrow('Sink.postgresTable(): previousVersions "KEEP" must be REPLACE or APPEND');
+    const config = { ...json(Sink.postgresTable({ table: 'orders', columns })), previousVersions: 'KEEP' };
+    expect(() => validateTableSinkConfig(config)).toThrow(/previousVersions "KEEP" must be REPLACE or APPEND/);
   });
 });

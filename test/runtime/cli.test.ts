@@ -103,6 +103,18 @@ test('a duplicate says why and how to force it; --force loads it again, here int
   expect(await query(db.url, 'SELECT count(*)::int AS n FROM dry_two')).toEqual([{ n: 2 }]);
 });
 
+test('--previous-versions APPEND keeps the rows of both versions; a bad value is a usage error naming the flag', async () => {
+  const table = ['--table', 'appended', '--column', 'id:integer:not-null', '--previous-versions', 'APPEND'];
+  const file = csv('day2.csv', 'id\n1\n');
+  expect(JSON.parse(cli(['process', file, ...dbArgs(), ...table]).stdout)).toMatchObject({ status: 'succeeded' });
+  fs.writeFileSync(file, 'id\n2\n');
+  expect(JSON.parse(cli(['process', file, ...dbArgs(), ...table]).stdout)).toMatchObject({ status: 'succeeded' });
+  expect(await query(db.url, 'SELECT id FROM appended ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+  const bad = cli(['process', file, ...dbArgs(), '--table', 'appended', '--column', 'id:integer', '--previous-versions', 'keep']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('--previous-versions "keep" must be REPLACE or APPEND');
+});
+
 test('a corrected file under the same name replaces the rows of the earlier one', async () => {
   const table = ['--table', 'corrected', '--column', 'id:integer:not-null', '--column', 'qty:integer'];
   const first = csv('day1.csv', 'id,qty\n1,10\n2,20\n');

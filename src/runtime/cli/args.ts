@@ -27,6 +27,7 @@ export const PROCESS_OPTIONS = {
   'column': { type: 'string', multiple: true },
   'bad-rows': { type: 'string' },
   'extra-columns': { type: 'string' },
+  'previous-versions': { type: 'string' },
   'force': { type: 'boolean' },
   'verbose': { type: 'boolean', short: 'v' },
   'help': { type: 'boolean', short: 'h' },
@@ -96,6 +97,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
         columns: values.column,
         badRows: values['bad-rows'],
         extraColumns: values['extra-columns'],
+        previousVersions: values['previous-versions'],
       }),
     },
   };

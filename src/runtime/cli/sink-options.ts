@@ -19,6 +19,7 @@ export interface SinkFlags {
   readonly columns?: readonly string[];
   readonly badRows?: string;
   readonly extraColumns?: string;
+  readonly previousVersions?: string;
 }
 
 /** The sinks the flags describe; none when neither --config nor --table is given. */
@@ -28,7 +29,7 @@ export function sinksFromFlags(flags: SinkFlags): SinkConfig[] {
   }
   if (flags.config) return sinksFromConfigFile(flags.config);
   if (flags.table === undefined) {
-    const stray = (['schema', 'columns', 'badRows', 'extraColumns'] as const).filter((k) => flags[k] !== undefined && (k !== 'columns' || flags.columns!.length > 0));
+    const stray = (['schema', 'columns', 'badRows', 'extraColumns', 'previousVersions'] as const).filter((k) => flags[k] !== undefined && (k !== 'columns' || flags.columns!.length > 0));
     if (stray.length > 0) throw new UsageError(`--${stray.map(kebab).join(', --')} need --table`);
     return [];
   }
@@ -43,6 +44,7 @@ export function sinksFromFlags(flags: SinkFlags): SinkConfig[] {
     columns: columnFlags.map(parseColumnFlag),
     badRows: (flags.badRows ?? 'FAIL_FILE') as PostgresTableSinkConfig['badRows'],
     extraColumns: (flags.extraColumns ?? 'IGNORE') as PostgresTableSinkConfig['extraColumns'],
+    previousVersions: (flags.previousVersions ?? 'REPLACE') as PostgresTableSinkConfig['previousVersions'],
   }, (p) => describeProblem(p, optionOf(p.path, columnFlags)), '')];
 }
 
@@ -112,11 +114,12 @@ function sinksFromConfigFile(file: string): SinkConfig[] {
       columns: columns as ColumnConfig[],
       badRows: (e.badRows as PostgresTableSinkConfig['badRows'] | undefined) ?? 'FAIL_FILE',
       extraColumns: (e.extraColumns as PostgresTableSinkConfig['extraColumns'] | undefined) ?? 'IGNORE',
+      previousVersions: (e.previousVersions as PostgresTableSinkConfig['previousVersions'] | undefined) ?? 'REPLACE',
     }, (p) => describeProblem(p, `${prefix}${p.path}`), `${file}: `);
   });
 }
 
-const TABLE_KEYS = ['kind', 'schema', 'table', 'columns', 'badRows', 'extraColumns'];
+const TABLE_KEYS = ['kind', 'schema', 'table', 'columns', 'badRows', 'extraColumns', 'previousVersions'];
 const COLUMN_KEYS = ['name', 'type', 'nullable'];
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -33,12 +33,15 @@ Options:
                          {"table": "orders", "columns": [{"name": "id",
                          "type": "bigint", "nullable": false}, ...],
                          "badRows": "FAIL_FILE" | "SKIP_AND_REPORT",
-                         "extraColumns": "IGNORE" | "REJECT"}
+                         "extraColumns": "IGNORE" | "REJECT",
+                         "previousVersions": "REPLACE" | "APPEND"}
   --table <name>         ...or describe it with flags: the table,
   --column <n:type[:not-null]>  one per column (repeat),
   --schema <name>        its schema (default public),
   --bad-rows <policy>    FAIL_FILE (default) or SKIP_AND_REPORT,
-  --extra-columns <p>    IGNORE (default) or REJECT
+  --extra-columns <p>    IGNORE (default) or REJECT,
+  --previous-versions <p> REPLACE (default: a changed file under the same
+                         name replaces the rows of the earlier one) or APPEND
   --force                Process the file even if it was processed before
   -v, --verbose          Log progress to stderr
   -h, --help             Show this help
