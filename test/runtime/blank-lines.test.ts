@@ -63,12 +63,12 @@ const CASES: Case[] = [
     rows: [[''], ['  '], ['a'], ['b']],
   },
   {
-    name: 'a line of spaces is a record, so it is ragged',
+    name: 'a line of spaces between blank lines is a record, so it is ragged',
     table: 'words',
-    csv: 'w,n\nx,1\n  \ny,2\n',
+    csv: 'w,n\nx,1\n\n  \n\ny,2\n',
     rows: [['x', 1], ['y', 2]],
-    bad: { line: 3, reason: 'missing data for column', raw: '  ' },
-    count: { line: 3 },
+    bad: { line: 4, reason: 'missing data for column', raw: '  ' },
+    count: { line: 4 },
   },
   {
     name: 'a ragged row after blank lines names its physical line',

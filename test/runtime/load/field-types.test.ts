@@ -1,11 +1,14 @@
-import { Client } from 'pg';
+import { errorOf, openTestDb, tableConfig, TestDb, whole } from './helpers';
+import { InputError } from '../../../src/runtime/errors';
 import { fieldCheckFor, UNSURE, VALID } from '../../../src/runtime/load/field-types';
-import { createTestDatabase } from '../../support/db';
 
 /**
  * The checks may only say VALID for values PostgreSQL accepts and give a
  * reason only for values it refuses (with the same message); this compares
- * them with the real server value by value.
+ * them with the real server value by value. Every value, whatever the check
+ * says (including UNSURE, which leaves the value to PostgreSQL), then goes
+ * through the loader, which must store what PostgreSQL stores or report
+ * PostgreSQL's reason with the line and column.
  */
 const CASES: Record<string, string[]> = {
   'smallint': ['0', '-32768', '32767', '32768', ' 12 ', '1_000', '0x1F', '12x', 'abc', '', '1.5', '+7', '-'],
@@ -25,39 +28,84 @@ const CASES: Record<string, string[]> = {
   'jsonb': ['{"a":1}', '{bad'],
 };
 
-let client: Client;
-let drop: () => Promise<void>;
+let db: TestDb;
 
 beforeAll(async () => {
-  const db = await createTestDatabase('types');
-  drop = db.drop;
-  client = new Client({ connectionString: db.url });
-  await client.connect();
+  db = await openTestDb();
 });
 
-afterAll(async () => {
-  await client.end();
-  await drop();
-});
+afterAll(() => db.close());
+
+/** `at`: for values that depend on the clock, the stored instant (seconds since the epoch). */
+type Outcome = { stored: string | null; at?: number } | { error: string };
+
+/** Values whose stored form depends on the clock: compared as instants, at most a day apart (`today` near midnight). */
+const CLOCK_DEPENDENT = new Set(['now', 'today']);
+const selectStored = (table: string, value: string) =>
+  `SELECT x::text AS x${CLOCK_DEPENDENT.has(value) ? ', extract(epoch FROM x)::float8 AS at' : ''} FROM ${table}`;
+
+/** What PostgreSQL does with the value on its own: stores it (shown as text) or refuses it. */
+async function postgresAlone(type: string, value: string): Promise<Outcome> {
+  // An INSERT, like COPY, applies assignment rules (an explicit cast would truncate varchar silently).
+  await db.client.query('BEGIN');
+  try {
+    await db.client.query(`CREATE TEMP TABLE v (x ${type}) ON COMMIT DROP`);
+    await db.client.query('INSERT INTO v VALUES ($1)', [value]);
+    const row = (await db.client.query(selectStored('v', value))).rows[0];
+    return CLOCK_DEPENDENT.has(value) ? { stored: row.x, at: row.at } : { stored: row.x };
+  } catch (e) {
+    return { error: (e as Error).message };
+  } finally {
+    await db.client.query('ROLLBACK');
+  }
+}
+
+let tables = 0;
+
+/**
+ * The value through the loader's checked path (the one that uses the checks):
+ * a file `x,extra` whose extra column is dropped, so FAIL_FILE takes it too.
+ * A value PostgreSQL stores must be stored as it is; a value it refuses must
+ * fail the file (FAIL_FILE) or be rejected (SKIP_AND_REPORT) naming line 2,
+ * column "x" and PostgreSQL's reason.
+ */
+async function expectLoaderToAgree(type: string, value: string, alone: Outcome): Promise<void> {
+  const file = whole(`x,extra\n"${value.replace(/"/g, '""')}",e\n`);
+  for (const badRows of ['FAIL_FILE', 'SKIP_AND_REPORT'] as const) {
+    const config = tableConfig(`ft_${++tables}`, [{ name: 'x', type, nullable: true }], { badRows });
+    await db.createTable(config);
+    if ('stored' in alone) {
+      expect(await db.load(config, file)).toEqual({ rowsLoaded: 1, rowsRejected: 0, rejectsCsv: undefined });
+      const row = (await db.client.query(selectStored(config.table, value))).rows[0];
+      if (alone.at !== undefined) {
+        expect(Math.abs(row.at - alone.at)).toBeLessThanOrEqual(24 * 3600);
+      } else {
+        expect(row.x).toBe(alone.stored);
+      }
+    } else if (badRows === 'FAIL_FILE') {
+      const err = await errorOf(db.load(config, file));
+      expect(err).toBeInstanceOf(InputError);
+      expect(err.message).toBe(`line 2, column "x": ${alone.error}`);
+      expect([err.line, err.column]).toEqual([2, 'x']);
+      expect(await db.rows(config.table)).toEqual([]);
+    } else {
+      const outcome = await db.load(config, file);
+      expect(outcome).toMatchObject({ rowsLoaded: 0, rowsRejected: 1 });
+      expect(outcome.rejectsCsv!.startsWith(`line,reason,raw\n2,"column ""x"": ${alone.error.replace(/"/g, '""')}",`)).toBe(true);
+    }
+  }
+}
 
 describe.each(Object.entries(CASES))('%s check agrees with PostgreSQL', (type, values) => {
   test.each(values)('%j', async (value) => {
     const check = fieldCheckFor(type);
     const b = Buffer.from(value, 'utf8');
     const verdict = check(b, 0, b.length);
-    let pgError: string | undefined;
-    // An INSERT, like COPY, applies assignment rules (an explicit cast would truncate varchar silently).
-    await client.query('BEGIN');
-    try {
-      await client.query(`CREATE TEMP TABLE v (x ${type}) ON COMMIT DROP`);
-      await client.query('INSERT INTO v VALUES ($1)', [value]);
-    } catch (e) {
-      pgError = (e as Error).message;
-    } finally {
-      await client.query('ROLLBACK');
-    }
-    if (verdict === VALID) expect(pgError).toBeUndefined();
-    else if (verdict !== UNSURE) expect(pgError).toBe(verdict);
+    const alone = await postgresAlone(type, value);
+    if (verdict === VALID) expect(alone).toHaveProperty('stored');
+    else if (verdict !== UNSURE) expect(alone).toEqual({ error: verdict });
+    // Whatever the check said (UNSURE leaves the value to PostgreSQL), the file gets PostgreSQL's verdict.
+    await expectLoaderToAgree(type, value, alone);
   });
 });
 
