@@ -78,6 +78,20 @@ export function addPipelineAlarms(monitoring: PipelineMonitoring, o: PipelineAla
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   }));
 
+  const queue = o.processor.queue;
+  if (queue) {
+    // SQS deletes messages after their retention (4 days for the Lambda
+    // processor's queue), without a dead letter: warn while there is time.
+    alarms.push(monitoring.addAlarm('QueueAge', queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), {
+      alarmDescription: `${o.pipelineName}: a file has waited more than a day in the processor's queue, which deletes it after 4 days; `
+        + 'find what slows the processor, or raise maxConcurrency',
+      threshold: Duration.days(1).toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }));
+  }
+
   const instance = o.database.instance;
   if (instance instanceof rds.DatabaseInstance) {
     alarms.push(monitoring.addAlarm('DatabaseCpu', instance.metricCPUUtilization({ period: Duration.minutes(5) }), {

@@ -363,8 +363,8 @@ describe('CdkPipeline defaults (seed 002)', () => {
         AlarmActions: actions,
         OKActions: actions,
       });
-      expect(pipeline.alarms.length).toBe(7);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+      expect(pipeline.alarms.length).toBe(8);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     });
 
@@ -383,6 +383,17 @@ describe('CdkPipeline defaults (seed 002)', () => {
         AlarmActions: [{ Ref: topic }],
         OKActions: [{ Ref: topic }],
         AlarmDescription: Match.stringLikeRegexp('failed in 5 minutes, e.g. a CSV that does not fit its table'),
+      });
+    });
+    test('a file waiting over a day in the processor\'s queue (which deletes it after 4) alarms', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('LambdaProcessorQueue'), 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Threshold: 86400,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: [{ Ref: logicalIdOf(template, 'AWS::SNS::Topic') }],
       });
     });
     test('processor errors and dead letters are described as failures of the pipeline, not of content', () => {
