@@ -8,7 +8,7 @@ const OUTPUT_PREFIXES = [RESULTS_PREFIX, REJECTS_PREFIX];
 /**
  * The processor's data permissions, the same for every processor: read the
  * input objects, write only its own prefixes of the output and backup
- * buckets, read the database secret, publish to the topic. Actions are
+ * buckets (and delete only under `rejects/`), read the database secret, publish to the topic. Actions are
  * listed one by one (no `s3:*`-style wildcards); the only `*` in resources
  * is the object-key part of bucket ARNs, since keys are only known at run time.
  */
@@ -40,6 +40,12 @@ export function grantProcessorAccess(role: iam.IRole, context: ProcessorBindCont
     sid: 'WriteResults',
     actions: ['s3:PutObject'],
     resources: OUTPUT_PREFIXES.map((p) => context.outputBucket.arnForObjects(`${p}*`)),
+  }));
+  // A clean new version of a key removes the rejects an earlier version left.
+  role.addToPrincipalPolicy(new iam.PolicyStatement({
+    sid: 'RemoveStaleRejects',
+    actions: ['s3:DeleteObject'],
+    resources: [context.outputBucket.arnForObjects(`${REJECTS_PREFIX}*`)],
   }));
   context.outputBucket.encryptionKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
 

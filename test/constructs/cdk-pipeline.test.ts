@@ -299,6 +299,14 @@ describe('CdkPipeline defaults (seed 002)', () => {
       expect(results).not.toMatch(/InputBucket|BackupBucket/);
       expect(JSON.stringify(bySid('WriteBackups').Resource)).toMatch(/BackupBucket.*\/backup\/\*/);
     });
+    test('delete only under rejects/ of the output bucket (a clean new version removes stale rejects)', () => {
+      expect(bySid('RemoveStaleRejects').Action).toBe('s3:DeleteObject');
+      const resource = JSON.stringify(bySid('RemoveStaleRejects').Resource);
+      expect(resource).toMatch(/OutputBucket.*\/rejects\/\*/);
+      expect(resource).not.toMatch(/results|backup|InputBucket/);
+      const deletes = statements.filter((s) => [].concat(s.Action).some((a: string) => a.startsWith('s3:Delete')));
+      expect(deletes.map((s) => s.Sid)).toEqual(['RemoveStaleRejects']);
+    });
     test('read the database secret; publish to the topic with its key', () => {
       const secretRead = statements.find((s) => [].concat(s.Action).includes('secretsmanager:GetSecretValue' as never));
       expect(secretRead.Resource.Ref).toMatch(/DatabaseInstanceSecret/);
