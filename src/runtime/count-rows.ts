@@ -6,7 +6,11 @@
  *   size, before any parsing (see `assertNotEmpty`).
  * - only blank lines: failed (no header record).
  * - header only: succeeded with 0 rows — a valid export of an empty result.
- * - blank lines between records are not records (skipped).
+ * - a blank line (nothing between two line breaks, outside quotes) is not a
+ *   record, wherever it is (before the header, between records, at the end):
+ *   skipped. A line of spaces is a record (ragged unless the file has one
+ *   column); in a one-column file an empty value is written `""`. The table
+ *   sink applies the same rule (src/runtime/load/blank-lines.ts).
  * - a quoted field may contain newlines; it is still one record.
  * - a UTF-8 byte order mark is stripped; CRLF and LF line ends both work.
  * - a record with more or fewer fields than the header: failed, naming the line.
