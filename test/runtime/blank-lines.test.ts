@@ -63,6 +63,12 @@ const CASES: Case[] = [
     rows: [[''], ['  '], ['a'], ['b']],
   },
   {
+    name: 'one-column table: a line \\. after a blank line is a value, not the end of the data',
+    table: 'one',
+    csv: 'v\na\n\n\\.\n\nb\n\n',
+    rows: [['\\.'], ['a'], ['b']],
+  },
+  {
     name: 'a line of spaces between blank lines is a record, so it is ragged',
     table: 'words',
     csv: 'w,n\nx,1\n\n  \n\ny,2\n',
@@ -139,7 +145,8 @@ async function freshTable(c: Case, over: Partial<PostgresTableSinkConfig> = {}):
 
 async function tableRows(config: PostgresTableSinkConfig): Promise<unknown[][]> {
   const cols = config.columns.map((c) => c.name);
-  const r = await db.client.query({ text: `SELECT ${cols.join(', ')} FROM ${config.table} ORDER BY 1`, rowMode: 'array' });
+  const order = config.columns[0].type === 'text' ? `${cols[0]} COLLATE "C"` : cols[0];
+  const r = await db.client.query({ text: `SELECT ${cols.join(', ')} FROM ${config.table} ORDER BY ${order}`, rowMode: 'array' });
   return r.rows;
 }
 
