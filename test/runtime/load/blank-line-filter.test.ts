@@ -101,6 +101,45 @@ test.each([
   expect(reread).toBeGreaterThan(100);
 });
 
+test('mixed line endings: the checked path is asked for, or any difference comes after a line COPY refuses too', async () => {
+  const rand = rng(99);
+  const pieces = ['a', ',', '"', '\n', '\r\n', '\r', '\n', '\r\n'];
+  let same = 0;
+  let afterMixed = 0;
+  let checked = 0;
+  for (let n = 0; n < 5000; n++) {
+    const parts: string[] = [];
+    const len = 1 + Math.floor(rand() * 12);
+    for (let i = 0; i < len; i++) parts.push(pieces[Math.floor(rand() * pieces.length)]);
+    const data = Buffer.from(parts.join(''), 'latin1');
+    if (data.filter((c) => c === 0x22).length % 2 === 1) continue;
+    const cuts: number[] = [];
+    for (let c = Math.floor(rand() * 4); c > 0; c--) cuts.push(Math.floor(rand() * (data.length + 1)));
+    cuts.sort((x, y) => x - y);
+    const got = await filter(data, cuts);
+    if (got.needsChecking) { checked++; continue; }
+    // Where the scanner first meets a line break of another style (COPY refuses that line), in the output.
+    const scanner = new CsvScanner();
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let firstMixed = -1;
+    for (let pos = 0; pos < data.length; pos = scanner.next) {
+      scanner.scan(data, pos, data.length, true);
+      if (scanner.mixedLineEnding !== undefined && firstMixed < 0) firstMixed = keptBytes;
+      if (!isBlankLine(scanner)) { kept.push(data.subarray(pos, scanner.next)); keptBytes += scanner.next - pos; }
+    }
+    const want = Buffer.concat(kept);
+    if (got.bytes!.equals(want)) { same++; continue; }
+    let d = 0;
+    while (d < got.bytes!.length && d < want.length && got.bytes![d] === want[d]) d++;
+    if (firstMixed < 0 || firstMixed > d) throw new Error(`input ${show(data)} cut at ${cuts}: got ${show(got.bytes!)}, want ${show(want)}`);
+    afterMixed++;
+  }
+  expect(same).toBeGreaterThan(500);
+  expect(checked).toBeGreaterThan(500);
+  expect(afterMixed).toBeGreaterThan(0);
+});
+
 test('without blank lines the chunks are passed on as they are and the file is never read again', async () => {
   const data = Buffer.from('1,"a\nb",x\n2,"""q""",y\n3,z,"p\r\nq"\n'.repeat(50));
   const cuts = [0, 5, 64, 65, 300, 301, 1000];
