@@ -32,64 +32,49 @@ export function addPipelineAlarms(monitoring: PipelineMonitoring, o: PipelineAla
     period: Duration.minutes(5),
     label,
   });
-  const errors = o.processor.metricErrors();
-  alarms.push(monitoring.addAlarm('ProcessorErrors', errors, {
-    alarmDescription: `${o.pipelineName}: the processor itself failed (crashed or timed out), a failure of the pipeline, not of a file's content; `
-      + 'the file is retried and, after its last attempt, waits in the dead-letter queue',
-    threshold: 0,
+  /** Fires on one period above `threshold`; no data (no files) is not breaching. */
+  const whenAbove = (threshold: number, alarmDescription: string): cloudwatch.CreateAlarmOptions => ({
+    alarmDescription,
+    threshold,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     evaluationPeriods: 1,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  }));
+  });
+  const errors = o.processor.metricErrors();
+  alarms.push(monitoring.addAlarm('ProcessorErrors', errors, whenAbove(0,
+    `${o.pipelineName}: the processor itself failed (crashed or timed out), a failure of the pipeline, not of a file's content; `
+    + 'the file is retried and, after its last attempt, waits in the dead-letter queue')));
 
   const duration = o.processor.metricDuration();
   if (duration) {
-    alarms.push(monitoring.addAlarm('ProcessorDuration', duration, {
-      alarmDescription: `${o.pipelineName}: processing one file took longer than ${o.durationThreshold.toHumanString()}`,
-      threshold: o.durationThreshold.toMilliseconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }));
+    alarms.push(monitoring.addAlarm('ProcessorDuration', duration, whenAbove(o.durationThreshold.toMilliseconds(),
+      `${o.pipelineName}: processing one file took longer than ${o.durationThreshold.toHumanString()}`)));
   }
 
   const dlq = o.processor.deadLetterQueue;
   if (dlq) {
-    alarms.push(monitoring.addAlarm('DeadLetters', dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }), {
-      alarmDescription: `${o.pipelineName}: files the pipeline could not process after every attempt (database, network or permission failures, `
-        + 'not bad content) wait in the dead-letter queue; fix the cause, then move them back to the processor\'s queue',
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }));
+    const visible = dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
+    alarms.push(monitoring.addAlarm('DeadLetters', visible, whenAbove(0,
+      `${o.pipelineName}: files the pipeline could not process after every attempt (database, network or permission failures, `
+      + 'not bad content) wait in the dead-letter queue; fix the cause, then move them back to the processor\'s queue')));
   }
 
   // A content error is a final outcome (the file is recorded as failed and
   // notified once), so it is counted here and not as a processor error.
   // No label: a labelled metric would make the alarm a metric-math alarm.
-  alarms.push(monitoring.addAlarm('FilesFailed', fileMetric(METRIC.FILES_FAILED), {
-    alarmDescription: `${o.pipelineName}: ${o.failedFilesThreshold === 0 ? 'a file' : `more than ${o.failedFilesThreshold} files`} `
-      + 'failed in 5 minutes, e.g. a CSV that does not fit its table; '
-      + 'each failure was notified with its reason and is not retried',
-    threshold: o.failedFilesThreshold,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  }));
+  const failedFiles = o.failedFilesThreshold === 0 ? 'a file' : `more than ${o.failedFilesThreshold} files`;
+  alarms.push(monitoring.addAlarm('FilesFailed', fileMetric(METRIC.FILES_FAILED), whenAbove(o.failedFilesThreshold,
+    `${o.pipelineName}: ${failedFiles} failed in 5 minutes: a CSV that does not fit its table (final: notified once with its reason, `
+    + 'not retried) or an attempt that failed for a reason of the pipeline (retried)')));
 
   const queue = o.processor.queue;
   if (queue) {
     // SQS deletes messages after their retention (4 days for the Lambda
     // processor's queue), without a dead letter: warn while there is time.
-    alarms.push(monitoring.addAlarm('QueueAge', queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), {
-      alarmDescription: `${o.pipelineName}: a file has waited more than a day in the processor's queue, which deletes it after 4 days; `
-        + 'find what slows the processor, or raise maxConcurrency',
-      threshold: Duration.days(1).toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }));
+    const age = queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' });
+    alarms.push(monitoring.addAlarm('QueueAge', age, whenAbove(Duration.days(1).toSeconds(),
+      `${o.pipelineName}: a file has waited more than a day in the processor's queue, which deletes it after 4 days; `
+      + 'find what slows the processor, or raise maxConcurrency')));
   }
 
   const instance = o.database.instance;

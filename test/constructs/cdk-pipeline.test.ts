@@ -390,7 +390,7 @@ describe('CdkPipeline defaults (seed 002)', () => {
         TreatMissingData: 'notBreaching',
         AlarmActions: [{ Ref: topic }],
         OKActions: [{ Ref: topic }],
-        AlarmDescription: Match.stringLikeRegexp('failed in 5 minutes, e.g. a CSV that does not fit its table'),
+        AlarmDescription: Match.stringLikeRegexp('failed in 5 minutes: a CSV that does not fit its table .final: notified once with its reason, not retried. or an attempt that failed for a reason of the pipeline .retried.'),
       });
     });
     test('a file waiting over a day in the processor\'s queue (which deletes it after 4) alarms', () => {
