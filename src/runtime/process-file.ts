@@ -99,7 +99,6 @@ async function claimAndProcess(source: FileSource, deps: ProcessDeps, timing: Ti
   let ref: FileRef | undefined;
   let client: PoolClient | undefined;
   let fileId: number;
-  let keyLocked = false;
   try {
     ref = await source.resolve();
     client = await deps.database.connect();
@@ -113,7 +112,6 @@ async function claimAndProcess(source: FileSource, deps: ProcessDeps, timing: Ti
     }
     try {
       await lockKey(client, ref);
-      keyLocked = true;
     } catch (err) {
       // lock_timeout and statement_timeout end this wait at the same moment; either means "not in time".
       if (!isLockTimeout(err) && !isDeadlineError(err, budget)) throw err;
@@ -138,7 +136,7 @@ async function claimAndProcess(source: FileSource, deps: ProcessDeps, timing: Ti
     // Ending the session is the fallback unlock if the explicit one fails.
     if (healthy) {
       try {
-        if (keyLocked) await unlockKey(client, ref);
+        await unlockKey(client, ref);
         await unlockVersion(client, fileId);
         await resetSessionTimeouts(client);
       } catch {
