@@ -194,6 +194,12 @@ export class Database {
     });
     // An idle client whose server went away emits here; unhandled, it would crash the process.
     pool.on('error', (err) => this.log.warn('idle database connection failed', { error: err.message }));
+    // A client in use emits 'error' too when its connection dies (server restarted, backend terminated),
+    // even though the query in flight already fails with it, and the pool only listens while it is
+    // idle: without this listener that event is an uncaught exception that ends the whole process.
+    const inUse = (err: Error) => this.log.warn('database connection lost while in use', { error: messageOf(err) });
+    pool.on('acquire', (client) => client.on('error', inUse));
+    pool.on('release', (_err, client) => client.removeListener('error', inUse));
     try {
       const client = await this.checkout(pool, settings, retry);
       try {
