@@ -2,12 +2,11 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { PipelineDatabase } from './database';
+import { PipelineDatabaseOptions } from './database/pipeline-database-options';
 import { addMigrationOnDeploy } from './migrate-on-deploy';
 import { PipelineMonitoring } from './monitoring';
 import { addPipelineAlarms } from './monitoring/pipeline-alarms';
@@ -15,9 +14,11 @@ import { applyAcknowledgments, NagAcknowledgment, pipelineAcknowledgments } from
 import { PipelineBastion, PipelineNetwork, PipelineNetworkOptions } from './network';
 import { rulesWaitForPeering } from './network/wait-for-peering';
 import { validatePipelineProps } from './pipeline-validation';
-import { IBoundProcessor, Processor } from './processor';
+import { BoundLambdaProcessor, IBoundProcessor, Processor } from './processor';
 import { processorObjectArns } from './processor/grants';
 import { runtimeEnvironment } from './processor/runtime-environment';
+import { PipelineComplianceOptions } from './security/compliance-options';
+import { allowCloudWatchLogs, createPipelineKey } from './security/pipeline-key';
 import { DEFAULT_METRICS_NAMESPACE } from './shared/env';
 import { Sink } from './sink';
 import { PipelineStorage, PipelineStorageOptions } from './storage';
@@ -27,7 +28,7 @@ import { Trigger } from './trigger';
  * Properties of a {@link CdkPipeline}. Every part has a secure default; the
  * props below only change what you name.
  */
-export interface CdkPipelineProps extends PipelineNetworkOptions, PipelineStorageOptions {
+export interface CdkPipelineProps extends PipelineNetworkOptions, PipelineStorageOptions, PipelineDatabaseOptions, PipelineComplianceOptions {
   // ---------------------------------------------------------------- processing
   /**
    * Where files are processed.
@@ -143,9 +144,9 @@ export interface CdkPipelineProps extends PipelineNetworkOptions, PipelineStorag
   // (inputBucket, outputBucket, backupBucket and backupRetention come from
   // PipelineStorageOptions)
   /**
-   * KMS key for the buckets the construct creates.
+   * KMS key for the buckets the construct creates (SSE-KMS with S3 Bucket Keys).
    *
-   * @default - SSE-S3
+   * @default - `encryptionKey`
    */
   readonly bucketEncryptionKey?: kms.IKey;
 
@@ -156,71 +157,6 @@ export interface CdkPipelineProps extends PipelineNetworkOptions, PipelineStorag
    */
   readonly removalPolicy?: RemovalPolicy;
 
-  // ------------------------------------------------------------------ database
-  /**
-   * Bring your own RDS PostgreSQL instance (requires `databaseSecret`).
-   *
-   * @default - created
-   */
-  readonly databaseInstance?: rds.IDatabaseInstance;
-
-  /**
-   * Credentials of `databaseInstance` (host, port, username, password, dbname).
-   *
-   * @default - generated and rotated
-   */
-  readonly databaseSecret?: secretsmanager.ISecret;
-
-  /**
-   * Name of the database the pipeline uses. For the instance the construct
-   * creates, the database created on it. With `databaseInstance`, it
-   * overrides the `dbname` of `databaseSecret`.
-   *
-   * @default - 'pipeline' for a created instance; the `dbname` of `databaseSecret` for your own instance
-   */
-  readonly databaseName?: string;
-
-  /**
-   * Database instance type.
-   *
-   * @default t4g.small
-   */
-  readonly databaseInstanceType?: ec2.InstanceType;
-
-  /**
-   * PostgreSQL version (16 or newer).
-   *
-   * @default rds.PostgresEngineVersion.VER_17_9
-   */
-  readonly databaseEngineVersion?: rds.PostgresEngineVersion;
-
-  /**
-   * Multi-AZ database.
-   *
-   * @default true
-   */
-  readonly multiAz?: boolean;
-
-  /**
-   * Initial database storage in GiB.
-   *
-   * @default 20
-   */
-  readonly allocatedStorage?: number;
-
-  /**
-   * Deletion protection of the database.
-   *
-   * @default true
-   */
-  readonly deletionProtection?: boolean;
-
-  /**
-   * What happens to the database when it leaves the stack.
-   *
-   * @default RemovalPolicy.SNAPSHOT
-   */
-  readonly databaseRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -262,6 +198,8 @@ export class CdkPipeline extends Construct {
   public readonly pipelineName: string;
   /** Every alarm of the pipeline. */
   public readonly alarms: cloudwatch.Alarm[];
+  /** The key of the log groups, database secret, buckets and topic (`encryptionKey`, or created). */
+  public readonly encryptionKey: kms.IKey;
   /**
    * The cdk-nag (AwsSolutions) findings this pipeline acknowledges, each with
    * its reason. They are attached with `Validations.of(...).acknowledge()`,
@@ -275,6 +213,8 @@ export class CdkPipeline extends Construct {
     const processor = props.processor ?? Processor.lambda();
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.pipelineName = props.pipelineName ?? this.node.path;
+    this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', removalPolicy);
+    if (props.encryptionKey) allowCloudWatchLogs(props.encryptionKey);
 
     this.network = new PipelineNetwork(this, 'Network', {
       singleVpc: props.singleVpc,
@@ -285,6 +225,7 @@ export class CdkPipeline extends Construct {
       natGateways: props.natGateways,
       maxAzs: props.maxAzs,
       vpcEndpoints: props.vpcEndpoints,
+      flowLogEncryptionKey: this.encryptionKey,
       removalPolicy,
     });
     this.processingVpc = this.network.processingVpc;
@@ -295,8 +236,9 @@ export class CdkPipeline extends Construct {
       inputBucket: props.inputBucket,
       outputBucket: props.outputBucket,
       backupBucket: props.backupBucket,
-      encryptionKey: props.bucketEncryptionKey,
+      encryptionKey: props.bucketEncryptionKey ?? this.encryptionKey,
       backupRetention: props.backupRetention,
+      backupReplicationBucket: props.backupReplicationBucket,
       removalPolicy,
     });
     this.inputBucket = this.storage.inputBucket;
@@ -305,6 +247,8 @@ export class CdkPipeline extends Construct {
 
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       topic: props.topic,
+      // One key for the pipeline: the topic's too, when the construct creates both.
+      encryptionKey: props.topic || props.encryptionKey ? undefined : this.encryptionKey,
       notificationEmails: props.notificationEmails,
       dashboard: props.dashboard,
     });
@@ -322,6 +266,10 @@ export class CdkPipeline extends Construct {
       allocatedStorage: props.allocatedStorage,
       deletionProtection: props.deletionProtection,
       removalPolicy: props.databaseRemovalPolicy,
+      secretEncryptionKey: props.databaseInstance ? undefined : this.encryptionKey,
+      monitoringInterval: props.databaseMonitoringInterval,
+      backupPlan: props.databaseBackupPlan,
+      backupPlanRetention: props.databaseBackupPlanRetention,
       // The rotation function runs beside the processor, which can reach
       // both Secrets Manager and the database.
       rotationVpc: props.databaseInstance ? undefined : this.network.processingVpc,
@@ -340,6 +288,7 @@ export class CdkPipeline extends Construct {
       databaseSecret: this.database.secret,
       topic: this.topic,
       topicKey: this.monitoring.encryptionKey,
+      logEncryptionKey: this.encryptionKey,
       environment: runtimeEnvironment({
         database: this.database,
         outputBucket: this.outputBucket,
@@ -393,8 +342,19 @@ export class CdkPipeline extends Construct {
       databaseInstance: props.databaseInstance ? undefined : this.database.instance,
       processorRole: this.processor.role,
       processorObjectArns: processorObjectArns(processorContext),
+      processorFunction: this.processor instanceof BoundLambdaProcessor ? this.processor.function : undefined,
+      processorDeadLetterQueue: this.processor.deadLetterQueue,
+      subscriptionDeadLetterQueue: this.monitoring.subscriptionDeadLetterQueue,
       bastionRole: this.bastion?.role,
       bastionInstance: this.bastion?.instance,
+      buckets: {
+        input: props.inputBucket ? undefined : this.inputBucket,
+        output: props.outputBucket ? undefined : this.outputBucket,
+        backup: props.backupBucket ? undefined : this.backupBucket,
+      },
+      backupReplicated: props.backupReplicationBucket !== undefined,
+      accessLogBucket: this.storage.accessLogBucket,
+      natPublicSubnets: props.processingVpc ? [] : this.processingVpc.publicSubnets,
     });
     applyAcknowledgments(this, this.nagAcknowledgments);
 

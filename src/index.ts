@@ -6,4 +6,5 @@ export * from './monitoring';
 export * from './processor';
 export * from './trigger';
 export * from './sink';
+export * from './security';
 export { NagAcknowledgment } from './nag-acknowledgments';

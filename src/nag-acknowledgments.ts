@@ -1,5 +1,6 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 
 /**
@@ -24,9 +25,25 @@ export interface AcknowledgmentTargets {
   readonly databaseInstance?: IConstruct;
   readonly processorRole?: iam.IRole;
   readonly processorObjectArns: string[];
+  /** The Lambda processor's function, when the processor is one. */
+  readonly processorFunction?: IConstruct;
+  readonly processorDeadLetterQueue?: IConstruct;
+  readonly subscriptionDeadLetterQueue?: IConstruct;
   readonly bastionRole?: iam.IRole;
   readonly bastionInstance?: IConstruct;
+  /** Buckets the construct created, by what they hold. */
+  readonly buckets: { [name: string]: IConstruct | undefined };
+  /** Whether the backup bucket replicates (then its replication finding is gone). */
+  readonly backupReplicated: boolean;
+  readonly accessLogBucket?: IConstruct;
+  /** Public subnets of a VPC the construct created for its NAT gateways. */
+  readonly natPublicSubnets: IConstruct[];
 }
+
+/** The rule-id prefixes of the packs that share a rule. */
+const HIPAA = 'HIPAA.Security';
+const NIST = 'NIST.800.53.R5';
+const PCI = 'PCI.DSS.321';
 
 /**
  * The acknowledgments of one pipeline. Every reason names the resource and
@@ -40,23 +57,62 @@ export function pipelineAcknowledgments(scope: IConstruct, t: AcknowledgmentTarg
   const add = (construct: IConstruct | undefined, id: string, reason: string) => {
     if (construct) list.push({ construct, id, reason });
   };
+  const inPacks = (construct: IConstruct | undefined, rule: string, packs: string[], reason: string) =>
+    packs.forEach((p) => add(construct, `${p}-${rule}`, reason));
 
   add(t.databaseInstance, 'AwsSolutions-RDS11',
     'The database keeps PostgreSQL\'s standard port so standard tools work; it sits in isolated subnets and its security group admits only the processor and bastion groups. Set `port` on PipelineDatabase to change it.');
+  const monitoringRole = t.databaseInstance?.node.tryFindChild('MonitoringRole');
+  add(monitoringRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+    'The enhanced-monitoring role of the database is assumed only by monitoring.rds.amazonaws.com; AmazonRDSEnhancedMonitoringRole is the policy RDS documents for it and only writes the RDSOSMetrics log group.');
+  const backupRole = t.databaseInstance?.node.scope?.node.tryFindChild('BackupPlan')?.node.tryFindChild('Database')?.node.tryFindChild('Role');
+  add(backupRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+    'The AWS Backup selection role of the database plan is assumed only by backup.amazonaws.com; AWSBackupServiceRolePolicyForBackup is the service-role policy AWS Backup documents and maintains for taking snapshots.');
 
-  const processorPolicy = t.processorRole ? defaultPolicyOf(t.processorRole) : undefined;
+  const processorPolicy = t.processorRole ? policyOf(t.processorRole) : undefined;
   add(processorPolicy, 'AwsSolutions-IAM5[Resource::*]',
-    'ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses: Lambda creates the function\'s VPC interfaces with these, and EC2 supports no resource-level permissions for them.');
+    'Two statements of the processor policy: ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses (Lambda creates the function\'s VPC interfaces with them) and xray:PutTraceSegments, xray:PutTelemetryRecords (active tracing); neither EC2 nor X-Ray supports resource-level permissions for these actions.');
   for (const arn of t.processorObjectArns) {
     add(processorPolicy, `AwsSolutions-IAM5[Resource::${nagResourceString(stack, arn)}]`,
       'Object keys are only known when a file arrives: the wildcard is limited to the key part of the one bucket (and prefix) the processor reads or writes.');
   }
 
-  const bastionRole = t.bastionRole ? t.bastionRole.node.defaultChild : undefined;
-  add(bastionRole, 'AwsSolutions-IAM5[Resource::*]',
+  if (t.processorFunction) {
+    inPacks(t.processorFunction, 'LambdaConcurrency', [HIPAA, NIST],
+      'The processor function\'s concurrency is capped by its SQS event source (`maxConcurrency`, 5 by default), which protects the database without reserving account concurrency; set `reservedConcurrentExecutions` to reserve it as well.');
+    inPacks(t.processorFunction, 'LambdaDLQ', [HIPAA, NIST, 'Serverless'],
+      'The processor function is invoked synchronously by its SQS event source, never asynchronously, so a function DLQ would receive nothing: failed files move to the queue\'s redrive dead-letter queue after retryAttempts + 1 attempts, and an alarm watches it.');
+    const mapping = t.processorFunction.node.findAll().find((c) => c instanceof lambda.CfnEventSourceMapping);
+    add(mapping, 'Serverless-LambdaEventSourceMappingDestination',
+      'The processor\'s event source is an SQS queue, for which Lambda supports no on-failure destination; the queue\'s redrive policy moves failed messages to its dead-letter queue instead.');
+  }
+  add(t.processorDeadLetterQueue, 'Serverless-SQSRedrivePolicy',
+    'The processor\'s DeadLetterQueue is itself the redrive target of the processor queue: a dead-letter queue of a dead-letter queue would only move the same messages again. Messages stay 14 days and the DeadLetterMessages alarm fires on the first.');
+  add(t.subscriptionDeadLetterQueue, 'Serverless-SQSRedrivePolicy',
+    'SubscriptionDeadLetterQueue is itself the dead-letter queue of the topic\'s e-mail subscriptions; nothing consumes it, so no message can fail there and a further dead-letter queue would stay empty.');
+  add(t.subscriptionDeadLetterQueue, 'AwsSolutions-SQS3',
+    'SubscriptionDeadLetterQueue is the dead-letter queue of the topic\'s e-mail subscriptions (an SNS redrive policy, which the rule does not recognise as a queue redrive).');
+
+  const bastionPolicy = t.bastionRole ? policyOf(t.bastionRole) : undefined;
+  add(bastionPolicy, 'AwsSolutions-IAM5[Resource::*]',
     'Session Manager only: the ssmmessages Create/Open Control/Data Channel actions support no resource-level permissions, and ssm:UpdateInstanceInformation cannot name the instance, which depends on this role.');
   add(t.bastionInstance, 'AwsSolutions-EC29',
     'The bastion holds no state and is recreated by a deploy; termination protection would only make `cdk destroy` fail.');
+
+  const replicationReason = (name: string) => `The ${name} bucket is not replicated to another region by default: Cross-Region Replication doubles storage and adds transfer cost and a second region to operate. ` +
+    (name === 'backup' ? 'Set `backupReplicationBucket` to replicate it.' : 'Its data is recoverable from the backup bucket, which `backupReplicationBucket` replicates.');
+  for (const [name, bucket] of Object.entries(t.buckets)) {
+    if (name === 'backup' && t.backupReplicated) continue;
+    inPacks(bucket, 'S3BucketReplicationEnabled', [HIPAA, NIST, PCI], replicationReason(name));
+  }
+  inPacks(t.accessLogBucket, 'S3BucketReplicationEnabled', [HIPAA, NIST, PCI],
+    'The AccessLogBucket holds only S3 server access logs of the pipeline buckets; replicating them to another region would double their cost for no recovery benefit.');
+  inPacks(t.accessLogBucket, 'S3DefaultEncryptionKMS', [HIPAA, NIST, PCI],
+    'The AccessLogBucket is the target of S3 server access logging, which supports only SSE-S3 (AES-256) on its target bucket; SSE-KMS there would make log delivery fail.');
+  for (const subnet of t.natPublicSubnets) {
+    inPacks(subnet.node.tryFindChild('DefaultRoute'), 'VPCNoUnrestrictedRouteToIGW', [HIPAA, NIST, PCI],
+      `${subnet.node.id} of the processing VPC exists only for the NAT gateways (no public IP is assigned on launch, nothing else runs there); its 0.0.0.0/0 route to the Internet gateway is what NAT needs. Set \`natGateways: 0\` to remove public subnets.`);
+  }
 
   // Singleton functions aws-cdk-lib adds to the stack for S3 notifications
   // and log retention: their code and roles belong to aws-cdk-lib.
@@ -66,10 +122,18 @@ export function pipelineAcknowledgments(scope: IConstruct, t: AcknowledgmentTarg
       add(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         `${child.node.id} is a singleton function of aws-cdk-lib (S3 notification and log-retention custom resources); its role uses AWSLambdaBasicExecutionRole only to write its own logs.`);
       if (child.node.id.startsWith('LogRetention')) {
-        add(role?.node.tryFindChild('DefaultPolicy'), 'AwsSolutions-IAM5[Resource::*]',
+        const policy = role?.node.tryFindChild('DefaultPolicy');
+        add(policy, 'AwsSolutions-IAM5[Resource::*]',
           'aws-cdk-lib\'s log-retention function sets retention on log groups created later by RDS, whose ARNs it cannot know in advance.');
+        inPacks(policy?.node.defaultChild, 'IAMNoInlinePolicy', [HIPAA, NIST, PCI],
+          `The inline policy of ${child.node.id} (aws-cdk-lib's log-retention singleton, for the RDS log exports) is created by aws-cdk-lib, which offers no managed-policy option for it.`);
       }
     }
+  }
+  for (const bucket of Object.values(t.buckets)) {
+    const handlerPolicy = bucket?.node.tryFindChild('Notifications')?.node.tryFindChild('HandlerPolicy')?.node.defaultChild;
+    inPacks(handlerPolicy, 'IAMNoInlinePolicy', [HIPAA, NIST, PCI],
+      'HandlerPolicy is the inline policy aws-cdk-lib attaches to its BucketNotificationsHandler singleton role (s3:PutBucketNotification for this bucket only); aws-cdk-lib offers no managed-policy option for it.');
   }
   return list;
 }
@@ -89,8 +153,9 @@ export function applyAcknowledgments(scope: IConstruct, acks: NagAcknowledgment[
   }
 }
 
-function defaultPolicyOf(role: iam.IRole): IConstruct | undefined {
-  return role.node.tryFindChild('DefaultPolicy')?.node.defaultChild;
+/** The policy resource a role's statements are in: its managed `Policy`, or its inline `DefaultPolicy`. */
+function policyOf(role: iam.IRole): IConstruct | undefined {
+  return (role.node.tryFindChild('Policy') ?? role.node.tryFindChild('DefaultPolicy'))?.node.defaultChild;
 }
 
 /**

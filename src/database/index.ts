@@ -1,1 +1,2 @@
 export * from './pipeline-database';
+export * from './pipeline-database-options';

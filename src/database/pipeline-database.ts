@@ -1,10 +1,13 @@
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
+import { addDatabaseBackupPlan } from './database-backup';
+import { validateDatabaseProps } from './database-validation';
 
 /**
  * Properties of a {@link PipelineDatabase}.
@@ -116,6 +119,47 @@ export interface PipelineDatabaseProps {
   readonly storageEncryptionKey?: kms.IKey;
 
   /**
+   * KMS key of the generated credentials' secret.
+   *
+   * @default - the AWS managed key for Secrets Manager
+   */
+  readonly secretEncryptionKey?: kms.IKey;
+
+  /**
+   * Interval of RDS enhanced monitoring (OS metrics such as memory, swap and
+   * per-process CPU, sent to the `RDSOSMetrics` log group): 1, 5, 10, 15, 30
+   * or 60 seconds, or `Duration.seconds(0)` to turn it off. Billed as
+   * CloudWatch Logs ingestion and storage: cents per month at 60 seconds,
+   * about 60 times that at 1 second.
+   *
+   * @default Duration.seconds(60)
+   */
+  readonly monitoringInterval?: Duration;
+
+  /**
+   * Put the instance in a daily AWS Backup plan (in a vault of its own,
+   * encrypted with `backupPlanKey`), besides RDS's automated backups. Billed
+   * as AWS Backup snapshot storage (about $0.095 per GB-month).
+   *
+   * @default true
+   */
+  readonly backupPlan?: boolean;
+
+  /**
+   * How long the AWS Backup plan keeps each daily recovery point.
+   *
+   * @default Duration.days(35)
+   */
+  readonly backupPlanRetention?: Duration;
+
+  /**
+   * KMS key of the AWS Backup vault.
+   *
+   * @default - the AWS managed key for AWS Backup
+   */
+  readonly backupPlanKey?: kms.IKey;
+
+  /**
    * How often the generated credentials are rotated.
    *
    * @default Duration.days(30)
@@ -170,6 +214,8 @@ export class PipelineDatabase extends Construct {
   public readonly databaseName?: string;
   /** The secret rotation, when the construct configured one. */
   public readonly rotation?: secretsmanager.SecretRotation;
+  /** The AWS Backup plan of the created instance, unless disabled. */
+  public readonly backupPlan?: backup.BackupPlan;
 
   constructor(scope: Construct, id: string, props: PipelineDatabaseProps) {
     super(scope, id);
@@ -204,6 +250,7 @@ export class PipelineDatabase extends Construct {
     if (subnetCount === 0) {
       throw new Error('the database needs isolated (PRIVATE_ISOLATED) subnets and its VPC has none: add them to the VPC, pass a databaseVpc that has them, or bring your own databaseInstance');
     }
+    const monitoringInterval = props.monitoringInterval ?? Duration.seconds(60);
     const engine = rds.DatabaseInstanceEngine.postgres({ version: props.engineVersion ?? rds.PostgresEngineVersion.VER_17_9 });
     const parameterGroup = new rds.ParameterGroup(this, 'Parameters', {
       engine,
@@ -229,7 +276,7 @@ export class PipelineDatabase extends Construct {
       vpc: props.vpc,
       vpcSubnets,
       instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL),
-      credentials: rds.Credentials.fromGeneratedSecret('pipeline_admin'),
+      credentials: rds.Credentials.fromGeneratedSecret('pipeline_admin', { encryptionKey: props.secretEncryptionKey }),
       databaseName: this.databaseName,
       port: this.port,
       multiAz: props.multiAz ?? true,
@@ -248,18 +295,29 @@ export class PipelineDatabase extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
       autoMinorVersionUpgrade: true,
       enablePerformanceInsights: true,
+      monitoringInterval: monitoringInterval.toSeconds() > 0 ? monitoringInterval : undefined,
       cloudwatchLogsExports: ['postgresql', 'upgrade'],
       cloudwatchLogsRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       copyTagsToSnapshot: true,
     });
     this.instance = instance;
     this.secret = instance.secret!;
+    if (props.backupPlan ?? true) {
+      this.backupPlan = addDatabaseBackupPlan(this, instance, {
+        retention: props.backupPlanRetention ?? Duration.days(35),
+        encryptionKey: props.backupPlanKey,
+        removalPolicy: props.removalPolicy,
+      });
+    }
 
     if (props.rotationVpc) {
       this.rotation = new secretsmanager.SecretRotation(this, 'Rotation', {
         application: secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
         secret: this.secret,
-        target: instance,
+        // The database's own group and literal port: the instance's
+        // connections carry its port as a token, which rule checkers cannot
+        // tell from SSH (22) or other common ports.
+        target: { connections: new ec2.Connections({ securityGroups: [securityGroup], defaultPort: ec2.Port.tcp(this.port) }) },
         vpc: props.rotationVpc,
         vpcSubnets: props.rotationSubnets,
         automaticallyAfter: props.rotationInterval ?? Duration.days(30),
@@ -306,49 +364,4 @@ export class PipelineDatabase extends Construct {
     return this.instance.dbInstanceEndpointAddress;
   }
 
-}
-
-function validateDatabaseProps(props: PipelineDatabaseProps): void {
-  if (props.instance && !props.secret) {
-    throw new Error('instance requires secret: pass the Secrets Manager secret that holds its credentials');
-  }
-  if (props.secret && !props.instance) {
-    throw new Error('secret is only used with instance: remove it, or also pass the instance it belongs to');
-  }
-  if (props.instance) {
-    const ignored = (['engineVersion', 'instanceType', 'multiAz', 'allocatedStorage', 'maxAllocatedStorage', 'backupRetention',
-      'deletionProtection', 'storageEncryptionKey', 'rotationVpc'] as const).filter((k) => props[k] !== undefined);
-    if (ignored.length > 0) {
-      throw new Error(`${ignored.join(', ')} configure a database the construct creates and conflict with instance: remove them`);
-    }
-  }
-  if (props.backupRetention && props.backupRetention.toDays() < 7) {
-    throw new Error(`backupRetention must be at least 7 days (got ${props.backupRetention.toDays()})`);
-  }
-  const major = props.engineVersion ? Number(props.engineVersion.postgresMajorVersion) : 17;
-  if (major < 16) {
-    throw new Error(`engineVersion must be PostgreSQL 16 or newer (got ${props.engineVersion!.postgresFullVersion})`);
-  }
-  if (props.port !== undefined && (!Number.isInteger(props.port) || props.port < 1150 || props.port > 65535)) {
-    throw new Error(`port must be a whole number between 1150 and 65535 (got ${props.port})`);
-  }
-  validateDatabaseName(props.databaseName, !props.instance);
-  if (props.allocatedStorage !== undefined && props.maxAllocatedStorage !== undefined && props.maxAllocatedStorage < props.allocatedStorage) {
-    throw new Error(`maxAllocatedStorage (${props.maxAllocatedStorage}) must be >= allocatedStorage (${props.allocatedStorage})`);
-  }
-}
-
-/**
- * PostgreSQL's rules for an unquoted identifier (at most 63 bytes, letters,
- * digits, `_` and `$`, not starting with a digit or `$`); RDS is stricter for
- * the database it creates: a letter first, no `$`.
- */
-function validateDatabaseName(name: string | undefined, created: boolean): void {
-  if (name === undefined || Token.isUnresolved(name)) return;
-  const rule = created ? /^[A-Za-z][A-Za-z0-9_]{0,62}$/ : /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
-  if (!rule.test(name)) {
-    throw new Error(created
-      ? `databaseName must be 1-63 characters, start with a letter and contain only letters, digits and underscores (got '${name}')`
-      : `databaseName must be a PostgreSQL identifier: 1-63 characters, letters, digits, underscores or $, not starting with a digit or $ (got '${name}')`);
-  }
 }

@@ -1,10 +1,11 @@
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /**
@@ -63,6 +64,11 @@ export class PipelineMonitoring extends Construct {
   public readonly alarmAction: cloudwatch.IAlarmAction;
   /** The dashboard, unless disabled. */
   public readonly dashboard?: cloudwatch.Dashboard;
+  /**
+   * Where SNS keeps notifications it could not deliver to an e-mail
+   * subscription (14 days), when there are `notificationEmails`.
+   */
+  public readonly subscriptionDeadLetterQueue?: sqs.IQueue;
 
   private readonly alarmList: cloudwatch.Alarm[] = [];
 
@@ -108,7 +114,16 @@ export class PipelineMonitoring extends Construct {
       }));
       this.topic = topic;
     }
-    (props.notificationEmails ?? []).forEach((email) => this.topic.addSubscription(new subscriptions.EmailSubscription(email)));
+    if ((props.notificationEmails ?? []).length > 0) {
+      // SSE-SQS: SNS can deliver to it without a key policy.
+      this.subscriptionDeadLetterQueue = new sqs.Queue(this, 'SubscriptionDeadLetterQueue', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+    }
+    (props.notificationEmails ?? []).forEach((email) => this.topic.addSubscription(
+      new subscriptions.EmailSubscription(email, { deadLetterQueue: this.subscriptionDeadLetterQueue })));
     this.alarmAction = new cwActions.SnsAction(this.topic);
 
     if (props.dashboard ?? true) {

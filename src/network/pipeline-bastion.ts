@@ -1,6 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { ManagedPolicyRole } from '../security/managed-policy-role';
 
 /**
  * Properties of a {@link PipelineBastion}.
@@ -49,6 +50,8 @@ export class PipelineBastion extends Construct implements ec2.IConnectable {
   public readonly securityGroup: ec2.SecurityGroup;
   /** Network connections of the bastion (used to open the database port to it). */
   public readonly connections: ec2.Connections;
+  /** The customer-managed policy of `role` (Session Manager permissions). */
+  public readonly sessionManagerPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: PipelineBastionProps) {
     super(scope, id);
@@ -63,31 +66,28 @@ export class PipelineBastion extends Construct implements ec2.IConnectable {
     this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to Systems Manager and package repositories');
     this.connections = this.securityGroup.connections;
 
-    // An inline policy with exactly what the SSM agent needs for Session
-    // Manager, instead of the broader AmazonSSMManagedInstanceCore.
-    this.role = new iam.Role(this, 'Role', {
+    // A customer-managed policy with exactly what the SSM agent needs for
+    // Session Manager, instead of the broader AmazonSSMManagedInstanceCore.
+    const role = new ManagedPolicyRole(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: 'Pipeline bastion: Session Manager only',
-      inlinePolicies: {
-        SessionManager: new iam.PolicyDocument({
-          statements: [
-            new iam.PolicyStatement({
-              // The instance's own ARN cannot be named (the instance depends on
-              // this role) and the ssmmessages actions support no resource-level
-              // permissions.
-              actions: [
-                'ssm:UpdateInstanceInformation',
-                'ssmmessages:CreateControlChannel',
-                'ssmmessages:CreateDataChannel',
-                'ssmmessages:OpenControlChannel',
-                'ssmmessages:OpenDataChannel',
-              ],
-              resources: ['*'],
-            }),
-          ],
-        }),
-      },
     });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'SessionManager',
+      // The instance's own ARN cannot be named (the instance depends on
+      // this role) and the ssmmessages actions support no resource-level
+      // permissions.
+      actions: [
+        'ssm:UpdateInstanceInformation',
+        'ssmmessages:CreateControlChannel',
+        'ssmmessages:CreateDataChannel',
+        'ssmmessages:OpenControlChannel',
+        'ssmmessages:OpenDataChannel',
+      ],
+      resources: ['*'],
+    }));
+    this.role = role;
+    this.sessionManagerPolicy = role.policy!;
 
     const userData = ec2.UserData.forLinux();
     userData.addCommands(
@@ -121,6 +121,9 @@ export class PipelineBastion extends Construct implements ec2.IConnectable {
         }),
       }],
     });
+    // requireImdsv2 sets it on a launch template; on the instance too, so
+    // checkers that read only the instance see it.
+    (this.instance.node.defaultChild as ec2.CfnInstance).metadataOptions = { httpTokens: 'required', httpEndpoint: 'enabled' };
   }
 }
 

@@ -1,7 +1,10 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IDependable } from 'constructs';
+import { ManagedPolicyRole } from '../security/managed-policy-role';
 
 /**
  * How the pipeline's network is laid out. `CdkPipelineProps` takes these
@@ -93,6 +96,14 @@ export interface PipelineNetworkProps extends PipelineNetworkOptions {
   readonly flowLogRetention?: logs.RetentionDays;
 
   /**
+   * KMS key of the flow-log groups (its key policy must let CloudWatch Logs
+   * of the region use it).
+   *
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly flowLogEncryptionKey?: kms.IKey;
+
+  /**
    * Removal policy of the flow-log groups.
    *
    * @default RemovalPolicy.RETAIN
@@ -149,7 +160,8 @@ export class PipelineNetwork extends Construct {
       // Without NAT there is nothing to put in a public subnet: the processor
       // and bastion live in isolated subnets and reach AWS through endpoints.
       const subnets: ec2.SubnetConfiguration[] = [
-        ...(natGateways > 0 ? [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }] : []),
+        // Public subnets hold only the NAT gateways: nothing launched in them gets a public IP.
+        ...(natGateways > 0 ? [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false }] : []),
         {
           name: 'processing',
           subnetType: natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
@@ -162,6 +174,7 @@ export class PipelineNetwork extends Construct {
         maxAzs,
         natGateways,
         subnetConfiguration: subnets,
+        restrictDefaultSecurityGroup: true,
       });
       this.processingSubnets = { subnetGroupName: 'processing' };
       this.addFlowLog(this.processingVpc as ec2.Vpc, 'ProcessingFlowLog', props, removalPolicy);
@@ -177,6 +190,7 @@ export class PipelineNetwork extends Construct {
         maxAzs,
         natGateways: 0,
         subnetConfiguration: [{ name: 'database', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+        restrictDefaultSecurityGroup: true,
       });
       this.addFlowLog(this.databaseVpc as ec2.Vpc, 'DatabaseFlowLog', props, removalPolicy);
     }
@@ -262,10 +276,16 @@ export class PipelineNetwork extends Construct {
   private addFlowLog(vpc: ec2.Vpc, id: string, props: PipelineNetworkProps, removalPolicy: RemovalPolicy): void {
     const logGroup = new logs.LogGroup(this, `${id}Group`, {
       retention: props.flowLogRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.flowLogEncryptionKey,
       removalPolicy,
     });
+    // The delivery role's statements go to a customer-managed policy, not an inline one.
+    const role = new ManagedPolicyRole(vpc, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com'),
+      description: 'VPC flow logs: deliver to the pipeline flow-log group',
+    });
     vpc.addFlowLog(id, {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(logGroup),
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(logGroup, role),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
   }

@@ -14,6 +14,7 @@ import { grantProcessorAccess } from './grants';
 import { checkEnvironmentSize } from './lambda-environment';
 import { IBoundProcessor, Processor, ProcessorBindContext } from './processor';
 import { SINKS_FILE_IN_LAYER, SinkConfigLayer } from './sink-config-layer';
+import { ManagedPolicyRole } from '../security/managed-policy-role';
 import { ENV } from '../shared/env';
 
 /**
@@ -101,6 +102,16 @@ export interface LambdaProcessorOptions {
    * @default Duration.days(14)
    */
   readonly deadLetterRetention?: Duration;
+
+  /**
+   * X-Ray tracing of the function. ACTIVE samples invocations (the first
+   * request each second and 5% of the rest) and records Lambda's own
+   * segments; X-Ray bills traces beyond its free tier (100,000 a month) at
+   * $5 per million recorded.
+   *
+   * @default lambda.Tracing.ACTIVE
+   */
+  readonly tracing?: lambda.Tracing;
 }
 
 /** The Node.js runtime of the processor function. */
@@ -184,6 +195,7 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
 
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: options.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: context.logEncryptionKey,
     });
     this.logGroup = logGroup;
 
@@ -195,8 +207,9 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
     securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs (VPC endpoints or NAT)');
     this.securityGroup = securityGroup;
 
-    // A role of our own, so Lambda's broad managed policies are not attached.
-    const role = new iam.Role(this, 'Role', {
+    // A role of our own, so Lambda's broad managed policies are not attached;
+    // its statements go to one customer-managed policy, not an inline one.
+    const role = new ManagedPolicyRole(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Pipeline processor function',
     });
@@ -251,6 +264,19 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
       },
     });
     checkEnvironmentSize(this.function);
+    const tracing = options.tracing ?? lambda.Tracing.ACTIVE;
+    if (tracing !== lambda.Tracing.DISABLED) {
+      // Set on the resource, with the statement added to our role here: the
+      // `tracing` prop would, under the @aws-cdk/aws-lambda:createNewPoliciesWithAddToRolePolicy
+      // flag, put the X-Ray statement in an inline policy of its own.
+      (this.function.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: tracing };
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'WriteXRayTraces',
+        // X-Ray supports no resource-level permissions for these two actions.
+        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        resources: ['*'],
+      }));
+    }
     this.connections = this.function.connections;
     this.migrationFunction = this.function;
     // One file per invocation, so each gets the whole timeout; the runtime

@@ -35,6 +35,13 @@ export interface ProcessorBindContext {
    */
   readonly topicKey?: kms.IKey;
   /**
+   * KMS key the processor's log groups are encrypted with (its key policy
+   * must let CloudWatch Logs of the region use it).
+   *
+   * @default - log groups use CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
    * Environment the runtime program reads (see the runtime's contract), small
    * enough for any processor. The sink configuration is not in it: see
    * `sinksJson`.

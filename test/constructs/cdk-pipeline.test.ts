@@ -12,7 +12,17 @@ describe('CdkPipeline defaults (seed 002)', () => {
     });
     test.each(Object.keys(buckets))('%s is encrypted, versioned, private and owner-enforced', (id) => {
       const p = buckets[id].Properties;
-      expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+      const encryption = p.BucketEncryption.ServerSideEncryptionConfiguration[0];
+      if (id.includes('AccessLog')) {
+        // S3 server access logging delivers only to SSE-S3 buckets.
+        expect(encryption.ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+      } else {
+        // SSE-KMS with the pipeline key; Bucket Keys keep KMS requests (and their cost) down.
+        expect(encryption.ServerSideEncryptionByDefault).toEqual({
+          SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::KMS::Key'), 'Arn'] },
+        });
+        expect(encryption.BucketKeyEnabled).toBe(true);
+      }
       expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
       expect(p.PublicAccessBlockConfiguration).toEqual({
         BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true,
@@ -187,7 +197,8 @@ describe('CdkPipeline defaults (seed 002)', () => {
     });
 
     describe('S3 -> SQS -> Lambda (issue 7, bug 9)', () => {
-      const queues = template.findResources('AWS::SQS::Queue');
+      const queues = Object.fromEntries(Object.entries(template.findResources('AWS::SQS::Queue'))
+        .filter(([id]) => !id.includes('SubscriptionDeadLetterQueue')));
       const queue = logicalIdOf(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
       const dlq = Object.keys(queues).find((id) => id !== queue)!;
       test('two queues: the processor\'s queue and its dead-letter queue, both SQS-encrypted', () => {
@@ -311,16 +322,25 @@ describe('CdkPipeline defaults (seed 002)', () => {
       const secretRead = statements.find((s) => [].concat(s.Action).includes('secretsmanager:GetSecretValue' as never));
       expect(secretRead.Resource.Ref).toMatch(/DatabaseInstanceSecret/);
       expect(bySid('PublishNotifications').Resource.Ref).toMatch(/MonitoringTopic/);
+      // One pipeline key (buckets, secret, topic): every KMS statement names it and nothing else.
       const kms = statements.filter((s) => [].concat(s.Action).some((a: string) => a.startsWith('kms:')));
-      expect(kms).toHaveLength(1);
-      expect(kms[0].Resource['Fn::GetAtt'][0]).toMatch(/MonitoringTopicKey/);
+      expect(kms.length).toBeGreaterThan(0);
+      const key = logicalIdOf(template, 'AWS::KMS::Key');
+      expect(kms.flatMap((s) => [].concat(s.Resource))).toEqual(kms.flatMap((s) => [].concat(s.Resource)).map(() => ({ 'Fn::GetAtt': [key, 'Arn'] })));
     });
-    test('the only Resource "*" is for the VPC network-interface actions', () => {
+    test('the only Resource "*" is for the VPC network-interface and X-Ray actions, which allow no resource', () => {
       const star = statements.filter((s) => s.Resource === '*');
-      expect(star).toHaveLength(1);
-      expect(star[0].Sid).toBe('ManageVpcNetworkInterfaces');
-      expect(star[0].Action).toHaveLength(6);
-      expect(star[0].Action.filter((a: string) => !a.startsWith('ec2:'))).toEqual([]);
+      expect(star.map((s) => s.Sid).sort()).toEqual(['ManageVpcNetworkInterfaces', 'WriteXRayTraces']);
+      const eni = star.find((s) => s.Sid === 'ManageVpcNetworkInterfaces');
+      expect(eni.Action).toHaveLength(6);
+      expect(eni.Action.filter((a: string) => !a.startsWith('ec2:'))).toEqual([]);
+      expect(star.find((s) => s.Sid === 'WriteXRayTraces').Action).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+    });
+    test('statements are in one customer-managed policy, not inline (IAMNoInlinePolicy)', () => {
+      const inline = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === role));
+      expect(inline).toEqual([]);
+      const managed = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === role));
+      expect(managed).toHaveLength(1);
     });
   });
 
@@ -432,11 +452,12 @@ describe('CdkPipeline defaults (seed 002)', () => {
         SecurityGroupEgress: [Match.objectLike({ FromPort: 443, ToPort: 443 })],
       });
     });
-    test('bastion role: no managed policies, Session Manager actions only', () => {
+    test('bastion role: no AWS managed or inline policies, one customer-managed policy with Session Manager actions only', () => {
       const role = logicalIdOf(template, 'AWS::IAM::Role', { Description: Match.stringLikeRegexp('bastion') });
       const r = template.findResources('AWS::IAM::Role')[role] as any;
       expect(r.Properties.ManagedPolicyArns).toBeUndefined();
-      const actions = r.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement.flatMap((s: any) => s.Action));
+      expect(r.Properties.Policies).toBeUndefined();
+      const actions = statementsOfRole(template, role).flatMap((s: any) => s.Action);
       expect([...actions].sort()).toEqual([
         'ssm:UpdateInstanceInformation',
         'ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel',

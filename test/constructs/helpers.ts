@@ -24,7 +24,7 @@ export function logicalIdOf(template: Template, type: string, props: Record<stri
 
 /** Every policy statement of the policies attached to `roleLogicalId`. */
 export function statementsOfRole(template: Template, roleLogicalId: string): any[] {
-  const policies = template.findResources('AWS::IAM::Policy');
+  const policies = { ...template.findResources('AWS::IAM::Policy'), ...template.findResources('AWS::IAM::ManagedPolicy') };
   return Object.values(policies)
     .filter((p: any) => (p.Properties.Roles ?? []).some((r: any) => r.Ref === roleLogicalId))
     .flatMap((p: any) => p.Properties.PolicyDocument.Statement);

@@ -1,45 +1,92 @@
 import { App } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { EXAMPLES, ExampleStack } from './registry';
 import { DISABLE_ACKNOWLEDGMENTS_CONTEXT } from '../../src/nag-acknowledgments';
 
-/** cdk-nag findings of the example as `RuleId @ construct path`, after acknowledgments. */
-function findings(build: (app: App) => ExampleStack, context: Record<string, unknown> = {}): string[] {
+/** The rules each of the HIPAA, NIST 800-53 R5 and PCI DSS 3.2.1 packs has findings for (reviewed by hand). */
+const SHARED = (prefix: string, rules: Array<[string, number]>): string[] =>
+  rules.flatMap(([rule, n]) => Array<string>(n).fill(`${prefix}-${rule}`));
+
+/** Every pack, with the acknowledgments (finding IDs, bucket logical IDs folded) each example must have, reviewed by hand. */
+const PACKS: Array<[string, string, () => NagPack, string[]]> = [
+  ['AwsSolutions', 'AwsSolutions-', () => new AwsSolutionsChecks(), [
+    'AwsSolutions-EC29',
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+    'AwsSolutions-IAM5[Resource::*]',
+    'AwsSolutions-IAM5[Resource::*]',
+    'AwsSolutions-IAM5[Resource::*]',
+    'AwsSolutions-IAM5[Resource::<Bucket>/*]',
+    'AwsSolutions-IAM5[Resource::<Bucket>/backup/*]',
+    'AwsSolutions-IAM5[Resource::<Bucket>/rejects/*]',
+    'AwsSolutions-IAM5[Resource::<Bucket>/results/*]',
+    'AwsSolutions-RDS11',
+    'AwsSolutions-SQS3',
+  ]],
+  ['HIPAA', 'HIPAA.Security-', () => new HIPAASecurityChecks(), SHARED('HIPAA.Security', [
+    ['IAMNoInlinePolicy', 2], ['LambdaConcurrency', 1], ['LambdaDLQ', 1], ['S3BucketReplicationEnabled', 4],
+    ['S3DefaultEncryptionKMS', 1], ['VPCNoUnrestrictedRouteToIGW', 2],
+  ])],
+  ['NIST 800-53 R5', 'NIST.800.53.R5-', () => new NIST80053R5Checks(), SHARED('NIST.800.53.R5', [
+    ['IAMNoInlinePolicy', 2], ['LambdaConcurrency', 1], ['LambdaDLQ', 1], ['S3BucketReplicationEnabled', 4],
+    ['S3DefaultEncryptionKMS', 1], ['VPCNoUnrestrictedRouteToIGW', 2],
+  ])],
+  ['PCI DSS 3.2.1', 'PCI.DSS.321-', () => new PCIDSS321Checks(), SHARED('PCI.DSS.321', [
+    ['IAMNoInlinePolicy', 2], ['S3BucketReplicationEnabled', 4], ['S3DefaultEncryptionKMS', 1], ['VPCNoUnrestrictedRouteToIGW', 2],
+  ])],
+  ['Serverless', 'Serverless-', () => new ServerlessChecks(), [
+    'Serverless-LambdaDLQ',
+    'Serverless-LambdaEventSourceMappingDestination',
+    'Serverless-SQSRedrivePolicy',
+    'Serverless-SQSRedrivePolicy',
+  ]],
+];
+
+/** cdk-nag findings of the example for one pack as `RuleId @ construct path`, after acknowledgments. */
+function findings(pack: () => NagPack, build: (app: App) => ExampleStack, context: Record<string, unknown> = {}): string[] {
   const app = new App({ context });
   build(app);
-  const report = new AwsSolutionsChecks().validateScope(app);
+  const report = pack().validateScope(app);
   return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`)).sort();
 }
 
-describe.each(EXAMPLES)('cdk-nag AwsSolutions on examples/%s', (_name, build) => {
+const CASES = EXAMPLES.flatMap(([example, build]) => PACKS.map(([pack, prefix, make, expected]) =>
+  [example, pack, { build, prefix, make, expected }] as const));
+
+describe.each(CASES)('cdk-nag on examples/%s: %s', (_example, _pack, { build, prefix, make, expected }) => {
   test('zero unacknowledged findings', () => {
-    expect(findings(build)).toEqual([]);
+    expect(findings(make, build)).toEqual([]);
   });
 
   test('every acknowledgment matches a real finding, and the list is exactly this', () => {
-    const raw = findings(build, { [DISABLE_ACKNOWLEDGMENTS_CONTEXT]: true });
+    const raw = findings(make, build, { [DISABLE_ACKNOWLEDGMENTS_CONTEXT]: true });
     const { pipeline } = build(new App());
-    const acknowledged = pipeline.nagAcknowledgments.map((a) => a.id);
-    // Each acknowledgment is used by at least one raw finding under its construct...
-    for (const a of pipeline.nagAcknowledgments) {
+    const acks = pipeline.nagAcknowledgments.filter((a) => a.id.startsWith(prefix));
+    // Each acknowledgment of this pack is used by at least one raw finding under its construct...
+    for (const a of acks) {
       const path = a.construct.node.path;
-      expect(raw.filter((f) => f.startsWith(`${a.id} @ ${path}`))).not.toHaveLength(0);
+      expect({ ack: a.id, path, matches: raw.filter((f) => f.startsWith(`${a.id} @ ${path}`)).length > 0 })
+        .toEqual({ ack: a.id, path, matches: true });
       expect(a.reason.length).toBeGreaterThan(60);
     }
-    // ...and each raw finding is covered by exactly the list below (reviewed by hand).
-    expect([...new Set(raw.map((f) => f.split(' @ ')[0]))].sort()).toEqual([...new Set(acknowledged)].sort());
-    expect(acknowledged.map((id) => id.replace(/<[A-Za-z0-9]+(Bucket)[A-F0-9]{8}\.Arn>/, '<$1>')).sort()).toEqual([
-      'AwsSolutions-EC29',
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      'AwsSolutions-IAM5[Resource::*]',
-      'AwsSolutions-IAM5[Resource::*]',
-      'AwsSolutions-IAM5[Resource::*]',
-      'AwsSolutions-IAM5[Resource::<Bucket>/*]',
-      'AwsSolutions-IAM5[Resource::<Bucket>/backup/*]',
-      'AwsSolutions-IAM5[Resource::<Bucket>/rejects/*]',
-      'AwsSolutions-IAM5[Resource::<Bucket>/results/*]',
-      'AwsSolutions-RDS11',
-    ]);
+    // ...every raw finding is under an acknowledgment of its rule...
+    for (const f of raw) {
+      const [id, path] = f.split(' @ ');
+      expect({ finding: f, covered: acks.some((a) => a.id === id && (path === a.construct.node.path || path.startsWith(`${a.construct.node.path}/`))) })
+        .toEqual({ finding: f, covered: true });
+    }
+    // ...and the list is exactly the one reviewed by hand.
+    expect(acks.map((a) => a.id.replace(/<[A-Za-z0-9]+(Bucket)[A-F0-9]{8}\.Arn>/, '<$1>')).sort()).toEqual([...expected].sort());
   });
+});
+
+test('every acknowledgment belongs to one of the five packs', () => {
+  for (const [, build] of EXAMPLES) {
+    const { pipeline } = build(new App());
+    for (const a of pipeline.nagAcknowledgments) {
+      expect(PACKS.some(([, prefix]) => a.id.startsWith(prefix))).toBe(true);
+    }
+  }
 });
