@@ -8,6 +8,11 @@
  * set on the session and reset when the connection goes back to the pool);
  * streams that are read outside a statement (counting, backups through this
  * process) are destroyed when the budget runs out.
+ *
+ * A budget can also be interrupted (the container CLI passes an AbortSignal
+ * that fires on SIGTERM/SIGINT): the same watched streams are destroyed with
+ * an InterruptedError, so the open transaction fails and rolls back. The
+ * Lambda passes no signal and is unaffected.
  */
 import { Readable } from 'stream';
 import type { ClientBase } from 'pg';
@@ -28,35 +33,70 @@ export class DeadlineExceededError extends Error {
   }
 }
 
+/** The host asked the run to stop (SIGTERM, SIGINT): the file is retried, not failed. */
+export class InterruptedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
+/** Why an interrupt signal fired: its `reason` when it is a string or an Error, else a generic one. */
+export function interruptReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (typeof reason === 'string') return reason;
+  if (reason instanceof Error && !(reason.name === 'AbortError')) return reason.message;
+  return 'interrupted';
+}
+
 export interface Budget {
   /** Milliseconds left for work, or undefined when the host sets no limit. */
   readonly workMs?: number;
   /** Fires when `workMs` has passed. */
   readonly signal?: AbortSignal;
-  /** Destroys `stream` with a DeadlineExceededError when the budget runs out. */
+  /** The host's interrupt (CLI `run`: SIGTERM/SIGINT); unset for the Lambda. */
+  readonly interrupt?: AbortSignal;
+  /**
+   * Destroys `stream` with a DeadlineExceededError when the budget runs out,
+   * or with an InterruptedError when the host interrupts the run.
+   */
   watch<T extends Readable>(stream: T): T;
   /** Stops the timer. */
   dispose(): void;
 }
 
-export function startBudget(remainingMs: (() => number) | undefined, marginMs = FINISH_MARGIN_MS): Budget {
-  if (!remainingMs) return { watch: (s) => s, dispose: () => undefined };
-  const workMs = Math.max(0, remainingMs() - marginMs);
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), workMs);
-  timer.unref?.();
+export function startBudget(remainingMs: (() => number) | undefined, marginMs = FINISH_MARGIN_MS, interrupt?: AbortSignal): Budget {
+  const workMs = remainingMs ? Math.max(0, remainingMs() - marginMs) : undefined;
+  const controller = workMs === undefined ? undefined : new AbortController();
+  const timer = workMs === undefined ? undefined : setTimeout(() => controller!.abort(), workMs);
+  timer?.unref?.();
+  const stopOn = (signal: AbortSignal, stream: Readable, error: () => Error) => {
+    const stop = () => stream.destroy(error());
+    if (signal.aborted) {
+      stop();
+      return;
+    }
+    signal.addEventListener('abort', stop, { once: true });
+    stream.once('close', () => signal.removeEventListener('abort', stop));
+  };
   return {
     workMs,
-    signal: controller.signal,
+    signal: controller?.signal,
+    interrupt,
     watch: (stream) => {
-      const stop = () => stream.destroy(new DeadlineExceededError(`stopped reading after ${workMs} ms: the processor's time limit is near`));
-      if (controller.signal.aborted) stop();
-      else controller.signal.addEventListener('abort', stop, { once: true });
-      stream.once('close', () => controller.signal.removeEventListener('abort', stop));
+      if (interrupt) stopOn(interrupt, stream, () => new InterruptedError(`stopped reading: ${interruptReason(interrupt)}`));
+      if (controller) {
+        stopOn(controller.signal, stream, () => new DeadlineExceededError(`stopped reading after ${workMs} ms: the processor's time limit is near`));
+      }
       return stream;
     },
     dispose: () => clearTimeout(timer),
   };
+}
+
+/** The run was interrupted by its host: an InterruptedError, or any error once the interrupt fired (a cancelled statement). */
+export function isInterruption(err: unknown, budget: Pick<Budget, 'interrupt'>): boolean {
+  return err instanceof InterruptedError || budget.interrupt?.aborted === true;
 }
 
 /** Bounds this session's lock waits and statements; `resetSessionTimeouts` undoes it. */

@@ -12,8 +12,13 @@ import { ResultDocument } from './storage';
  * - `superseded`: a newer version of the key is already loaded, or the object
  *   was overwritten before it could be read; nothing changed.
  * - `gone`: deleted before it could be read; nothing changed.
+ * - `interrupted`: the host asked the run to stop (CLI `run`: SIGTERM,
+ *   SIGINT) before the version was done; the open transaction was rolled
+ *   back, so nothing of this attempt is loaded, and the version is retried
+ *   (`retry` true, `file_metadata` says failed with error_kind internal).
+ *   Only hosts that pass an interrupt signal see it; the Lambda passes none.
  */
-export type OutcomeStatus = 'succeeded' | 'failed' | 'duplicate' | 'in-progress' | 'superseded' | 'gone';
+export type OutcomeStatus = 'succeeded' | 'failed' | 'duplicate' | 'in-progress' | 'superseded' | 'gone' | 'interrupted';
 
 export interface FileOutcome {
   readonly status: OutcomeStatus;

@@ -25,16 +25,23 @@
  *    that sends the missing message.
  * On any error in 5: roll back, mark `failed` with the reason (rows_count
  * NULL), write the failed result, publish the failure, return it.
+ * Interrupted by the host (`interrupt`, CLI `run` only): streams are
+ * destroyed and the running statement cancelled, the transaction rolls back,
+ * the attempt is marked `failed` / `internal` ("interrupted ..."), so any
+ * later run processes it again; no result, message or metric (not an outcome).
  */
 import type { PoolClient } from 'pg';
 import { runAttempt } from './attempt';
 import { Database } from './database';
-import { applySessionTimeouts, Budget, isDeadlineError, isLockTimeout, resetSessionTimeouts, startBudget } from './deadline';
+import {
+  applySessionTimeouts, Budget, interruptReason, isDeadlineError, isLockTimeout, resetSessionTimeouts, startBudget,
+} from './deadline';
 import { InputError } from './errors';
 import {
   ensureFileRow, FileRow, FINAL_STATUSES, lockKey, markFailed, markSkipped, markStarted, newestLoadedVersion,
   readFileRow, recordModifiedAt, tryLockVersion, unlockKey, unlockVersion,
 } from './file-metadata';
+import { cancelOnInterrupt } from './interrupt';
 import { errorMessage } from './logger';
 import { FileOutcome } from './outcome';
 import { notify, ReportDeps, reportFailure } from './report';
@@ -58,6 +65,11 @@ export interface ProcessDeps extends ReportDeps {
   readonly remainingMs?: () => number;
   /** Kept back from `remainingMs` to record a failure; default FINISH_MARGIN_MS. */
   readonly finishMarginMs?: number;
+  /**
+   * Fires when the host must stop (CLI `run`: SIGTERM, SIGINT): the attempt
+   * is rolled back and the outcome is `interrupted` (retried). Unset: never.
+   */
+  readonly interrupt?: AbortSignal;
 }
 
 interface Timing { readonly started: Date; readonly clock: () => Date }
@@ -87,21 +99,27 @@ function untouched(
 export async function processFile(source: FileSource, deps: ProcessDeps): Promise<FileOutcome> {
   const clock = deps.clock ?? (() => new Date());
   const timing: Timing = { started: clock(), clock };
-  const budget = startBudget(deps.remainingMs, deps.finishMarginMs);
+  const budget = startBudget(deps.remainingMs, deps.finishMarginMs, deps.interrupt);
+  const unwatch: (() => void)[] = [];
   try {
-    return await claimAndProcess(source, deps, timing, budget);
+    return await claimAndProcess(source, deps, timing, budget,
+      (client) => unwatch.push(cancelOnInterrupt(deps.interrupt, client, deps.database, deps.log)));
   } finally {
+    unwatch.forEach((stop) => stop());
     budget.dispose();
   }
 }
 
-async function claimAndProcess(source: FileSource, deps: ProcessDeps, timing: Timing, budget: Budget): Promise<FileOutcome> {
+async function claimAndProcess(
+  source: FileSource, deps: ProcessDeps, timing: Timing, budget: Budget, connected: (client: PoolClient) => void,
+): Promise<FileOutcome> {
   let ref: FileRef | undefined;
   let client: PoolClient | undefined;
   let fileId: number;
   try {
     ref = await source.resolve();
     client = await deps.database.connect();
+    connected(client);
     await applySessionTimeouts(client, budget);
     fileId = await ensureFileRow(client, ref);
     if (!(await tryLockVersion(client, fileId))) {
@@ -254,6 +272,7 @@ async function failure(
   client: PoolClient | undefined, ref: FileRef | undefined, source: FileSource, timing: Timing, err: unknown, deps: ProcessDeps,
   fileId?: number, attempt?: number,
 ): Promise<FileOutcome> {
+  if (deps.interrupt?.aborted) return interrupted(client, ref, source, timing, err, deps, fileId, attempt);
   const { finishedAt, ...times } = timesFrom(timing);
   const error = errorMessage(err);
   const errorKind = err instanceof InputError ? 'input' : 'internal';
@@ -277,4 +296,35 @@ async function failure(
     retry: errorKind === 'internal',
     cause: err,
   }, deps);
+}
+
+/** Stopped by the host: the retry does it all again (nothing of this attempt was committed). */
+async function interrupted(
+  client: PoolClient | undefined, ref: FileRef | undefined, source: FileSource, timing: Timing, err: unknown, deps: ProcessDeps,
+  fileId?: number, attempt?: number,
+): Promise<FileOutcome> {
+  const { finishedAt, ...times } = timesFrom(timing);
+  const error = `interrupted (${interruptReason(deps.interrupt!)})${attempt !== undefined ? ` during attempt ${attempt}` : ' before the attempt started'}: `
+    + 'rolled back, nothing of this attempt is loaded; the file is processed again by the next run';
+  if (client && fileId !== undefined && attempt !== undefined) {
+    try {
+      await markFailed(client, fileId, error, 'internal', finishedAt);
+    } catch (dbErr) {
+      deps.log.error('could not mark the interrupted attempt; its row stays processing, which is retried too', { key: source.key, error: errorMessage(dbErr) });
+    }
+  }
+  deps.log.warn('file interrupted', { bucket: source.bucket, key: source.key, version: ref?.version, error, cause: errorMessage(err) });
+  return {
+    ...identity(source, ref),
+    status: 'interrupted',
+    fileId,
+    attempt,
+    rows: null,
+    rowsRejected: null,
+    ...times,
+    error,
+    errorKind: 'internal',
+    retry: true,
+    cause: err,
+  };
 }

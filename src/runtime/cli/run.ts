@@ -1,12 +1,20 @@
-/** The CLI as a function: arguments in, exit code out (0 ok, 1 file failed, 2 usage). */
+/**
+ * The CLI as a function: arguments in, exit code out (./exit-codes.ts:
+ * 0 ok, 1 a file failed, 2 usage, 75 interrupted — run it again).
+ */
 import { parseCommand, UsageError } from './args';
+import { EXIT } from './exit-codes';
 import { runProcess } from './process-command';
-import { MAIN_USAGE, PROCESS_USAGE } from './usage';
+import { RunIo, runRun } from './run-command';
+import { MAIN_USAGE, PROCESS_USAGE, RUN_USAGE } from './usage';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: Record<string, string | undefined>;
+  /** Fires on SIGTERM/SIGINT; only `run` stops for it. */
+  readonly interrupt?: AbortSignal;
+  readonly aws?: RunIo['aws'];
 }
 
 export const processIo: CliIo = {
@@ -15,22 +23,25 @@ export const processIo: CliIo = {
   env: process.env,
 };
 
+const USAGES: Record<string, string> = { process: PROCESS_USAGE, run: RUN_USAGE };
+
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   try {
     const command = parseCommand(argv, io.env);
     if (command.name === 'help') {
-      io.stdout(command.topic === 'process' ? PROCESS_USAGE : MAIN_USAGE);
-      return 0;
+      io.stdout(command.topic ? USAGES[command.topic] : MAIN_USAGE);
+      return EXIT.OK;
     }
+    if (command.name === 'run') return await runRun(command.args, io);
     const output = await runProcess(command.args);
     io.stdout(JSON.stringify(output) + '\n');
     if (output.status === 'duplicate') io.stderr(`cdk-data-pipeline: ${output.file} was not processed: ${output.reason}\n`);
-    return output.status === 'failed' ? 1 : 0;
+    return output.status === 'failed' ? EXIT.FAILED : EXIT.OK;
   } catch (err) {
     if (err instanceof UsageError) {
-      const usage = argv[0] === 'process' ? PROCESS_USAGE : MAIN_USAGE;
+      const usage = USAGES[argv[0] ?? ''] ?? MAIN_USAGE;
       io.stderr(`cdk-data-pipeline: ${err.message}\n\n${usage}`);
-      return 2;
+      return EXIT.USAGE;
     }
     throw err;
   }

@@ -5,9 +5,16 @@ export const MAIN_USAGE = `Usage: cdk-data-pipeline <command> [options]
 
 Commands:
   process <file.csv>   Process a local CSV file exactly as the deployed pipeline would
+  run --bucket B --key K | --prefix P
+                       Process S3 objects with the processor's environment
+                       (the command the container image runs)
   help                 Show this help
 
-Run "cdk-data-pipeline process --help" for the options of a command.
+Exit status: 0 succeeded or duplicate, 1 a file failed, 2 usage error,
+75 interrupted (SIGTERM/SIGINT): run the same command again.
+
+Run "cdk-data-pipeline process --help" or "cdk-data-pipeline run --help" for
+the options of a command.
 `;
 
 export const PROCESS_USAGE = `Usage: cdk-data-pipeline process <file.csv> [options]
@@ -54,4 +61,73 @@ Examples:
   cdk-data-pipeline process orders.csv --database-url $DATABASE_URL --ssl disable \\
     --table orders --column id:bigint:not-null --column amount:numeric(12,2) \\
     --bad-rows SKIP_AND_REPORT
+`;
+
+export const RUN_USAGE = `Usage: cdk-data-pipeline run --bucket <bucket> --key <key> [--version-id <id>] [--force]
+       cdk-data-pipeline run --bucket <bucket> --prefix <prefix> [--date YYYY-MM-DD]
+                             [--suffix <suffix>] [--force]
+
+Processes S3 objects exactly as the pipeline's processor does: the command
+the container image runs (ENTRYPOINT cdk-data-pipeline, CMD run), and the way
+to reproduce a container run on a laptop. Each file is claimed in
+file_metadata, loaded into the configured sinks in one transaction, backed
+up, its result written to the output bucket and its outcome published.
+
+  --key      one object: its current version, or --version-id's.
+  --prefix   every object under the prefix whose key ends with --suffix, one
+             after the other, in key order. "{date}" in the prefix is replaced
+             by --date (default $RUN_DATE, else today in UTC), so
+             --prefix 'raw-data/{date}/' --date 2026-01-15 reads
+             raw-data/2026-01-15/. Keys the pipeline wrote itself (results/,
+             rejects/, backup/ of its buckets) are never processed.
+
+Options:
+  --bucket <name>        The input bucket (required)
+  --key <key>            The object to process
+  --version-id <id>      That version of it (default: the current one)
+  --prefix <prefix>      Process every object under this prefix
+  --date <YYYY-MM-DD>    Put in for {date} in --prefix (default: $RUN_DATE,
+                         else today in UTC)
+  --suffix <suffix>      Only keys ending with it (default: $PIPELINE_SUFFIX,
+                         else .csv; case-sensitive like S3's filters; "" for all)
+  --force                Process versions already processed (succeeded or
+                         failed on their content), replacing their rows
+  -h, --help             Show this help
+
+Environment (what the construct sets on the processor):
+  PIPELINE_DB_SECRET_ARN   Secrets Manager secret of the database, or
+  PIPELINE_DATABASE_URL    a PostgreSQL URL instead
+  PIPELINE_DB_NAME, PIPELINE_DB_SSL, PIPELINE_DB_CA_FILE   optional
+  PIPELINE_OUTPUT_BUCKET   results/ and rejects/ (required)
+  PIPELINE_BACKUP_BUCKET   backup/ (required)
+  PIPELINE_TOPIC_ARN       SNS topic for outcomes (optional)
+  PIPELINE_SINKS or PIPELINE_SINKS_FILE   the table(s) to load (optional:
+                           without them the rows are counted only)
+  PIPELINE_NAME, PIPELINE_METRICS_NAMESPACE, PIPELINE_S3_FORCE_PATH_STYLE
+  AWS_REGION, AWS credentials and AWS_ENDPOINT_URL as for any AWS SDK program
+
+Output: one JSON line per file on stdout (status: succeeded | failed |
+duplicate | interrupted | in-progress | superseded | gone), then for --prefix
+a line {"summary": {files, succeeded, failed, duplicate, interrupted,
+skipped, notStarted, rows, rowsRejected, exitCode, ...}}. Logs and metrics
+(CloudWatch Embedded Metric Format) are JSON lines on stderr.
+
+Exit status:
+  0   every file succeeded or was a duplicate (or superseded, or deleted)
+  1   a file failed (its JSON line and result say why)
+  2   usage error: a flag or an environment variable (named) is wrong
+  75  interrupted: SIGTERM or SIGINT stopped the run, or another version of
+      the key is still being processed. Run the same command again: the open
+      transaction was rolled back (nothing of the file is loaded), the file
+      is marked for retry, and files already done are duplicates. Takes
+      precedence over 1 in a --prefix run.
+
+Signals: the first SIGTERM or SIGINT stops reading, rolls back, prints the
+file's JSON with status "interrupted" and exits 75, within 30 s at most
+(ECS allows up to 120 s before SIGKILL); a second one exits 75 at once.
+
+Examples:
+  cdk-data-pipeline run --bucket my-input --key raw-data/2026-01-15/orders.csv
+  cdk-data-pipeline run --bucket my-input --key orders.csv --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY --force
+  RUN_DATE=2026-01-15 cdk-data-pipeline run --bucket my-input --prefix 'raw-data/{date}/'
 `;

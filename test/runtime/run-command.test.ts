@@ -1,0 +1,239 @@
+/**
+ * `cdk-data-pipeline run`, the container entry point, run as a process with
+ * the processor's environment against PostgreSQL and moto: one object, one
+ * version, a dated prefix, --force, usage errors, and SIGTERM in the middle
+ * of a long load.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { bundleCli } from './cli-bundle';
+import { closeHelpers, createAws, fileRows, listKeys, putObject, query, readText, runtimeEnv, TestAws } from './helpers';
+import { BENCH_TABLE_CONFIG, generateCsv } from '../../bench/csv-generator';
+import { createTestDatabase } from '../support/db';
+import { motoEndpoint } from '../support/moto';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let aws: TestAws;
+let work: string;
+let main: string;
+
+const TABLE = {
+  kind: 'postgresTable',
+  schema: 'public',
+  table: 'run_orders',
+  badRows: 'FAIL_FILE',
+  extraColumns: 'IGNORE',
+  previousVersions: 'REPLACE',
+  columns: [{ name: 'id', type: 'integer', nullable: false }, { name: 'name', type: 'text', nullable: true }],
+};
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-run-'));
+  main = await bundleCli(path.join(work, 'cli', 'main.js'));
+  db = await createTestDatabase('run');
+  aws = await createAws({ versioned: true });
+});
+
+afterAll(async () => {
+  await db.drop();
+  closeHelpers();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    ...runtimeEnv(aws, db.url),
+    PIPELINE_SINKS: JSON.stringify([TABLE]),
+    AWS_ENDPOINT_URL: motoEndpoint(),
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    ...extra,
+  };
+}
+
+interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; lines: any[] }
+
+function start(args: string[], environment: Record<string, string>): { child: ChildProcess; done: Promise<Run> } {
+  const child = spawn(process.execPath, [main, ...args], { cwd: work, env: environment });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({
+    code, signal, stdout, stderr, lines: stdout.startsWith('{') ? stdout.trim().split('\n').map((l) => JSON.parse(l)) : [],
+  })));
+  return { child, done };
+}
+
+const run = (args: string[], environment = env()) => start(['run', ...args], environment).done;
+
+test('--help lists both forms, the environment and the exit codes', async () => {
+  const r = await run(['--help']);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('cdk-data-pipeline run --bucket <bucket> --key <key>');
+  expect(r.stdout).toContain('--prefix <prefix>');
+  expect(r.stdout).toMatch(/75 {2}interrupted/);
+  expect(r.stdout).toContain('PIPELINE_DB_SECRET_ARN');
+});
+
+test('--bucket --key: exit 0, one JSON line, the row in file_metadata and the table, the result in S3', async () => {
+  const put = await putObject(aws.input, 'in/one.csv', 'id,name\n1,a\n2,b\n');
+  const r = await run(['--bucket', aws.input, '--key', 'in/one.csv']);
+  expect(r.code).toBe(0);
+  expect(r.lines).toHaveLength(1);
+  expect(r.lines[0]).toMatchObject({ status: 'succeeded', bucket: aws.input, key: 'in/one.csv', version: put.versionId, rows: 2, attempt: 1 });
+  const [row] = (await fileRows(db.url)).filter((f) => f.key === 'in/one.csv');
+  expect(row).toMatchObject({ status: 'succeeded', rows_count: '2', version: put.versionId });
+  expect(JSON.parse(await readText(aws.output, 'results/in/one.csv.json'))).toMatchObject({ status: 'succeeded', rows: 2 });
+  expect(await query(db.url, "SELECT id, name FROM run_orders WHERE name IN ('a', 'b') ORDER BY id")).toEqual([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]);
+  // Logs and metrics (Embedded Metric Format) go to stderr, as JSON lines.
+  const logged = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  expect(logged).toContainEqual(expect.objectContaining({ level: 'info', message: 'file succeeded', rows: 2 }));
+  expect(logged).toContainEqual(expect.objectContaining({ FilesSucceeded: 1, Rows: 2, Pipeline: 'test-pipeline' }));
+});
+
+test('--version-id reads that version, not the current one', async () => {
+  const v1 = await putObject(aws.input, 'in/versioned.csv', 'id,name\n10,v1\n');
+  await putObject(aws.input, 'in/versioned.csv', 'id,name\n10,v2\n11,v2\n');
+  const r = await run(['--bucket', aws.input, '--key', 'in/versioned.csv', '--version-id', v1.versionId!]);
+  expect(r.code).toBe(0);
+  expect(r.lines[0]).toMatchObject({ status: 'succeeded', version: v1.versionId, versionKind: 'version-id', rows: 1 });
+  expect(await query(db.url, 'SELECT id, name FROM run_orders WHERE id >= 10 ORDER BY id')).toEqual([{ id: 10, name: 'v1' }]);
+});
+
+test('a bad file exits 1 with status failed and the reason', async () => {
+  await putObject(aws.input, 'in/bad.csv', 'id,name\nnot-a-number,a\n');
+  const r = await run(['--bucket', aws.input, '--key', 'in/bad.csv']);
+  expect(r.code).toBe(1);
+  expect(r.lines[0]).toMatchObject({ status: 'failed', errorKind: 'input', error: expect.stringContaining('line 2') });
+});
+
+test('a duplicate exits 0; --force processes it again and replaces its rows', async () => {
+  await putObject(aws.input, 'in/again.csv', 'id,name\n20,x\n21,y\n');
+  expect((await run(['--bucket', aws.input, '--key', 'in/again.csv'])).code).toBe(0);
+  const dup = await run(['--bucket', aws.input, '--key', 'in/again.csv']);
+  expect(dup.code).toBe(0);
+  expect(dup.lines[0]).toMatchObject({ status: 'duplicate', rows: 2 });
+  const forced = await run(['--bucket', aws.input, '--key', 'in/again.csv', '--force']);
+  expect(forced.code).toBe(0);
+  expect(forced.lines[0]).toMatchObject({ status: 'succeeded', rows: 2, attempt: 2 });
+  expect(await query(db.url, 'SELECT count(*)::int AS n FROM run_orders WHERE id IN (20, 21)')).toEqual([{ n: 2 }]);
+});
+
+test.each([
+  [['--key', 'x.csv'], 'Missing --bucket'],
+  [['--bucket', 'b'], 'Missing --key (one object) or --prefix'],
+  [['--bucket', 'b', '--key', 'x.csv', '--prefix', 'p/'], '--key and --prefix'],
+  [['--bucket', 'b', '--prefix', 'p/{date}/', '--date', '2026-02-30'], '--date must be a date as YYYY-MM-DD, got "2026-02-30"'],
+  [['--bucket', 'b', '--prefix', 'p/', '--date', '2026-01-15'], '--date is given but --prefix "p/" has no {date}'],
+  [['--bucket', 'b', '--key', 'x.csv', '--date', '2026-01-15'], '--date goes with --prefix'],
+  [['--bucket', 'b', '--prefix', 'p/', '--version-id', 'v'], '--version-id goes with --key'],
+  [['--bucket', 'b', '--key', 'x.csv', '--nope'], "Unknown option '--nope'"],
+])('usage error %j: exit 2, the flag named, nothing processed', async (args, message) => {
+  const r = await run(args);
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toContain(message);
+  expect(r.stderr).toContain('Usage: cdk-data-pipeline run');
+});
+
+test('a missing or bad environment variable is a usage error that names it', async () => {
+  const { PIPELINE_OUTPUT_BUCKET: _o, ...noOutput } = env();
+  const r = await run(['--bucket', aws.input, '--key', 'x.csv'], noOutput);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('Environment variable PIPELINE_OUTPUT_BUCKET is not set');
+  const { PIPELINE_DATABASE_URL: _u, ...noDb } = env();
+  expect((await run(['--bucket', aws.input, '--key', 'x.csv'], noDb)).stderr).toContain('Set PIPELINE_DB_SECRET_ARN');
+  expect((await run(['--bucket', aws.input, '--prefix', 'p/{date}/'], env({ RUN_DATE: '15/01/2026' }))).stderr)
+    .toContain('RUN_DATE must be a date as YYYY-MM-DD, got "15/01/2026"');
+});
+
+test('--prefix with {date}: every .csv under that day, in key order, then a summary', async () => {
+  await putObject(aws.input, 'raw/2026-01-15/a.csv', 'id,name\n30,a\n31,a\n');
+  await putObject(aws.input, 'raw/2026-01-15/b.csv', 'id,name\n32,b\n');
+  await putObject(aws.input, 'raw/2026-01-15/c.csv', 'id,name\nbad,c\n');
+  await putObject(aws.input, 'raw/2026-01-15/readme.txt', 'not a csv');
+  await putObject(aws.input, 'raw/2026-01-16/d.csv', 'id,name\n33,d\n');
+  const r = await run(['--bucket', aws.input, '--prefix', 'raw/{date}/', '--date', '2026-01-15']);
+  expect(r.code).toBe(1);
+  expect(r.lines.slice(0, -1).map((l) => [l.key, l.status])).toEqual([
+    ['raw/2026-01-15/a.csv', 'succeeded'], ['raw/2026-01-15/b.csv', 'succeeded'], ['raw/2026-01-15/c.csv', 'failed'],
+  ]);
+  expect(r.lines.at(-1)).toEqual({
+    summary: {
+      bucket: aws.input,
+      prefix: 'raw/2026-01-15/',
+      date: '2026-01-15',
+      suffix: '.csv',
+      files: 3,
+      succeeded: 2,
+      failed: 1,
+      duplicate: 0,
+      interrupted: 0,
+      skipped: 0,
+      notStarted: 0,
+      rows: 3,
+      rowsRejected: 0,
+      exitCode: 1,
+    },
+  });
+  // RUN_DATE is the default date; done files are duplicates, the content failure too.
+  const again = await run(['--bucket', aws.input, '--prefix', 'raw/{date}/'], env({ RUN_DATE: '2026-01-15' }));
+  expect(again.code).toBe(0);
+  expect(again.lines.at(-1).summary).toMatchObject({ files: 3, succeeded: 0, duplicate: 3 });
+  const other = await run(['--bucket', aws.input, '--prefix', 'raw/{date}/', '--date', '2026-01-16', '--suffix', '']);
+  expect(other.lines.at(-1).summary).toMatchObject({ prefix: 'raw/2026-01-16/', files: 1, succeeded: 1, rows: 1, exitCode: 0 });
+  expect(await listKeys(aws.output, 'results/raw/')).toEqual([
+    'results/raw/2026-01-15/a.csv.json', 'results/raw/2026-01-15/b.csv.json', 'results/raw/2026-01-15/c.csv.json', 'results/raw/2026-01-16/d.csv.json',
+  ]);
+});
+
+describe('SIGTERM in the middle of a long load', () => {
+  const ROWS = 600_000;
+  const KEY = 'big/orders.csv';
+  const bigEnv = () => env({ PIPELINE_SINKS: JSON.stringify([BENCH_TABLE_CONFIG]) });
+
+  beforeAll(async () => {
+    const csv = await generateCsv(path.join(work, 'big.csv'), ROWS);
+    await putObject(aws.input, KEY, fs.readFileSync(csv.path));
+  }, 300_000);
+
+  async function copyRunning(): Promise<boolean> {
+    const rows = await query(db.url, "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query ILIKE 'COPY%'", [db.name]);
+    return rows.length > 0;
+  }
+
+  test('exit 75 within seconds, status interrupted, nothing loaded; the rerun loads every row once', async () => {
+    const { child, done } = start(['run', '--bucket', aws.input, '--key', KEY], bigEnv());
+    const deadline = Date.now() + 60_000;
+    while (!(await copyRunning())) {
+      if (Date.now() > deadline) throw new Error('the COPY never started');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const sent = Date.now();
+    child.kill('SIGTERM');
+    const r = await done;
+    const took = Date.now() - sent;
+    expect(r.stderr).toContain('SIGTERM: stopping');
+    expect(r.code).toBe(75);
+    expect(took).toBeLessThan(5_000);
+    expect(r.lines).toHaveLength(1);
+    expect(r.lines[0]).toMatchObject({ status: 'interrupted', key: KEY, attempt: 1, rows: null, retry: true, errorKind: 'internal' });
+    expect(r.lines[0].error).toMatch(/^interrupted \(SIGTERM received\) during attempt 1: rolled back/);
+    expect(await query(db.url, 'SELECT count(*)::int AS n FROM bench_orders')).toEqual([{ n: 0 }]);
+    const [row] = (await fileRows(db.url)).filter((f) => f.key === KEY);
+    expect(row).toMatchObject({ status: 'failed', error_kind: 'internal', attempts: 1, rows_count: null });
+    expect(await listKeys(aws.output, `results/${KEY}`)).toEqual([]);
+
+    const rerun = await start(['run', '--bucket', aws.input, '--key', KEY], bigEnv()).done;
+    expect(rerun.code).toBe(0);
+    expect(rerun.lines[0]).toMatchObject({ status: 'succeeded', rows: ROWS, attempt: 2 });
+    expect(await query(db.url, 'SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, min(id)::int AS lo, max(id)::int AS hi FROM bench_orders'))
+      .toEqual([{ n: ROWS, ids: ROWS, lo: 1, hi: ROWS }]);
+  }, 300_000);
+});
