@@ -353,6 +353,9 @@ export class CdkPipeline extends Construct {
         backup: props.backupBucket ? undefined : this.backupBucket,
       },
       backupReplicated: props.backupReplicationBucket !== undefined,
+      replicationRole: this.storage.backupReplicationRole,
+      replicationObjectArns: props.backupReplicationBucket
+        ? [this.backupBucket.arnForObjects('*'), props.backupReplicationBucket.arnForObjects('*')] : [],
       accessLogBucket: this.storage.accessLogBucket,
       natPublicSubnets: props.processingVpc ? [] : this.processingVpc.publicSubnets,
     });

@@ -35,6 +35,9 @@ export interface AcknowledgmentTargets {
   readonly buckets: { [name: string]: IConstruct | undefined };
   /** Whether the backup bucket replicates (then its replication finding is gone). */
   readonly backupReplicated: boolean;
+  /** The backup bucket's replication role, and the object ARNs its policy names. */
+  readonly replicationRole?: iam.IRole;
+  readonly replicationObjectArns: string[];
   readonly accessLogBucket?: IConstruct;
   /** Public subnets of a VPC the construct created for its NAT gateways. */
   readonly natPublicSubnets: IConstruct[];
@@ -104,6 +107,11 @@ export function pipelineAcknowledgments(scope: IConstruct, t: AcknowledgmentTarg
   for (const [name, bucket] of Object.entries(t.buckets)) {
     if (name === 'backup' && t.backupReplicated) continue;
     inPacks(bucket, 'S3BucketReplicationEnabled', [HIPAA, NIST, PCI], replicationReason(name));
+  }
+  const replicationPolicy = t.replicationRole ? policyOf(t.replicationRole) : undefined;
+  for (const arn of t.replicationObjectArns) {
+    add(replicationPolicy, `AwsSolutions-IAM5[Resource::${nagResourceString(stack, arn)}]`,
+      'The backup replication role replicates every object version of the backup bucket to the replication bucket: S3 replication names objects only by key pattern, and the wildcard covers the keys of these two buckets only.');
   }
   inPacks(t.accessLogBucket, 'S3BucketReplicationEnabled', [HIPAA, NIST, PCI],
     'The AccessLogBucket holds only S3 server access logs of the pipeline buckets; replicating them to another region would double their cost for no recovery benefit.');

@@ -1,7 +1,9 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { BackupReplicationRole } from './backup-replication';
 import { BACKUP_PREFIX } from '../shared/object-keys';
 
 /**
@@ -103,6 +105,8 @@ export class PipelineStorage extends Construct {
   public readonly outputBucket: s3.IBucket;
   /** Where inputs are copied under `backup/<UTC timestamp>/<key>`. */
   public readonly backupBucket: s3.IBucket;
+  /** The role S3 replicates the backup bucket with, when `backupReplicationBucket` is set. */
+  public readonly backupReplicationRole?: iam.IRole;
   /** Server access logs of the buckets the construct creates (undefined when all are brought). */
   public readonly accessLogBucket?: s3.Bucket;
 
@@ -160,6 +164,8 @@ export class PipelineStorage extends Construct {
     this.outputBucket = props.outputBucket ?? make('Output', {
       lifecycleRules: [{ noncurrentVersionExpiration: noncurrent, abortIncompleteMultipartUploadAfter: Duration.days(7) }],
     });
+    const replicationRole = props.backupReplicationBucket && !props.backupBucket ? new BackupReplicationRole(this, 'BackupReplicationRole') : undefined;
+    this.backupReplicationRole = replicationRole;
     this.backupBucket = props.backupBucket ?? make('Backup', {
       lifecycleRules: [{
         id: 'backups',
@@ -174,6 +180,8 @@ export class PipelineStorage extends Construct {
         sseKmsEncryptedObjects: props.encryptionKey ? true : undefined,
         kmsKey: props.encryptionKey ? props.backupReplicationBucket.encryptionKey : undefined,
       }] : undefined,
+      replicationRole,
     });
+    replicationRole?.grantReplication(this.backupBucket, props.backupReplicationBucket!, props.encryptionKey);
   }
 }

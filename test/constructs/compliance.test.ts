@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { logicalIdOf, synthPipeline } from './helpers';
+import { logicalIdOf, statementsOfRole, synthPipeline } from './helpers';
 import { CdkPipeline, Processor } from '../../src';
 
 describe('compliance defaults (HIPAA, NIST 800-53, PCI DSS, Serverless packs)', () => {
@@ -142,6 +142,12 @@ describe('compliance options', () => {
         })],
       },
     });
+    // S3 replicates with a role of ours: one customer-managed policy, exact actions, no inline policy.
+    const role = logicalIdOf(t, 'AWS::IAM::Role', { Description: 'S3 replication of the pipeline backup bucket' });
+    const actions = statementsOfRole(t, role).flatMap((st: any) => [].concat(st.Action)).sort();
+    expect(actions).toEqual(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 's3:GetObjectVersionAcl', 's3:GetObjectVersionForReplication',
+      's3:GetObjectVersionTagging', 's3:GetReplicationConfiguration', 's3:ListBucket', 's3:ReplicateDelete', 's3:ReplicateObject', 's3:ReplicateTags']);
+    expect(Object.values(t.findResources('AWS::IAM::Policy')).filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === role))).toEqual([]);
     const backupAcks = pipeline.nagAcknowledgments.filter((a) => a.id.endsWith('S3BucketReplicationEnabled') && a.construct.node.id === 'BackupBucket');
     expect(backupAcks).toEqual([]);
   });

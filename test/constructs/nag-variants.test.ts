@@ -1,0 +1,31 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
+import { CdkPipeline, CdkPipelineProps } from '../../src';
+
+/** Options that add, remove or replace resources: the five packs stay clean with each. */
+const VARIANTS: Array<[string, (s: Stack) => CdkPipelineProps]> = [
+  ['natGateways: 0 (no public subnets)', () => ({ natGateways: 0 })],
+  ['natGateways: 2 with e-mails', () => ({ natGateways: 2, notificationEmails: ['ops@example.com'] })],
+  ['no bastion, no e-mails', () => ({ bastion: false })],
+  ['your own key', (s) => ({ encryptionKey: new kms.Key(s, 'Own', { enableKeyRotation: true }), notificationEmails: ['ops@example.com'] })],
+  ['backupReplicationBucket', (s) => ({
+    backupReplicationBucket: s3.Bucket.fromBucketAttributes(s, 'Dr', {
+      bucketName: 'dr-backups',
+      region: 'eu-central-1',
+      encryptionKey: kms.Key.fromKeyArn(s, 'DrKey', 'arn:aws:kms:eu-central-1:111111111111:key/00000000-0000-0000-0000-000000000000'),
+    }),
+  })],
+];
+const PACKS = [AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks];
+
+describe.each(VARIANTS)('cdk-nag, all five packs: %s', (_name, props) => {
+  test.each(PACKS.map((p) => [p.name, p] as const))('%s: zero unacknowledged findings', (_pack, Pack) => {
+    const app = new App();
+    const stack = new Stack(app, 'S', { env: { account: '111111111111', region: 'eu-west-1' } });
+    new CdkPipeline(stack, 'P', props(stack));
+    const report = new Pack().validateScope(app);
+    expect(report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`))).toEqual([]);
+  });
+});
