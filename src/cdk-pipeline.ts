@@ -201,9 +201,10 @@ export class CdkPipeline extends Construct {
   /** The key of the log groups, database secret, buckets and topic (`encryptionKey`, or created). */
   public readonly encryptionKey: kms.IKey;
   /**
-   * The cdk-nag (AwsSolutions) findings this pipeline acknowledges, each with
+   * The cdk-nag findings this pipeline acknowledges (AwsSolutions, HIPAA
+   * Security, NIST 800-53 R5, PCI DSS 3.2.1 and Serverless packs), each with
    * its reason. They are attached with `Validations.of(...).acknowledge()`,
-   * so an app that runs cdk-nag sees no other finding from the pipeline.
+   * so an app that runs these packs sees no other finding from the pipeline.
    */
   public readonly nagAcknowledgments: NagAcknowledgment[];
 
