@@ -51,6 +51,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/pg-copy-streams@^1',
     'aws-cdk@^2',
     'cdk-nag@^3',
+    'dockerfile-ast@^0.7.1',
+    'dockerfile-utils@^0.16.3',
     'esbuild@^0.25',
   ],
 
@@ -88,6 +90,20 @@ project.bundler.addBundle('./src/runtime/cli/main.ts', {
   externals: ['pg-native'],
   sourcemap: true,
 });
+
+// The container processors' image: src/processor/container/Dockerfile and the
+// CLI bundle (which has `run`) make assets/container/, the image asset's build
+// context, shipped in the npm package (assets/ is; src/ is not). Nothing here
+// builds an image: `cdk deploy` does, from the user's app.
+const containerAsset = project.addTask('bundle:container', {
+  description: 'Copy the Dockerfile and the CLI bundle to assets/container/ (the container processors\' image build context)',
+  steps: [
+    { exec: 'rm -rf assets/container && mkdir -p assets/container/cli' },
+    { exec: 'cp src/processor/container/Dockerfile assets/container/Dockerfile' },
+    { exec: 'cp assets/runtime/cli/main/index.js assets/runtime/cli/main/index.js.map assets/container/cli/' },
+  ],
+});
+project.bundler.bundleTask.spawn(containerAsset);
 
 // The runtime imports its libraries as devDependencies on purpose: esbuild
 // bundles them into assets/, and lib/index.js never loads src/runtime.
