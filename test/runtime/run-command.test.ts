@@ -8,6 +8,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Client } from 'pg';
 import { bundleCli } from './cli-bundle';
 import { closeHelpers, createAws, fileRows, listKeys, putObject, query, readText, runtimeEnv, TestAws } from './helpers';
 import { BENCH_TABLE_CONFIG, generateCsv } from '../../bench/csv-generator';
@@ -192,6 +193,43 @@ test('--prefix with {date}: every .csv under that day, in key order, then a summ
   ]);
 });
 
+async function activity(where: string): Promise<boolean> {
+  const rows = await query(db.url, `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND ${where}`, [db.name]);
+  return rows.length > 0;
+}
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('SIGTERM while waiting for another version of the key: the wait is cancelled, exit 75, no attempt counted', async () => {
+  await putObject(aws.input, 'in/waiting.csv', 'id,name\n40,w\n');
+  const holder = new Client({ connectionString: db.url });
+  await holder.connect();
+  try {
+    // What a run processing another version of this key holds (src/runtime/file-metadata.ts, lockKey).
+    await holder.query("SELECT pg_advisory_lock(hashtextextended('cdk-data-pipeline/object/' || $1::text || '/' || $2::text, 0))", [aws.input, 'in/waiting.csv']);
+    const { child, done } = start(['run', '--bucket', aws.input, '--key', 'in/waiting.csv'], env());
+    await until('the lock wait', () => activity("wait_event_type = 'Lock' AND query ILIKE '%pg_advisory_lock%'"));
+    const sent = Date.now();
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(Date.now() - sent).toBeLessThan(5_000);
+    expect(r.code).toBe(75);
+    expect(r.lines[0]).toMatchObject({ status: 'interrupted', retry: true, error: expect.stringContaining('before the attempt started') });
+  } finally {
+    await holder.end();
+  }
+  const [row] = (await fileRows(db.url)).filter((f) => f.key === 'in/waiting.csv');
+  expect(row).toMatchObject({ status: 'processing', attempts: 0 });
+  const rerun = await run(['--bucket', aws.input, '--key', 'in/waiting.csv']);
+  expect(rerun.lines[0]).toMatchObject({ status: 'succeeded', rows: 1, attempt: 1 });
+});
+
 describe('SIGTERM in the middle of a long load', () => {
   const ROWS = 600_000;
   const KEY = 'big/orders.csv';
@@ -203,17 +241,12 @@ describe('SIGTERM in the middle of a long load', () => {
   }, 300_000);
 
   async function copyRunning(): Promise<boolean> {
-    const rows = await query(db.url, "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query ILIKE 'COPY%'", [db.name]);
-    return rows.length > 0;
+    return activity("query ILIKE 'COPY%'");
   }
 
   test('exit 75 within seconds, status interrupted, nothing loaded; the rerun loads every row once', async () => {
     const { child, done } = start(['run', '--bucket', aws.input, '--key', KEY], bigEnv());
-    const deadline = Date.now() + 60_000;
-    while (!(await copyRunning())) {
-      if (Date.now() > deadline) throw new Error('the COPY never started');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until('the COPY', copyRunning);
     await new Promise((r) => setTimeout(r, 200));
     const sent = Date.now();
     child.kill('SIGTERM');
@@ -235,5 +268,20 @@ describe('SIGTERM in the middle of a long load', () => {
     expect(rerun.lines[0]).toMatchObject({ status: 'succeeded', rows: ROWS, attempt: 2 });
     expect(await query(db.url, 'SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, min(id)::int AS lo, max(id)::int AS hi FROM bench_orders'))
       .toEqual([{ n: ROWS, ids: ROWS, lo: 1, hi: ROWS }]);
+  }, 300_000);
+
+  test('--prefix: SIGTERM during the first file leaves the rest not started, exit 75; a forced attempt keeps the loaded rows', async () => {
+    await putObject(aws.input, 'big/zz-small.csv', 'id,qty,price,customer,created_at,active,ship_day,note\n');
+    const { child, done } = start(['run', '--bucket', aws.input, '--prefix', 'big/', '--force'], bigEnv());
+    await until('the COPY', copyRunning);
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code).toBe(75);
+    expect(r.lines.map((l) => l.status ?? 'summary')).toEqual(['interrupted', 'summary']);
+    expect(r.lines[1].summary).toMatchObject({ files: 2, interrupted: 1, notStarted: 1, succeeded: 0, exitCode: 75 });
+    // The forced attempt was rolled back: the rows of the load before it are all there, once.
+    expect(await query(db.url, 'SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM bench_orders')).toEqual([{ n: ROWS, ids: ROWS }]);
+    const [row] = (await fileRows(db.url)).filter((f) => f.key === KEY);
+    expect(row).toMatchObject({ status: 'failed', error_kind: 'internal', attempts: 3 });
   }, 300_000);
 });
