@@ -2,6 +2,9 @@
  * Reading S3 event notifications (the shape S3 sends to Lambda directly).
  */
 
+/** The longest key S3 accepts, in bytes of UTF-8. */
+export const MAX_KEY_BYTES = 1024;
+
 /** One object named by an S3 event record, with its key already decoded. */
 export interface S3ObjectEvent {
   readonly eventName: string;
@@ -65,6 +68,10 @@ function parseRecord(record: RawRecord, index: number): S3ObjectEvent {
   if (record.eventSource !== 'aws:s3' || !bucket || key === undefined) {
     throw new Error(`Record ${index} is not an S3 record with a bucket and an object key`);
   }
+  const decoded = decodeS3Key(key);
+  const bytes = Buffer.byteLength(decoded, 'utf8');
+  // S3 itself refuses longer keys (KeyTooLongError): no upload can have sent this, and reading it would fail on every retry.
+  if (bytes > MAX_KEY_BYTES) throw new Error(`Record ${index} has a key of ${bytes} bytes; S3 keys are at most ${MAX_KEY_BYTES} bytes`);
   const object = record.s3!.object!;
   // Buckets with versioning suspended report the literal version "null" for
   // every upload, which would make new uploads look like duplicates.
@@ -72,7 +79,7 @@ function parseRecord(record: RawRecord, index: number): S3ObjectEvent {
   return {
     eventName: record.eventName ?? '',
     bucket,
-    key: decodeS3Key(key),
+    key: decoded,
     versionId,
     eTag: object.eTag ? object.eTag.replace(/"/g, '') : undefined,
     size: object.size,
