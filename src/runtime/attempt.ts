@@ -21,7 +21,7 @@ import { lockLoadedVersions, markReplaced, markSucceeded, readFileRow } from './
 import { toResultDocument } from './outcome';
 import { FileContext, RowSink, SinkOutcome } from './sink-api';
 import { FileRef, FileSource, FileStat } from './source';
-import { ResultStorage } from './storage';
+import { assertOutputKeysFit, ResultStorage } from './storage';
 
 export interface AttemptDeps {
   readonly storage: ResultStorage;
@@ -65,6 +65,7 @@ export async function runAttempt(
   client: PoolClient, fileId: number, ref: FileRef, source: FileSource, stat: FileStat, deps: AttemptDeps, started: Date,
 ): Promise<AttemptResult> {
   assertNotEmpty(stat.sizeBytes);
+  assertOutputKeysFit(ref.key);
   const open = async () => deps.budget.watch(await source.open());
   // Without sinks, counting needs no transaction: keep it short.
   const counted = deps.sinks.length === 0 ? await countCsvRecords(await open()) : undefined;

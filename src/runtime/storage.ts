@@ -8,6 +8,7 @@
  *   backup/<UTC timestamp, e.g. 2026-11-22T04-50-00Z>/<key>
  */
 import { Readable } from 'stream';
+import { InputError } from './errors';
 import { FileRef } from './source';
 import { BACKUP_PREFIX, REJECTS_PREFIX, RESULTS_PREFIX } from '../shared/object-keys';
 
@@ -52,4 +53,22 @@ export function backupTimestamp(at: Date): string {
 
 export function backupKey(key: string, at: Date): string {
   return `${BACKUP_PREFIX}${backupTimestamp(at)}/${key}`;
+}
+
+/** S3 refuses keys longer than this many bytes of UTF-8, destination keys of copies included. */
+export const MAX_OUTPUT_KEY_BYTES = 1024;
+
+/**
+ * Throws an InputError when the outputs of `key` cannot be written: the
+ * backup key (the longest of the three, 28 bytes more than the input's)
+ * would be longer than S3 allows. S3 would refuse it on every retry, so the
+ * file fails at once, on its name, instead.
+ */
+export function assertOutputKeysFit(key: string): void {
+  const keyBytes = Buffer.byteLength(key, 'utf8');
+  const backupBytes = Buffer.byteLength(backupKey(key, new Date(0)), 'utf8');
+  if (backupBytes > MAX_OUTPUT_KEY_BYTES) {
+    throw new InputError(`The key is ${keyBytes} bytes long: its backup key ${BACKUP_PREFIX}<time>/<key> would be ${backupBytes} bytes, `
+      + `over S3's limit of ${MAX_OUTPUT_KEY_BYTES}; upload the file under a key of at most ${MAX_OUTPUT_KEY_BYTES - (backupBytes - keyBytes)} bytes`);
+  }
 }

@@ -78,6 +78,29 @@ describe('malformed events', () => {
     }
   });
 
+  test('a key S3 accepts but whose backup key would not fit in 1024 bytes: a clear content error, not endless retries', async () => {
+    const runtime = faultRuntime(aws, db.url, { env: sinksEnv() });
+    try {
+      // 1000 bytes: a valid S3 key; backup/<timestamp>/ adds 28.
+      const key = `long/${'é'.repeat(300)}${'k'.repeat(391)}.csv`;
+      expect(Buffer.byteLength(key)).toBe(1000);
+      const { event } = await upload(aws.input, key, generateCsv(3, 'long').body);
+      const out = await handleEvent(sqsEvent(event), runtime);
+      expect(out.batchItemFailures).toEqual([]);
+      expect(out.files).toEqual([expect.objectContaining({
+        status: 'failed',
+        errorKind: 'input',
+        retry: false,
+        error: expect.stringMatching(/^The key is 1000 bytes long: its backup key backup\/<time>\/<key> would be 1028 bytes, over S3's limit of 1024/),
+      })]);
+      expect((await fileRows(db.url)).filter((r) => r.key === key)).toEqual([expect.objectContaining({ status: 'failed', error_kind: 'input' })]);
+      expect((await listKeys(aws.backup, 'backup/')).filter((k) => k.startsWith('backup/') && k.includes('/long/'))).toEqual([]);
+      expect((await sentMessages(aws.topicArn)).filter((m) => m.body.key === key).map((m) => m.body.status)).toEqual(['failed']);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   test('`..` and `.` key segments are literal S3 key characters: outputs stay under results/ and backup/', async () => {
     const runtime = faultRuntime(aws, db.url, { env: sinksEnv(tableSink('dots')) });
     try {
