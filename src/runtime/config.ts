@@ -75,6 +75,12 @@ export function parseSinkConfigs(json: string | undefined, source: string = ENV.
   return parsed as SinkConfig[];
 }
 
+/** Where the sink configuration comes from, as errors name it: `PIPELINE_SINKS`, or the file and its variable. */
+export function sinkConfigSource(env: Env): string {
+  const file = optional(env, ENV.SINKS_FILE);
+  return file ? `${file} (${ENV.SINKS_FILE})` : ENV.SINKS;
+}
+
 /** The sink configuration, inline (PIPELINE_SINKS) or in a file (PIPELINE_SINKS_FILE), never both. */
 export function readSinkConfigs(env: Env): SinkConfig[] {
   const inline = optional(env, ENV.SINKS);
@@ -87,7 +93,7 @@ export function readSinkConfigs(env: Env): SinkConfig[] {
   } catch (err) {
     throw new ConfigError(`${ENV.SINKS_FILE} names ${file}, which cannot be read: ${(err as Error).message}`);
   }
-  return parseSinkConfigs(json, `${file} (${ENV.SINKS_FILE})`);
+  return parseSinkConfigs(json, sinkConfigSource(env));
 }
 
 export function readDatabaseConfig(env: Env): DatabaseConfig {

@@ -8,7 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 // eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { SNSClient } from '@aws-sdk/client-sns';
-import { readRuntimeConfig } from './config';
+import { readRuntimeConfig, sinkConfigSource } from './config';
 import { Database, cachedSettings } from './database';
 import { fetchRdsSecret } from './db-secret';
 import { settingsFromSecret, settingsFromUrl } from './db-settings';
@@ -41,7 +41,10 @@ export interface Runtime extends EventDeps {
 }
 
 export function createRuntime(options: RuntimeOptions = {}): Runtime {
-  const config = readRuntimeConfig(options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const config = readRuntimeConfig(env);
+  // First: a bad sink configuration fails the cold start, naming where it came from, before any client exists.
+  const sinks = createSinks(config.sinks, sinkConfigSource(env));
   const log = options.log ?? consoleLogger;
   const aws = { endpoint: options.aws?.endpoint, region: options.aws?.region, credentials: options.aws?.credentials };
   const s3 = new S3Client({ ...aws, forcePathStyle: config.s3ForcePathStyle });
@@ -63,7 +66,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     storage: new S3Storage({ s3, outputBucket: config.outputBucket, backupBucket: config.backupBucket, copy: options.copy }),
     notifier: config.topicArn ? new SnsNotifier(sns, config.topicArn) : undefined,
     metrics: new EmfMetrics(config.metricsNamespace, config.pipelineName, options.writeMetric),
-    sinks: createSinks(config.sinks),
+    sinks,
     ownOutputs: [
       { bucket: config.outputBucket, prefix: RESULTS_PREFIX },
       { bucket: config.outputBucket, prefix: REJECTS_PREFIX },

@@ -5,6 +5,7 @@
  */
 import { ConfigError } from './config';
 import { createPostgresTableSink, tableMigrationSql } from './load';
+import { errorMessage } from './logger';
 import { RowSink } from './sink-api';
 import { SinkConfig } from '../shared/sink-config';
 
@@ -20,13 +21,23 @@ export function registerSinkFactory(kind: string, factory: SinkFactory): void {
   factories.set(kind, factory);
 }
 
-export function createSinks(configs: readonly SinkConfig[]): RowSink[] {
+/**
+ * `source` names where the configurations came from (e.g. `PIPELINE_SINKS`);
+ * given, every error names it and the sink's index, as `PIPELINE_SINKS[1]`.
+ */
+export function createSinks(configs: readonly SinkConfig[], source?: string): RowSink[] {
   return configs.map((config, i) => {
+    const where = source ? `${source}[${i}]` : `Sink ${i}`;
     const factory = factories.get(config.kind);
     if (!factory) {
-      throw new ConfigError(`Sink ${i} has kind "${config.kind}", which this processor build does not support (available: ${[...factories.keys()].join(', ') || 'none'})`);
+      throw new ConfigError(`${where} has kind "${config.kind}", which this processor build does not support (available: ${[...factories.keys()].join(', ') || 'none'})`);
     }
-    return factory(config);
+    if (!source) return factory(config);
+    try {
+      return factory(config);
+    } catch (err) {
+      throw new ConfigError(`${where}: ${errorMessage(err)}`);
+    }
   });
 }
 
