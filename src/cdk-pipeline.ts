@@ -353,6 +353,7 @@ export class CdkPipeline extends Construct {
         output: props.outputBucket ? undefined : this.outputBucket,
         backup: props.backupBucket ? undefined : this.backupBucket,
       },
+      notificationBuckets: [this.inputBucket, this.outputBucket, this.backupBucket],
       backupReplicated: props.backupReplicationBucket !== undefined,
       replicationRole: this.storage.backupReplicationRole,
       replicationObjectArns: props.backupReplicationBucket

@@ -33,6 +33,8 @@ export interface AcknowledgmentTargets {
   readonly bastionInstance?: IConstruct;
   /** Buckets the construct created, by what they hold. */
   readonly buckets: { [name: string]: IConstruct | undefined };
+  /** Every bucket a trigger may have added S3 notifications to (created or brought). */
+  readonly notificationBuckets: IConstruct[];
   /** Whether the backup bucket replicates (then its replication finding is gone). */
   readonly backupReplicated: boolean;
   /** The backup bucket's replication role, and the object ARNs its policy names. */
@@ -138,8 +140,8 @@ export function pipelineAcknowledgments(scope: IConstruct, t: AcknowledgmentTarg
       }
     }
   }
-  for (const bucket of Object.values(t.buckets)) {
-    const handlerPolicy = bucket?.node.tryFindChild('Notifications')?.node.tryFindChild('HandlerPolicy')?.node.defaultChild;
+  for (const bucket of t.notificationBuckets) {
+    const handlerPolicy = bucket.node.tryFindChild('Notifications')?.node.tryFindChild('HandlerPolicy')?.node.defaultChild;
     inPacks(handlerPolicy, 'IAMNoInlinePolicy', [HIPAA, NIST, PCI],
       'HandlerPolicy is the inline policy aws-cdk-lib attaches to its BucketNotificationsHandler singleton role (s3:PutBucketNotification for this bucket only); aws-cdk-lib offers no managed-policy option for it.');
   }

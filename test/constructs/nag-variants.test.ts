@@ -9,6 +9,16 @@ const VARIANTS: Array<[string, (s: Stack) => CdkPipelineProps]> = [
   ['natGateways: 0 (no public subnets)', () => ({ natGateways: 0 })],
   ['natGateways: 2 with e-mails', () => ({ natGateways: 2, notificationEmails: ['ops@example.com'] })],
   ['no bastion, no e-mails', () => ({ bastion: false })],
+  ['your own input bucket (notifications added to it)', (s) => ({
+    inputBucket: new s3.Bucket(s, 'In', {
+      encryption: s3.BucketEncryption.KMS,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      versioned: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      serverAccessLogsPrefix: 'self/',
+    }),
+  })],
   ['your own key', (s) => ({ encryptionKey: new kms.Key(s, 'Own', { enableKeyRotation: true }), notificationEmails: ['ops@example.com'] })],
   ['backupReplicationBucket', (s) => ({
     backupReplicationBucket: s3.Bucket.fromBucketAttributes(s, 'Dr', {
@@ -26,6 +36,10 @@ describe.each(VARIANTS)('cdk-nag, all five packs: %s', (_name, props) => {
     const stack = new Stack(app, 'S', { env: { account: '111111111111', region: 'eu-west-1' } });
     new CdkPipeline(stack, 'P', props(stack));
     const report = new Pack().validateScope(app);
-    expect(report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`))).toEqual([]);
+    // A bucket you bring is yours to configure (here: not replicated); what
+    // the pipeline adds to it (S3 notifications) is acknowledged by the pipeline.
+    const findings = report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} @ ${r.constructPath}`))
+      .filter((f) => !f.endsWith(' @ S/In/Resource'));
+    expect(findings).toEqual([]);
   });
 });
