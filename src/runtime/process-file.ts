@@ -12,9 +12,10 @@
  *    lock (held elsewhere: `in-progress`, done) and wait for the key's lock
  *    (another version of the key is being processed).
  *    Crash: nothing, or a `processing` row the retry picks up.
- * 2. re-read the row under the locks: a final status means duplicate —
- *    nothing is written or sent (except a success message that a crash kept
- *    from being sent, see `notified_at`).
+ * 2. re-read the row under the locks: a final status, or a failure on the
+ *    content, means duplicate — nothing is written or sent (except a success
+ *    or content-failure message that a crash or an SNS outage kept from
+ *    being sent, see `notified_at`).
  * 3. look at the version: deleted (`gone`) or older than the version of the
  *    key already loaded (`superseded`) is recorded and changes nothing else.
  * 4. mark the attempt started (committed: attempts, started_at).
@@ -174,10 +175,8 @@ async function processLocked(
     const row = await readFileRow(client, fileId);
     if (FINAL_STATUSES.has(row.status) && !deps.force) return await duplicate(client, row, ref, source, timing, deps);
     if (row.status === 'failed' && row.errorKind === 'input' && !deps.retryInputErrors && !deps.force) {
-      // Already recorded and announced: a second delivery of a bad file changes nothing.
-      return untouched('duplicate', source, ref, timing, `this version already failed on its content: ${row.error}`, {
-        fileId, attempt: row.attempts, error: row.error ?? undefined, errorKind: 'input',
-      });
+      // Already recorded: a second delivery of a bad file changes nothing, and sends only a failure message never sent.
+      return await failedOnContent(client, row, ref, source, timing, deps);
     }
     try {
       stat = await source.stat();
@@ -265,6 +264,28 @@ async function duplicate(
     deps.log.info('sent the success notification a previous attempt did not', { key: ref.key, version: ref.version });
   }
   deps.log.info('duplicate delivery ignored', { bucket: ref.bucket, key: ref.key, version: ref.version });
+  return outcome;
+}
+
+async function failedOnContent(
+  client: PoolClient, row: FileRow, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
+): Promise<FileOutcome> {
+  const outcome = untouched('duplicate', source, ref, timing, `this version already failed on its content: ${row.error}`, {
+    fileId: row.id, attempt: row.attempts, error: row.error ?? undefined, errorKind: 'input',
+  });
+  if (row.notifiedAt !== null || !deps.notifier || !row.startedAt || !row.finishedAt) return outcome;
+  try {
+    await notify(client, {
+      ...outcome,
+      status: 'failed',
+      started: row.startedAt.toISOString(),
+      finished: row.finishedAt.toISOString(),
+      durationMs: row.finishedAt.getTime() - row.startedAt.getTime(),
+    }, deps);
+  } catch (err) {
+    return { ...outcome, cause: err, retry: true, reason: `${outcome.reason}; its failure notification could not be sent again: ${errorMessage(err)}` };
+  }
+  deps.log.info('sent the failure notification a previous attempt could not', { key: ref.key, version: ref.version });
   return outcome;
 }
 

@@ -50,12 +50,19 @@ export async function reportFailure(
     deps.log.error('could not write the failure result', { key: outcome.key, error: errorMessage(err) });
   }
   const reported = { ...outcome, result };
+  let unsent: unknown;
   try {
     await notify(client, reported, deps);
   } catch (err) {
+    unsent = err;
     deps.log.error('could not publish the failure notification', { key: outcome.key, error: errorMessage(err) });
   }
   deps.metrics?.record(reported);
   deps.log.error('file failed', { bucket: outcome.bucket, key: outcome.key, version: outcome.version, error: outcome.error });
+  if (unsent !== undefined && !reported.retry && reported.fileId !== undefined) {
+    // A content error is final, and its redelivery a quiet duplicate that sends only what was not sent:
+    // delivered again, the message is not lost (see the input-error duplicate in process-file.ts).
+    return { ...reported, retry: true, reason: `the failure notification could not be sent: ${errorMessage(unsent)}; delivered again to send it` };
+  }
   return reported;
 }

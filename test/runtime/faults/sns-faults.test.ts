@@ -12,7 +12,7 @@ import { SnsNotifier } from '../../../src/runtime/sns-notifier';
 import { createTestDatabase } from '../../support/db';
 import { motoClientConfig } from '../../support/moto';
 import { freePort } from '../../support/services';
-import { closeHelpers, createAws, fileRows, listKeys, readText, sqsEvent, TestAws, upload } from '../helpers';
+import { closeHelpers, createAws, fileRows, listKeys, readText, sentMessages, sqsEvent, TestAws, upload } from '../helpers';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;
@@ -99,5 +99,44 @@ test('a topic that does not exist: succeeded and retried; once the topic is righ
     await retrySendsOnce(fixed, event, key, table, csv);
   } finally {
     await Promise.all([broken.close(), fixed.close()]);
+  }
+});
+
+test('SNS down when a file fails on its content: recorded at once, delivered again only to send the lost failure message, once', async () => {
+  const table = 'sns_bad_content';
+  const runtime = faultRuntime(aws, db.url, { env: sinksEnv(tableSink(table)) });
+  const dead = new SNSClient({ ...motoClientConfig(), endpoint: `http://127.0.0.1:${await freePort()}`, maxAttempts: 2 });
+  const down = { ...runtime, notifier: new SnsNotifier(dead, aws.topicArn) };
+  try {
+    const key = 'sns-faults/bad-content.csv';
+    const { event } = await upload(aws.input, key, 'id,name,amount\n1,a,1.00\n2,b,not-a-number\n');
+    const first = await handleEvent(sqsEvent(event), down);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(first.files).toEqual([expect.objectContaining({
+      status: 'failed', errorKind: 'input', retry: true, error: expect.stringMatching(/line 3/), reason: expect.stringMatching(/failure notification could not be sent: .*ECONNREFUSED/),
+    })]);
+    expect(await tableChecksum(db.url, table)).toEqual({ rows: 0, md5: null });
+    expect(await rowsFor(key)).toEqual([expect.objectContaining({ status: 'failed', error_kind: 'input', attempts: 1, notified_at: null })]);
+    expect(JSON.parse(await readText(aws.output, `results/${key}.json`))).toMatchObject({ status: 'failed', error: first.files[0].error });
+    expect(await statusesSent(aws.topicArn, key)).toEqual([]);
+
+    // Redelivered while SNS is still down: nothing processed again, delivered again.
+    const stillDown = await handleEvent(sqsEvent(event), down);
+    expect(stillDown.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }]);
+    expect(stillDown.files).toEqual([expect.objectContaining({ status: 'duplicate', retry: true })]);
+    expect(await rowsFor(key)).toEqual([expect.objectContaining({ status: 'failed', attempts: 1, notified_at: null })]);
+
+    const back = await handleEvent(sqsEvent(event), runtime);
+    expect(back.batchItemFailures).toEqual([]);
+    expect(back.files).toEqual([expect.objectContaining({ status: 'duplicate', retry: false })]);
+    const sent = (await sentMessages(aws.topicArn)).filter((m) => m.body.key === key);
+    expect(sent.map((m) => [m.body.status, m.body.error])).toEqual([['failed', first.files[0].error]]);
+    expect(await rowsFor(key)).toEqual([expect.objectContaining({ status: 'failed', attempts: 1, notified_at: expect.any(Date) })]);
+    const quiet = await handleEvent(sqsEvent(event), runtime);
+    expect(quiet.files).toEqual([expect.objectContaining({ status: 'duplicate', retry: false })]);
+    expect(await statusesSent(aws.topicArn, key)).toEqual(['failed']);
+  } finally {
+    dead.destroy();
+    await runtime.close();
   }
 });
