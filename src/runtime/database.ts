@@ -65,6 +65,8 @@ export interface DatabaseOptions {
 }
 
 const AUTH_FAILED = '28P01';
+/** `too_many_connections`: max_connections (less the superuser reserve) or the role's CONNECTION LIMIT reached. */
+const TOO_MANY_CONNECTIONS = '53300';
 /**
  * Connection errors caused by a refused password, with the settings that were
  * refused. Kept off the error object, so the password is never logged with it.
@@ -105,6 +107,10 @@ function hint(err: unknown, retry: Retry): string {
     if (retry === 'refused-again') return ` — check the user name and password; ${again} and were refused too`;
     if (retry === 'unchanged') return ` — check the user name and password; ${again} and are unchanged`;
     return ' — check the user name and password (the secret may have been rotated)';
+  }
+  if (code === TOO_MANY_CONNECTIONS) {
+    return ' — the server is at its connection limit (max_connections, or the role\'s CONNECTION LIMIT); the file is delivered again,'
+      + ' and if this persists lower the processor\'s maxConcurrency or raise the limit';
   }
   if (['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code) || /timeout/i.test(message)) {
     return ' — is the server running and reachable from here (security groups, routes, VPC peering)?';

@@ -212,7 +212,8 @@ test('the server at its connection limit: a cold processor fails clearly and is 
       retry: true,
       // PostgreSQL 15 words it so when only the superuser reserve is left (SQLSTATE 53300 either way).
       error: expect.stringMatching(new RegExp(`^Cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${pg.port} \\(database ${login.database}, user ${login.user}\\): `
-        + '(sorry, too many clients already|remaining connection slots are reserved)')),
+        + '(sorry, too many clients already|remaining connection slots are reserved for non-replication superuser connections)'
+        + ' — the server is at its connection limit \\(max_connections, or the role\'s CONNECTION LIMIT\\); the file is delivered again')),
     })]);
     expect(await result(key)).toMatchObject({ status: 'failed', rows: null, error: first.files[0].error });
     expect(await statusesSent(aws.topicArn, key)).toEqual(['failed']);
