@@ -19,6 +19,10 @@ export function tableMigrationSql(config: PostgresTableSinkConfig): string[] {
   const statements: string[] = [];
   if (config.schema !== 'public') statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(config.schema)}`);
   statements.push(`CREATE TABLE IF NOT EXISTS ${table} (\n${columns.join(',\n')}\n)`);
-  statements.push(`CREATE INDEX IF NOT EXISTS ${indexName} ON ${table} (${quoteIdent(FILE_ID_COLUMN)})`);
+  // Not a bare CREATE INDEX IF NOT EXISTS: that takes a SHARE lock on the table before it looks for the
+  // index, so every cold start would wait for the loads in flight, and new loads would queue behind it.
+  const indexRef = `${quoteIdent(config.schema)}.${indexName}`.replace(/'/g, "''");
+  statements.push(`DO $cdp$ BEGIN IF to_regclass('${indexRef}') IS NULL THEN `
+    + `CREATE INDEX IF NOT EXISTS ${indexName} ON ${table} (${quoteIdent(FILE_ID_COLUMN)}); END IF; END $cdp$`);
   return statements;
 }

@@ -255,3 +255,81 @@ test('a restart while the processor is idle: the warm pool drops its dead connec
     await s.runtime.close();
   }
 });
+
+test('a restart under concurrent loads (three processors, and a second version of one key waiting for the first): every file retried, each key loaded exactly once, the newest version wins', async () => {
+  const s = await setup(0.005);
+  const others = [1, 2, 3].map(() => faultRuntime(aws, s.url, { env: sinksEnv() }));
+  const runtimes = [s.runtime, ...others];
+  try {
+    const files = [
+      { key: 'db-faults/concurrent-a.csv', tag: 'ca', csv: generateCsv(1500, 'ca') },
+      { key: 'db-faults/concurrent-b.csv', tag: 'cb', csv: generateCsv(1500, 'cb') },
+      { key: 'db-faults/concurrent-c.csv', tag: 'cc', csv: generateCsv(1500, 'cc') },
+      { key: 'db-faults/concurrent-a.csv', tag: 'cz', csv: generateCsv(900, 'cz') },
+    ];
+    const uploads = [];
+    for (const f of files) uploads.push(await upload(aws.input, f.key, f.csv.body));
+    const events = uploads.map((u) => u.event);
+    const running = events.map((e, i) => handleEvent(sqsEvent(e), { ...runtimes[i], remainingMs: limit(120_000) }));
+    const copying = async () => (await pg.admin(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND query LIKE 'COPY %' AND state = 'active'", [s.user],
+    ))[0].n;
+    await waitFor(async () => (await copying()) === 3 && (await progress(s.url)) >= 300, 'three COPYs under way');
+    await pg.restartImmediate();
+    const first = await Promise.all(running);
+    // The three COPYs under way fail and ask for a retry; the run that waited for the key's lock fails the
+    // same way, unless it only reached the server after the restart (then it simply runs).
+    const firstOutcomes = first.flatMap((r) => r.files);
+    expect(firstOutcomes.filter((o) => o.status === 'failed' && o.retry).length).toBeGreaterThanOrEqual(3);
+    for (const [i, r] of first.entries()) {
+      expect(r.files).toEqual([expect.objectContaining(r.files[0].status === 'failed' ? { retry: true } : { status: 'succeeded' })]);
+      expect(r.batchItemFailures).toEqual(r.files[0].status === 'failed' ? [{ itemIdentifier: 'm-0' }] : []);
+      if (r.files[0].status === 'succeeded') expect(i).toBe(0);
+    }
+
+    await fastRows(s.url);
+    // All four delivered again at once, in reverse order: the older version of a may come after the newer one.
+    const retries = await Promise.all([...events].reverse().map((e, i) => handleEvent(sqsEvent(e), { ...runtimes[i], remainingMs: limit(120_000) })));
+    expect(retries.flatMap((r) => r.batchItemFailures)).toEqual([]);
+    expect(retries.flatMap((r) => r.files).filter((o) => o.key !== files[0].key).map((o) => o.status)).toEqual(['succeeded', 'succeeded']);
+    // The older version of a: loaded and replaced, or superseded without loading; either way its rows are gone.
+    const perFile = await pg.admin(`
+      SELECT split_part(name, '-', 1) AS tag, count(*)::int AS rows,
+             md5(string_agg(id || ',' || name || ',' || amount::text, E'\\n' ORDER BY id)) AS md5
+      FROM ${TABLE} GROUP BY 1 ORDER BY 1`, [], s.user);
+    expect(perFile).toEqual([files[1], files[2], files[3]].map((f) => ({ tag: f.tag, rows: f.csv.rows, md5: f.csv.md5 })));
+    const rows = await fileRows(s.url);
+    const versionsOfA = Object.fromEntries(rows.filter((r) => r.key === files[0].key).map((r) => [r.version, r.status]));
+    expect(versionsOfA).toEqual({ [uploads[0].versionId!]: expect.stringMatching(/^(replaced|superseded)$/), [uploads[3].versionId!]: 'succeeded' });
+    expect(rows.filter((r) => r.key !== files[0].key).map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    expect(await query(s.url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'")).toEqual([{ n: 0 }]);
+  } finally {
+    await Promise.all(others.map((r) => r.close()));
+    await s.runtime.close();
+  }
+});
+
+test('a processor that cold-starts during a long load neither waits for it nor holds it up (its schema check takes no table lock)', async () => {
+  const s = await setup(0.005);
+  const cold = faultRuntime(aws, s.url, { env: sinksEnv() });
+  try {
+    const big = generateCsv(2000, 'big');
+    const small = generateCsv(10, 'small');
+    const bigUpload = await upload(aws.input, 'db-faults/long-load.csv', big.body);
+    const smallUpload = await upload(aws.input, 'db-faults/cold-start.csv', small.body);
+    const running = handleEvent(sqsEvent(bigUpload.event), { ...s.runtime, remainingMs: limit(120_000) });
+    await waitFor(async () => (await progress(s.url)) >= 100, 'the long load under way');
+    const started = Date.now();
+    const out = await handleEvent(sqsEvent(smallUpload.event), { ...cold, remainingMs: limit(60_000) });
+    expect(out.files).toEqual([expect.objectContaining({ status: 'succeeded', rows: 10 })]);
+    // The long load (about 10 s of sleeping rows) is still going: the cold start did not wait for it.
+    expect(await progress(s.url)).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await fastRows(s.url);
+    expect((await running).files).toEqual([expect.objectContaining({ status: 'succeeded', rows: 2000 })]);
+    const perFile = await pg.admin(`SELECT split_part(name, '-', 1) AS tag, count(*)::int AS rows FROM ${TABLE} GROUP BY 1 ORDER BY 1`, [], s.user);
+    expect(perFile).toEqual([{ tag: 'big', rows: 2000 }, { tag: 'small', rows: 10 }]);
+  } finally {
+    await Promise.all([cold.close(), s.runtime.close()]);
+  }
+});

@@ -75,7 +75,9 @@ describe('tableMigrationSql', () => {
     const sql = tableMigrationSql(tableConfig('orders', COLUMNS));
     expect(sql).toEqual([
       expect.stringContaining('CREATE TABLE IF NOT EXISTS "public"."orders"'),
-      'CREATE INDEX IF NOT EXISTS "orders_file_id_idx" ON "public"."orders" ("_file_id")',
+      // Guarded, so that an existing index takes no lock on the table (see migration.ts).
+      'DO $cdp$ BEGIN IF to_regclass(\'"public"."orders_file_id_idx"\') IS NULL THEN '
+        + 'CREATE INDEX IF NOT EXISTS "orders_file_id_idx" ON "public"."orders" ("_file_id"); END IF; END $cdp$',
     ]);
     expect(sql[0]).toContain('"id" integer NOT NULL');
     expect(sql[0]).toContain('"amount" numeric(8,2),');
