@@ -1,7 +1,8 @@
 /**
  * A TCP proxy in front of moto_server that breaks S3 downloads on request:
  * the AWS SDK talks to it like to any endpoint, and every byte passes through
- * unchanged until a rule armed by the test matches a GET request's path.
+ * unchanged until a rule armed by the test matches a request's method and
+ * path (by default: a GET, a download).
  * Then, after `afterBytes` bytes of that response's body:
  *
  * - `cut`: both sockets are destroyed, so the client sees its download end
@@ -15,7 +16,9 @@
 import * as net from 'net';
 
 export interface CutRule {
-  /** Matched against the request target (path and query) of GET requests. */
+  /** The request method the rule applies to (default GET; CopyObject is a PUT). */
+  readonly method?: string;
+  /** Matched against the request target (path and query) of the requests of that method. */
   readonly path: RegExp;
   readonly afterBytes: number;
   readonly mode: 'cut' | 'hold';
@@ -79,17 +82,15 @@ export async function startCuttingProxy(upstream: string): Promise<CuttingProxy>
       const line = REQUEST_LINE.exec(chunk.subarray(0, 4096).toString('latin1'));
       if (line) {
         active = undefined;
-        if (line[1] === 'GET') {
-          gets.push(line[2]);
-          const rule = rules.find((r) => r.left > 0 && r.path.test(line[2]));
-          if (rule) {
-            rule.left--;
-            rule.hits++;
-            active = rule;
-            headerDone = false;
-            head = Buffer.alloc(0);
-            bodySeen = 0;
-          }
+        if (line[1] === 'GET') gets.push(line[2]);
+        const rule = rules.find((r) => r.left > 0 && (r.method ?? 'GET') === line[1] && r.path.test(line[2]));
+        if (rule) {
+          rule.left--;
+          rule.hits++;
+          active = rule;
+          headerDone = false;
+          head = Buffer.alloc(0);
+          bodySeen = 0;
         }
       }
       server.write(chunk);
