@@ -20,6 +20,7 @@ export interface CutRule {
   readonly method?: string;
   /** Matched against the request target (path and query) of the requests of that method. */
   readonly path: RegExp;
+  /** Bytes of the response body let through first; negative (`hold` only): not even the status line and headers. */
   readonly afterBytes: number;
   readonly mode: 'cut' | 'hold';
   /** How many matching downloads the rule applies to (default 1). */
@@ -100,6 +101,20 @@ export async function startCuttingProxy(upstream: string): Promise<CuttingProxy>
       const rule = active;
       if (!rule) {
         client.write(chunk);
+        return;
+      }
+      if (rule.mode === 'hold' && rule.afterBytes < 0) {
+        // The whole response, status line included: the SDK resolves some calls (CopyObject) on the headers.
+        if (rule.released) {
+          client.write(chunk);
+          return;
+        }
+        server.pause();
+        rule.fire();
+        rule.waiting.push(() => {
+          if (!client.destroyed) client.write(chunk);
+          server.resume();
+        });
         return;
       }
       let body = chunk;
