@@ -297,26 +297,79 @@ async function failure(
   const { finishedAt, ...times } = timesFrom(timing);
   const error = errorMessage(err);
   const errorKind = err instanceof InputError ? 'input' : 'internal';
+  let recorder = client;
+  let fresh: PoolClient | undefined;
   if (client && fileId !== undefined) {
     try {
       await markFailed(client, fileId, error, errorKind, finishedAt);
     } catch (dbErr) {
-      deps.log.error('could not mark the file failed', { key: source.key, error: errorMessage(dbErr) });
+      fresh = await markFailedAfresh(fileId, error, errorKind, finishedAt, deps);
+      recorder = fresh;
+      if (!fresh) deps.log.error('could not mark the file failed', { key: source.key, error: errorMessage(dbErr) });
     }
   }
-  return reportFailure(client, ref, {
-    ...identity(source, ref),
-    status: 'failed',
-    fileId,
-    attempt,
-    rows: null,
-    rowsRejected: null,
-    ...times,
-    error,
-    errorKind,
-    retry: errorKind === 'internal',
-    cause: err,
-  }, deps);
+  try {
+    return await reportFailure(recorder, ref, {
+      ...identity(source, ref),
+      status: 'failed',
+      fileId,
+      attempt,
+      rows: null,
+      rowsRejected: null,
+      ...times,
+      error,
+      errorKind,
+      retry: errorKind === 'internal',
+      cause: err,
+    }, deps);
+  } finally {
+    if (fresh) {
+      await unlockVersion(fresh, fileId!).then(() => fresh!.release(), () => fresh!.release(true));
+    }
+  }
+}
+
+/**
+ * When the run's own session is what failed (server restarted, backend
+ * terminated, network cut), records the failure on a new connection, if the
+ * server takes one again by now and no other run has claimed the version
+ * since the dead session's locks went. Returns that connection, holding the
+ * version's lock, or undefined (the row then stays `processing` until the
+ * retry).
+ */
+const FRESH_CONNECT_MS = 2000;
+
+async function markFailedAfresh(
+  fileId: number, error: string, errorKind: 'input' | 'internal', at: Date, deps: ProcessDeps,
+): Promise<PoolClient | undefined> {
+  let fresh: PoolClient | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // Bounded: an unreachable server must not eat the time kept back to write the result and notify.
+    const connecting = deps.database.connect();
+    const gaveUp = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), FRESH_CONNECT_MS); });
+    fresh = await Promise.race([connecting, gaveUp]);
+    if (!fresh) {
+      connecting.then((late) => late.release(), () => undefined);
+      return undefined;
+    }
+    if (!(await tryLockVersion(fresh, fileId))) {
+      fresh.release();
+      return undefined;
+    }
+    try {
+      await markFailed(fresh, fileId, error, errorKind, at);
+    } catch (err) {
+      await unlockVersion(fresh, fileId);
+      throw err;
+    }
+    return fresh;
+  } catch {
+    fresh?.release(true);
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Stopped by the host: the retry does it all again (nothing of this attempt was committed). */
