@@ -68,8 +68,28 @@ export async function startCuttingProxy(upstream: string): Promise<CuttingProxy>
       client.destroy();
       server.destroy();
     };
+    /** While a response is held, moto closing its side must not drop what is held: the client gets it, then the end. */
+    let holding = false;
+    let upstreamClosed = false;
     client.on('close', () => { sockets.delete(client); server.destroy(); });
-    server.on('close', () => { sockets.delete(server); client.destroy(); });
+    server.on('close', () => {
+      sockets.delete(server);
+      if (holding) upstreamClosed = true;
+      else client.destroy();
+    });
+    const holdUntilReleased = (rule: Rule, pending: Buffer) => {
+      holding = true;
+      server.pause();
+      rule.fire();
+      const resume = () => {
+        holding = false;
+        if (!client.destroyed) client.write(pending);
+        if (upstreamClosed) client.end();
+        else server.resume();
+      };
+      if (rule.released) resume();
+      else rule.waiting.push(resume);
+    };
     client.on('error', destroy);
     server.on('error', destroy);
 
@@ -109,12 +129,7 @@ export async function startCuttingProxy(upstream: string): Promise<CuttingProxy>
           client.write(chunk);
           return;
         }
-        server.pause();
-        rule.fire();
-        rule.waiting.push(() => {
-          if (!client.destroyed) client.write(chunk);
-          server.resume();
-        });
+        holdUntilReleased(rule, chunk);
         return;
       }
       let body = chunk;
@@ -148,14 +163,7 @@ export async function startCuttingProxy(upstream: string): Promise<CuttingProxy>
         return;
       }
       // hold: stop reading from moto until released; keep what arrived.
-      server.pause();
-      rule.fire();
-      const resume = () => {
-        if (!client.destroyed) client.write(rest);
-        server.resume();
-      };
-      if (rule.released) resume();
-      else rule.waiting.push(resume);
+      holdUntilReleased(rule, rest);
     });
   });
 

@@ -2,9 +2,9 @@
  * The one window where S3 and PostgreSQL disagree: the attempt writes the
  * backup and the result inside its transaction, before COMMIT, so that a
  * crash can only leave extra S3 objects, never a `succeeded` row without its
- * backup. Here PostgreSQL restarts (crash and recovery) once the backup copy
- * has been requested (the proxy sees CopyObject go out): after the load, with
- * the S3 writes made or under way, before COMMIT.
+ * backup. Here PostgreSQL restarts (crash and recovery) while the backup copy
+ * is in flight: moto has made the copy, the proxy holds CopyObject's response
+ * until the server is back. After the load, before COMMIT.
  * Nothing of the load is committed, the result says failed, and the retry
  * loads the file exactly once; the backup may then exist twice (two
  * timestamps), both copies the same bytes.
