@@ -77,6 +77,15 @@ export function addPipelineAlarms(monitoring: PipelineMonitoring, o: PipelineAla
       + 'find what slows the processor, or raise maxConcurrency')));
   }
 
+  const undelivered = monitoring.subscriptionDeadLetterQueue;
+  if (undelivered) {
+    // The topic's own e-mails are what failed, so this alarm is for the
+    // dashboard and any other subscriber of the topic.
+    const visible = undelivered.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' });
+    alarms.push(monitoring.addAlarm('UndeliveredNotifications', visible, whenAbove(0,
+      `${o.pipelineName}: SNS could not deliver notifications to an e-mail subscription; they wait in the subscriptions' dead-letter queue`)));
+  }
+
   const instance = o.database.instance;
   if (instance instanceof rds.DatabaseInstance) {
     alarms.push(monitoring.addAlarm('DatabaseCpu', instance.metricCPUUtilization({ period: Duration.minutes(5) }), {

@@ -391,9 +391,17 @@ describe('CdkPipeline defaults (seed 002)', () => {
         AlarmActions: actions,
         OKActions: actions,
       });
-      expect(pipeline.alarms.length).toBe(8);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+      expect(pipeline.alarms.length).toBe(9);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    });
+
+    test('notifications SNS could not deliver to an e-mail subscription raise an alarm on its dead-letter queue', () => {
+      const alarms = template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmDescription: Match.stringLikeRegexp('could not deliver notifications') } });
+      expect(Object.values(alarms)).toHaveLength(1);
+      const [alarm] = Object.values(alarms) as { Properties: { Dimensions: { Value: { 'Fn::GetAtt': string[] } }[]; Threshold: number } }[];
+      expect(alarm.Properties.Threshold).toBe(0);
+      expect(alarm.Properties.Dimensions[0].Value['Fn::GetAtt'][0]).toMatch(/^PipelineMonitoringSubscriptionDeadLetterQueue/);
     });
 
     test('failed files > 0 in 5 minutes: the runtime\'s FilesFailed metric of this pipeline (issue 7, bug 7)', () => {
