@@ -35,17 +35,18 @@ import type { PoolClient } from 'pg';
 import { runAttempt } from './attempt';
 import { Database } from './database';
 import {
-  applySessionTimeouts, Budget, interruptReason, isDeadlineError, isLockTimeout, resetSessionTimeouts, startBudget,
+  applySessionTimeouts, Budget, isDeadlineError, isLockTimeout, resetSessionTimeouts, startBudget,
 } from './deadline';
-import { InputError } from './errors';
+import { failure } from './failure';
 import {
-  ensureFileRow, FileRow, FINAL_STATUSES, lockKey, markFailed, markSkipped, markStarted, newestLoadedVersion,
+  ensureFileRow, FileRow, FINAL_STATUSES, lockKey, markSkipped, markStarted, newestLoadedVersion,
   readFileRow, recordModifiedAt, tryLockVersion, unlockKey, unlockVersion,
 } from './file-metadata';
 import { cancelOnInterrupt } from './interrupt';
 import { errorMessage } from './logger';
 import { FileOutcome } from './outcome';
-import { notify, ReportDeps, reportFailure } from './report';
+import { notify, ReportDeps } from './report';
+import { identity, Timing, timesFrom } from './run-timing';
 import { RowSink } from './sink-api';
 import { FileRef, FileSource, FileStat, GoneReason, ObjectGoneError } from './source';
 import { isOlderThan } from './version-order';
@@ -71,21 +72,6 @@ export interface ProcessDeps extends ReportDeps {
    * is rolled back and the outcome is `interrupted` (retried). Unset: never.
    */
   readonly interrupt?: AbortSignal;
-}
-
-interface Timing { readonly started: Date; readonly clock: () => Date }
-
-function timesFrom(t: Timing, finished = t.clock()) {
-  return {
-    started: t.started.toISOString(),
-    finished: finished.toISOString(),
-    durationMs: finished.getTime() - t.started.getTime(),
-    finishedAt: finished,
-  };
-}
-
-function identity(source: FileSource, ref?: FileRef) {
-  return { bucket: source.bucket, key: source.key, version: ref?.version ?? null, versionKind: ref?.versionKind ?? null };
 }
 
 /** An outcome in which this run changed nothing (duplicate, in progress, skipped). */
@@ -287,118 +273,4 @@ async function failedOnContent(
   }
   deps.log.info('sent the failure notification a previous attempt could not', { key: ref.key, version: ref.version });
   return outcome;
-}
-
-async function failure(
-  client: PoolClient | undefined, ref: FileRef | undefined, source: FileSource, timing: Timing, err: unknown, deps: ProcessDeps,
-  fileId?: number, attempt?: number,
-): Promise<FileOutcome> {
-  if (deps.interrupt?.aborted) return interrupted(client, ref, source, timing, err, deps, fileId, attempt);
-  const { finishedAt, ...times } = timesFrom(timing);
-  const error = errorMessage(err);
-  const errorKind = err instanceof InputError ? 'input' : 'internal';
-  let recorder = client;
-  let fresh: PoolClient | undefined;
-  if (client && fileId !== undefined) {
-    try {
-      await markFailed(client, fileId, error, errorKind, finishedAt);
-    } catch (dbErr) {
-      fresh = await markFailedAfresh(fileId, error, errorKind, finishedAt, deps);
-      recorder = fresh;
-      if (!fresh) deps.log.error('could not mark the file failed', { key: source.key, error: errorMessage(dbErr) });
-    }
-  }
-  try {
-    return await reportFailure(recorder, ref, {
-      ...identity(source, ref),
-      status: 'failed',
-      fileId,
-      attempt,
-      rows: null,
-      rowsRejected: null,
-      ...times,
-      error,
-      errorKind,
-      retry: errorKind === 'internal',
-      cause: err,
-    }, deps);
-  } finally {
-    if (fresh) {
-      await unlockVersion(fresh, fileId!).then(() => fresh!.release(), () => fresh!.release(true));
-    }
-  }
-}
-
-/**
- * When the run's own session is what failed (server restarted, backend
- * terminated, network cut), records the failure on a new connection, if the
- * server takes one again by now and no other run has claimed the version
- * since the dead session's locks went. Returns that connection, holding the
- * version's lock, or undefined (the row then stays `processing` until the
- * retry).
- */
-const FRESH_CONNECT_MS = 2000;
-
-async function markFailedAfresh(
-  fileId: number, error: string, errorKind: 'input' | 'internal', at: Date, deps: ProcessDeps,
-): Promise<PoolClient | undefined> {
-  let fresh: PoolClient | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    // Bounded: an unreachable server must not eat the time kept back to write the result and notify.
-    const connecting = deps.database.connect();
-    const gaveUp = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), FRESH_CONNECT_MS); });
-    fresh = await Promise.race([connecting, gaveUp]);
-    if (!fresh) {
-      connecting.then((late) => late.release(), () => undefined);
-      return undefined;
-    }
-    if (!(await tryLockVersion(fresh, fileId))) {
-      fresh.release();
-      return undefined;
-    }
-    try {
-      await markFailed(fresh, fileId, error, errorKind, at);
-    } catch (err) {
-      await unlockVersion(fresh, fileId);
-      throw err;
-    }
-    return fresh;
-  } catch {
-    fresh?.release(true);
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Stopped by the host: the retry does it all again (nothing of this attempt was committed). */
-async function interrupted(
-  client: PoolClient | undefined, ref: FileRef | undefined, source: FileSource, timing: Timing, err: unknown, deps: ProcessDeps,
-  fileId?: number, attempt?: number,
-): Promise<FileOutcome> {
-  const { finishedAt, ...times } = timesFrom(timing);
-  const error = `interrupted (${interruptReason(deps.interrupt!)})${attempt !== undefined ? ` during attempt ${attempt}` : ' before the attempt started'}: `
-    + 'rolled back, nothing of this attempt is loaded; the file is processed again by the next run';
-  if (client && fileId !== undefined && attempt !== undefined) {
-    try {
-      await markFailed(client, fileId, error, 'internal', finishedAt);
-    } catch (dbErr) {
-      deps.log.error('could not mark the interrupted attempt; its row stays processing, which is retried too', { key: source.key, error: errorMessage(dbErr) });
-    }
-  }
-  deps.log.warn('file interrupted', { bucket: source.bucket, key: source.key, version: ref?.version, error, cause: errorMessage(err) });
-  return {
-    ...identity(source, ref),
-    status: 'interrupted',
-    fileId,
-    attempt,
-    rows: null,
-    rowsRejected: null,
-    ...times,
-    error,
-    errorKind: 'internal',
-    retry: true,
-    cause: err,
-  };
 }
