@@ -234,20 +234,9 @@ async function duplicate(
   const outcome = untouched('duplicate', source, ref, timing, `this version was already ${row.status}${when} (file_metadata id ${row.id}, attempt ${row.attempts})`, {
     fileId: row.id, attempt: row.attempts, rows: row.rowsCount, rowsRejected: row.rowsRejected,
   });
-  if (row.status === 'succeeded' && row.notifiedAt === null && deps.notifier && row.startedAt && row.finishedAt) {
-    const finished = row.finishedAt;
-    try {
-      await notify(client, {
-        ...outcome,
-        status: 'succeeded',
-        started: row.startedAt.toISOString(),
-        finished: finished.toISOString(),
-        durationMs: finished.getTime() - row.startedAt.getTime(),
-      }, deps);
-    } catch (err) {
-      return { ...outcome, cause: err, retry: true, error: `processed, but the notification failed: ${errorMessage(err)}` };
-    }
-    deps.log.info('sent the success notification a previous attempt did not', { key: ref.key, version: ref.version });
+  if (row.status === 'succeeded') {
+    const unsent = await sendMissedNotification(client, row, outcome, 'succeeded', ref, deps);
+    if (unsent) return { ...outcome, cause: unsent.error, retry: true, error: `processed, but the notification failed: ${errorMessage(unsent.error)}` };
   }
   deps.log.info('duplicate delivery ignored', { bucket: ref.bucket, key: ref.key, version: ref.version });
   return outcome;
@@ -259,18 +248,34 @@ async function failedOnContent(
   const outcome = untouched('duplicate', source, ref, timing, `this version already failed on its content: ${row.error}`, {
     fileId: row.id, attempt: row.attempts, error: row.error ?? undefined, errorKind: 'input',
   });
-  if (row.notifiedAt !== null || !deps.notifier || !row.startedAt || !row.finishedAt) return outcome;
+  const unsent = await sendMissedNotification(client, row, outcome, 'failed', ref, deps);
+  if (unsent) {
+    return { ...outcome, cause: unsent.error, retry: true, reason: `${outcome.reason}; its failure notification could not be sent again: ${errorMessage(unsent.error)}` };
+  }
+  return outcome;
+}
+
+/**
+ * Sends the final message of an earlier attempt that recorded its outcome but
+ * could not send it (`notified_at` unset). Returns the error when sending
+ * fails again, so the delivery is retried; undefined when it was sent or
+ * nothing was owed.
+ */
+async function sendMissedNotification(
+  client: PoolClient, row: FileRow, outcome: FileOutcome, status: 'succeeded' | 'failed', ref: FileRef, deps: ProcessDeps,
+): Promise<{ error: unknown } | undefined> {
+  if (row.notifiedAt !== null || !deps.notifier || !row.startedAt || !row.finishedAt) return undefined;
   try {
     await notify(client, {
       ...outcome,
-      status: 'failed',
+      status,
       started: row.startedAt.toISOString(),
       finished: row.finishedAt.toISOString(),
       durationMs: row.finishedAt.getTime() - row.startedAt.getTime(),
     }, deps);
-  } catch (err) {
-    return { ...outcome, cause: err, retry: true, reason: `${outcome.reason}; its failure notification could not be sent again: ${errorMessage(err)}` };
+  } catch (error) {
+    return { error };
   }
-  deps.log.info('sent the failure notification a previous attempt could not', { key: ref.key, version: ref.version });
-  return outcome;
+  deps.log.info(`sent the ${status === 'succeeded' ? 'success' : 'failure'} notification a previous attempt did not`, { key: ref.key, version: ref.version });
+  return undefined;
 }
