@@ -8,11 +8,14 @@ import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { grantProcessorAccess } from './grants';
 import { checkEnvironmentSize } from './lambda-environment';
-import { IBoundProcessor, Processor, ProcessorBindContext } from './processor';
+import { IBoundProcessor, Processor, ProcessorBindContext, ScheduledRunOptions } from './processor';
+import { createScheduledRun, scheduledRunPayload } from './scheduled-run';
 import { SINKS_FILE_IN_LAYER, SinkConfigLayer } from './sink-config-layer';
 import { ManagedPolicyRole } from '../security/managed-policy-role';
 import { ENV } from '../shared/env';
@@ -293,6 +296,14 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
   public addUploadSource(bucket: s3.IBucket, filter: s3.NotificationKeyFilter): void {
     // SqsDestination adds the queue policy statement for s3.amazonaws.com (this bucket only).
     bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue!), filter);
+  }
+
+  public addScheduledRun(scope: Construct, id: string, options: ScheduledRunOptions): void {
+    // The function lists the prefix and processes its objects itself.
+    createScheduledRun(scope, id, options, (base) => new schedulerTargets.LambdaInvoke(this.function, {
+      ...base,
+      input: scheduler.ScheduleTargetInput.fromObject(scheduledRunPayload(options)),
+    }));
   }
 
   public metricErrors(): cloudwatch.IMetric {

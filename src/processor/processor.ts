@@ -1,9 +1,11 @@
+import { TimeZone } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -58,6 +60,36 @@ export interface ProcessorBindContext {
 }
 
 /**
+ * Options of `IBoundProcessor.addScheduledRun()`: one EventBridge Scheduler
+ * schedule that processes every object under a (dated) prefix.
+ */
+export interface ScheduledRunOptions {
+  /** When the run starts (cron, rate or a one-off `at()`). */
+  readonly schedule: scheduler.ScheduleExpression;
+  /** Bucket whose objects are processed. */
+  readonly bucket: s3.IBucket;
+  /**
+   * Prefix of the keys processed. `{date}` is replaced at run time with the
+   * run's date (YYYY-MM-DD) in `timeZone`, e.g. `raw-data/{date}/`.
+   */
+  readonly prefix: string;
+  /** Only keys ending with this suffix are processed, e.g. `.csv`. */
+  readonly suffix: string;
+  /**
+   * Time zone in which the scheduled time becomes the run's `{date}`.
+   *
+   * @default - the time zone of `schedule`, else UTC
+   */
+  readonly timeZone?: TimeZone;
+  /**
+   * Description of the schedule.
+   *
+   * @default - one naming the bucket and prefix
+   */
+  readonly description?: string;
+}
+
+/**
  * A processor after binding: what the pipeline needs to connect triggers,
  * the database and alarms to it.
  */
@@ -89,6 +121,14 @@ export interface IBoundProcessor extends iam.IGrantable, ec2.IConnectable {
   /** Routes object-created events of `bucket` matching `filter` to this processor. */
   addUploadSource(bucket: s3.IBucket, filter: s3.NotificationKeyFilter): void;
 
+  /**
+   * Adds an EventBridge Scheduler schedule that processes every object of
+   * `options.bucket` under `options.prefix` (with `{date}` replaced by the
+   * run's date) ending with `options.suffix`. The schedule retries a failed
+   * start and keeps what it could not start in an encrypted dead-letter queue.
+   */
+  addScheduledRun(scope: Construct, id: string, options: ScheduledRunOptions): void;
+
   /** Number of failed runs (invocations, tasks or jobs). */
   metricErrors(): cloudwatch.IMetric;
 
@@ -98,8 +138,9 @@ export interface IBoundProcessor extends iam.IGrantable, ec2.IConnectable {
 
 /**
  * Where and how files are processed. Pick one with a static factory:
- * `Processor.lambda()`; the container processors (`fargate`, `batch`) share
- * this shape.
+ * `Processor.lambda()`, `Processor.lambdaContainer()`, `Processor.fargate()`
+ * or `Processor.batch()`. All four run the same program with the same
+ * environment, data permissions, network placement, metrics and alarms.
  */
 export abstract class Processor {
   /**

@@ -23,6 +23,7 @@ class WithoutMigration extends Processor {
       addUploadSource: (bucket, filter) => inner.addUploadSource(bucket, filter),
       metricErrors: () => inner.metricErrors(),
       metricDuration: () => inner.metricDuration(),
+      addScheduledRun: (s, id, o) => inner.addScheduledRun(s, id, o),
     };
   }
 }

@@ -1,0 +1,26 @@
+import { TimeZone } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { buildPipeline } from './helpers';
+
+describe('addScheduledRun on the zip Lambda', () => {
+  test('a schedule invokes the function with the scheduledRun payload, a retry policy and an encrypted DLQ', () => {
+    const { stack, template } = buildPipeline({ bastion: false }, (pipeline) => pipeline.processor.addScheduledRun(pipeline, 'Nightly', {
+      schedule: scheduler.ScheduleExpression.cron({ hour: '2', minute: '0', timeZone: TimeZone.EUROPE_LONDON }),
+      bucket: pipeline.inputBucket,
+      prefix: 'raw-data/{date}/',
+      suffix: '.csv',
+    }));
+    const schedules = template.findResources('AWS::Scheduler::Schedule');
+    expect(Object.keys(schedules)).toHaveLength(1);
+    const props = (Object.values(schedules)[0] as any).Properties;
+    expect(props.ScheduleExpressionTimezone).toBe('Europe/London');
+    expect(props.Target.RetryPolicy).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
+    expect(props.Target.DeadLetterConfig.Arn).toBeDefined();
+    const input = JSON.stringify(stack.resolve(props.Target.Input));
+    expect(input).toContain('\\"scheduledTime\\":\\"<aws.scheduler.scheduled-time>\\"');
+    expect(input).toContain('\\"timeZone\\":\\"Europe/London\\"');
+    expect(input).toContain('\\"prefix\\":\\"raw-data/{date}/\\"');
+    template.hasResourceProperties('AWS::SQS::Queue', Match.objectLike({ SqsManagedSseEnabled: true }));
+  });
+});
