@@ -84,7 +84,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // The local CLI (`npx cdk-data-pipeline process ...`) runs the same runtime
 // code as the processors; it is bundled into one file so it has no runtime
 // dependencies for the user to install.
-project.bundler.addBundle('./src/runtime/cli/main.ts', {
+project.bundler.addBundle('./src/runtime/entry/cli/main.ts', {
   platform: 'node',
   target: 'node20',
   externals: ['pg-native'],
@@ -100,7 +100,7 @@ const containerAsset = project.addTask('bundle:container', {
   steps: [
     { exec: 'rm -rf assets/container && mkdir -p assets/container/cli' },
     { exec: 'cp src/processor/container/Dockerfile assets/container/Dockerfile' },
-    { exec: 'cp assets/runtime/cli/main/index.js assets/runtime/cli/main/index.js.map assets/container/cli/' },
+    { exec: 'cp assets/runtime/entry/cli/main/index.js assets/runtime/entry/cli/main/index.js.map assets/container/cli/' },
   ],
 });
 project.bundler.bundleTask.spawn(containerAsset);

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ColumnType, Sink } from '../src';
-import { sinksFromFlags } from '../src/runtime/cli/sink-options';
+import { sinksFromFlags } from '../src/runtime/entry/cli/sink-options';
 import { validateTableSinkConfig } from '../src/runtime/load';
 import type { PostgresTableSinkConfig } from '../src/shared/sink-config';
 

@@ -251,7 +251,7 @@ export class BoundLambdaProcessor extends Construct implements IBoundProcessor {
       architecture,
       layers: [this.sinkConfigLayer],
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'runtime', 'processor.lambda')),
+      code: lambda.Code.fromAsset(path.join(__dirname, '..', '..', 'assets', 'runtime', 'entry', 'processor.lambda')),
       memorySize: options.memorySize ?? 1024,
       timeout,
       reservedConcurrentExecutions: options.reservedConcurrentExecutions,

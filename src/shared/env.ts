@@ -31,6 +31,12 @@ export const ENV = {
   PIPELINE_NAME: 'PIPELINE_NAME',
   /** `true` to address S3 with path-style URLs (moto, S3-compatible stores). */
   S3_FORCE_PATH_STYLE: 'PIPELINE_S3_FORCE_PATH_STYLE',
+  /**
+   * Rows per checkpointed chunk (a whole number >= 1): each chunk and its
+   * checkpoint commit together, so an interrupted file resumes after the last
+   * one. Unset or 0: one transaction per file.
+   */
+  CHECKPOINT_EVERY: 'PIPELINE_CHECKPOINT_EVERY',
 } as const;
 
 /** Default CloudWatch namespace of the processor's metrics. */

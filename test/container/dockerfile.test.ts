@@ -111,7 +111,7 @@ describe('the build context', () => {
     expect(tasks['bundle:container'].steps.map((s: { exec: string }) => s.exec)).toEqual([
       'rm -rf assets/container && mkdir -p assets/container/cli',
       'cp src/processor/container/Dockerfile assets/container/Dockerfile',
-      'cp assets/runtime/cli/main/index.js assets/runtime/cli/main/index.js.map assets/container/cli/',
+      'cp assets/runtime/entry/cli/main/index.js assets/runtime/entry/cli/main/index.js.map assets/container/cli/',
     ]);
     // The npm package ships assets/ (and not src/).
     const npmignore = fs.readFileSync(path.join(ROOT, '.npmignore'), 'utf8').split('\n');

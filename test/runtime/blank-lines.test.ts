@@ -15,8 +15,8 @@ import * as path from 'path';
 import { Readable } from 'stream';
 import { bundleCli } from './cli-bundle';
 import { chunked, errorOf, openTestDb, tableConfig, TestDb, whole } from './load/helpers';
-import { countCsvRecords } from '../../src/runtime/count-rows';
-import { InputError } from '../../src/runtime/errors';
+import { InputError } from '../../src/runtime/contract/errors';
+import { countCsvRecords } from '../../src/runtime/core/count-rows';
 import type { ColumnConfig, PostgresTableSinkConfig } from '../../src/shared/sink-config';
 import { createTestDatabase } from '../support/db';
 

@@ -6,10 +6,10 @@
  */
 import { Readable } from 'stream';
 import { closeHelpers, createAws, fileRows, query, readText, sqsEvent, TestAws, testRuntime, upload } from './helpers';
-import { DeadlineExceededError, startBudget } from '../../src/runtime/deadline';
-import { handleEvent } from '../../src/runtime/handle-event';
-import { RowSink } from '../../src/runtime/sink-api';
-import { registerSinkFactory } from '../../src/runtime/sinks';
+import { RowSink } from '../../src/runtime/contract/sink-api';
+import { DeadlineExceededError, startBudget } from '../../src/runtime/core/deadline';
+import { registerSinkFactory } from '../../src/runtime/core/sinks';
+import { handleEvent } from '../../src/runtime/entry/handle-event';
 import { createTestDatabase } from '../support/db';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -4,12 +4,12 @@ import { build } from 'esbuild';
 export const ROOT = path.join(__dirname, '..', '..');
 
 /**
- * Bundles the CLI the way `npx projen bundle` does (bundle:runtime/cli/main),
+ * Bundles the CLI the way `npx projen bundle` does (bundle:runtime/entry/cli/main),
  * so the tests run the current sources as users run the package.
  */
-export async function bundleCli(outfile = path.join(ROOT, 'assets/runtime/cli/main/index.js')): Promise<string> {
+export async function bundleCli(outfile = path.join(ROOT, 'assets/runtime/entry/cli/main/index.js')): Promise<string> {
   await build({
-    entryPoints: [path.join(ROOT, 'src/runtime/cli/main.ts')],
+    entryPoints: [path.join(ROOT, 'src/runtime/entry/cli/main.ts')],
     bundle: true,
     platform: 'node',
     target: 'node20',

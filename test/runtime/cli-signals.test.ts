@@ -1,5 +1,5 @@
-/** The signal handling of `cdk-data-pipeline run` (src/runtime/cli/signals.ts), in-process. */
-import { watchSignals } from '../../src/runtime/cli/signals';
+/** The signal handling of `cdk-data-pipeline run` (src/runtime/entry/cli/signals.ts), in-process. */
+import { watchSignals } from '../../src/runtime/entry/cli/signals';
 
 function watch(graceMs = 60_000) {
   const exits: number[] = [];

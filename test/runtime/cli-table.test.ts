@@ -36,7 +36,7 @@ function file(name: string, content: string): string {
 const dbArgs = () => ['--database-url', db.url, '--ssl', 'disable', '--output-dir', path.join(work, 'out')];
 
 test('bin/cdk-data-pipeline is the bundled CLI', () => {
-  expect(fs.readFileSync(bin, 'utf8')).toContain("require('../assets/runtime/cli/main/index.js')");
+  expect(fs.readFileSync(bin, 'utf8')).toContain("require('../assets/runtime/entry/cli/main/index.js')");
 });
 
 test('--config loads every row into the table, created on first use; a rerun is a duplicate', () => {

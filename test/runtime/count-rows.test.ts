@@ -1,8 +1,8 @@
 /** The documented counting rules, fed as streams (including one byte at a time). */
 import { Readable } from 'stream';
-import { assertNotEmpty, countCsvRecords } from '../../src/runtime/count-rows';
-import { InputError } from '../../src/runtime/errors';
-import { scanUtf8 } from '../../src/runtime/utf8-validator';
+import { InputError } from '../../src/runtime/contract/errors';
+import { assertNotEmpty, countCsvRecords } from '../../src/runtime/core/count-rows';
+import { scanUtf8 } from '../../src/runtime/core/utf8-validator';
 
 const whole = (s: string | Buffer) => Readable.from([Buffer.from(s)]);
 const byteByByte = (s: string | Buffer) => Readable.from([...Buffer.from(s)].map((b) => Buffer.from([b])));

@@ -1,10 +1,10 @@
 /** Pure pieces: S3 event parsing, notification text, EMF documents. */
 import { s3Event } from './helpers';
-import { emfDocument } from '../../src/runtime/metrics';
-import { buildNotification, safeSubject } from '../../src/runtime/notify';
-import { FileOutcome } from '../../src/runtime/outcome';
-import { decodeS3Key, parseS3Event } from '../../src/runtime/s3-event';
-import { backupKey } from '../../src/runtime/storage';
+import { backupKey } from '../../src/runtime/contract/storage';
+import { emfDocument } from '../../src/runtime/core/metrics';
+import { buildNotification, safeSubject } from '../../src/runtime/core/notify';
+import { FileOutcome } from '../../src/runtime/core/outcome';
+import { decodeS3Key, parseS3Event } from '../../src/runtime/entry/s3-event';
 
 describe('S3 events', () => {
   test.each([

@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Client } from 'pg';
-import { createRuntime, Runtime } from '../../src/runtime/lambda-runtime';
-import { silentLogger } from '../../src/runtime/logger';
+import { silentLogger } from '../../src/runtime/contract/logger';
+import { createRuntime, Runtime } from '../../src/runtime/entry/lambda-runtime';
 import { motoClientConfig, motoEndpoint, uniqueName } from '../support/moto';
 
 let sharedS3: S3Client | undefined;

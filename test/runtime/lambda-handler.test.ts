@@ -4,8 +4,8 @@
  * The runtime is built on the first invocation, after beforeAll set the env.
  */
 import { closeHelpers, createAws, fileRows, runtimeEnv, TestAws, upload } from './helpers';
-import { sharedRuntime } from '../../src/runtime/lambda-runtime';
-import { handler } from '../../src/runtime/processor.lambda';
+import { sharedRuntime } from '../../src/runtime/entry/lambda-runtime';
+import { handler } from '../../src/runtime/entry/processor.lambda';
 import { createTestDatabase } from '../support/db';
 import { motoEndpoint } from '../support/moto';
 

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { query } from './helpers';
-import { migrate, MIGRATIONS } from '../../src/runtime/migrations';
+import { migrate, MIGRATIONS } from '../../src/runtime/ledger/migrations';
 import { createTestDatabase } from '../support/db';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -6,8 +6,8 @@
 import {
   closeHelpers, createAws, exists, fileRows, nextSequencer, putObject, query, readText, s3Event, sentMessages, TestAws, testRuntime, upload,
 } from './helpers';
-import { handleS3Event } from '../../src/runtime/handle-event';
-import { compareSequencers } from '../../src/runtime/s3-event';
+import { compareSequencers } from '../../src/runtime/core/version-order';
+import { handleS3Event } from '../../src/runtime/entry/handle-event';
 import { PostgresTableSinkConfig } from '../../src/shared/sink-config';
 import { createTestDatabase } from '../support/db';
 

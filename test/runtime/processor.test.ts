@@ -2,7 +2,7 @@
 import {
   closeHelpers, createAws, exists, fileRows, listKeys, query, readText, s3Event, sentMessages, TestAws, testRuntime, TestRuntime, upload,
 } from './helpers';
-import { handleS3Event } from '../../src/runtime/handle-event';
+import { handleS3Event } from '../../src/runtime/entry/handle-event';
 import { createTestDatabase } from '../support/db';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;

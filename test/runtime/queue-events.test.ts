@@ -8,8 +8,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { closeHelpers, createAws, fileRows, sqsEvent, TestAws, testRuntime, upload } from './helpers';
-import { readRuntimeConfig } from '../../src/runtime/config';
-import { handleEvent } from '../../src/runtime/handle-event';
+import { readRuntimeConfig } from '../../src/runtime/contract/config';
+import { handleEvent } from '../../src/runtime/entry/handle-event';
 import { createTestDatabase } from '../support/db';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;

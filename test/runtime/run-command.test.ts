@@ -211,7 +211,7 @@ test('SIGTERM while waiting for another version of the key: the wait is cancelle
   const holder = new Client({ connectionString: db.url });
   await holder.connect();
   try {
-    // What a run processing another version of this key holds (src/runtime/file-metadata.ts, lockKey).
+    // What a run processing another version of this key holds (src/runtime/ledger/file-metadata.ts, lockKey).
     await holder.query("SELECT pg_advisory_lock(hashtextextended('cdk-data-pipeline/object/' || $1::text || '/' || $2::text, 0))", [aws.input, 'in/waiting.csv']);
     const { child, done } = start(['run', '--bucket', aws.input, '--key', 'in/waiting.csv'], env());
     await until('the lock wait', () => activity("wait_event_type = 'Lock' AND query ILIKE '%pg_advisory_lock%'"));

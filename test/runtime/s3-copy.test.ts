@@ -1,7 +1,7 @@
 /** Backups by server-side copy, including the multipart path used above 5 GiB (threshold lowered here). */
 import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { closeHelpers, putObject, readText, s3 } from './helpers';
-import { copyObjectVersion, copySourceHeader } from '../../src/runtime/s3-copy';
+import { copyObjectVersion, copySourceHeader } from '../../src/runtime/aws/s3-copy';
 import { uniqueName } from '../support/moto';
 
 let src: string;

@@ -3,10 +3,10 @@
  * succeeded, so a later failure undoes what they wrote.
  */
 import { closeHelpers, createAws, fileRows, query, readText, TestAws, testRuntime, upload } from './helpers';
-import { InputError } from '../../src/runtime/errors';
-import { handleS3Event } from '../../src/runtime/handle-event';
-import { RowSink } from '../../src/runtime/sink-api';
-import { createSinks, registerSinkFactory } from '../../src/runtime/sinks';
+import { InputError } from '../../src/runtime/contract/errors';
+import { RowSink } from '../../src/runtime/contract/sink-api';
+import { createSinks, registerSinkFactory } from '../../src/runtime/core/sinks';
+import { handleS3Event } from '../../src/runtime/entry/handle-event';
 import { PostgresTableSinkConfig } from '../../src/shared/sink-config';
 import { createTestDatabase } from '../support/db';
 import { uniqueName } from '../support/moto';

@@ -11,13 +11,13 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { Client } from 'pg';
 import { closeHelpers, createAws, readText, runtimeEnv, TestAws, upload } from './helpers';
-import { readRuntimeConfig } from '../../src/runtime/config';
-import { cachedSettings, Database, DatabaseConnectionError } from '../../src/runtime/database';
-import { fetchRdsSecret } from '../../src/runtime/db-secret';
-import { settingsFromSecret } from '../../src/runtime/db-settings';
-import { handleS3Event } from '../../src/runtime/handle-event';
-import { createRuntime, Runtime } from '../../src/runtime/lambda-runtime';
-import { jsonLogger } from '../../src/runtime/logger';
+import { fetchRdsSecret } from '../../src/runtime/aws/db-secret';
+import { readRuntimeConfig } from '../../src/runtime/contract/config';
+import { jsonLogger } from '../../src/runtime/contract/logger';
+import { handleS3Event } from '../../src/runtime/entry/handle-event';
+import { createRuntime, Runtime } from '../../src/runtime/entry/lambda-runtime';
+import { cachedSettings, Database, DatabaseConnectionError } from '../../src/runtime/ledger/database';
+import { settingsFromSecret } from '../../src/runtime/ledger/db-settings';
 import { motoClientConfig, uniqueName } from '../support/moto';
 import { CERT_HOST, startTlsPostgres, TlsPostgres } from '../support/tls-postgres';
 

@@ -1,8 +1,8 @@
 /** Versioned buckets and deliveries that race each other. */
 import { closeHelpers, createAws, fileRows, listKeys, sentMessages, TestAws, testRuntime, TestRuntime, upload } from './helpers';
-import { handleS3Event } from '../../src/runtime/handle-event';
-import { processFile } from '../../src/runtime/process-file';
-import { S3Source } from '../../src/runtime/s3-source';
+import { S3Source } from '../../src/runtime/aws/s3-source';
+import { processFile } from '../../src/runtime/core/process-file';
+import { handleS3Event } from '../../src/runtime/entry/handle-event';
 import { createTestDatabase } from '../support/db';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -1,4 +1,4 @@
-import { InputError } from '../errors';
+import { InputError } from '../contract/errors';
 
 /** The parts of a node-postgres DatabaseError this module reads. */
 interface PgError {

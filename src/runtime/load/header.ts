@@ -1,6 +1,6 @@
 import { isUtf8 } from 'buffer';
 import type { PostgresTableSinkConfig } from '../../shared/sink-config';
-import { InputError } from '../errors';
+import { InputError } from '../contract/errors';
 
 /** Header lines longer than this are certainly not a header; refusing them keeps memory flat. */
 const MAX_HEADER_BYTES = 1024 * 1024;

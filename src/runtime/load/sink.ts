@@ -1,8 +1,5 @@
 import { Readable } from 'stream';
 import type { PoolClient } from 'pg';
-import type { PostgresTableSinkConfig } from '../../shared/sink-config';
-import { InputError } from '../errors';
-import type { FileContext, RowSink, SinkOutcome } from '../sink-api';
 import { BlankLinesNeedChecking, quoteStateFromStart } from './blank-lines';
 import { isBlankLine, loadChecked } from './checked-copy';
 import { isRowDataError, locateCopyError, rowInputError } from './copy-errors';
@@ -11,6 +8,9 @@ import { copyRawBytes, EndOfDataMarkerFound } from './fast-copy';
 import { ColumnPlan, ParsedHeader, planColumns, readHeader } from './header';
 import { RejectReport } from './rejects';
 import { FILE_ID_COLUMN, FILE_ID_SETTING, qualifiedTableName, quoteIdent, validateTableSinkConfig } from './validate-config';
+import type { PostgresTableSinkConfig } from '../../shared/sink-config';
+import { InputError } from '../contract/errors';
+import type { FileContext, RowSink, SinkOutcome } from '../contract/sink-api';
 
 const SAVEPOINT = 'cdk_data_pipeline_load';
 

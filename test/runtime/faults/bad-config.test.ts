@@ -8,9 +8,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { closeHelpers, createAws, runtimeEnv, sqsEvent, TestAws, upload } from '../helpers';
 import { faultRuntime, generateCsv, sinksEnv, tableChecksum } from './fault-helpers';
-import { handleEvent } from '../../../src/runtime/handle-event';
-import { createRuntime } from '../../../src/runtime/lambda-runtime';
-import { silentLogger } from '../../../src/runtime/logger';
+import { silentLogger } from '../../../src/runtime/contract/logger';
+import { handleEvent } from '../../../src/runtime/entry/handle-event';
+import { createRuntime } from '../../../src/runtime/entry/lambda-runtime';
 import { createTestDatabase } from '../../support/db';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -10,7 +10,7 @@
  * timestamps), both copies the same bytes.
  */
 import { expected, faultRuntime, generateCsv, sinksEnv, statusesSent, tableChecksum, EMPTY } from './fault-helpers';
-import { handleEvent } from '../../../src/runtime/handle-event';
+import { handleEvent } from '../../../src/runtime/entry/handle-event';
 import { startCuttingProxy, CuttingProxy } from '../../support/cutting-proxy';
 import { FaultPostgres, startFaultPostgres } from '../../support/fault-postgres';
 import { motoEndpoint } from '../../support/moto';

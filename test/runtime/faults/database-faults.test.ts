@@ -17,7 +17,7 @@ import { Client } from 'pg';
 import {
   EMPTY, expected, faultRuntime, FaultRuntime, generateCsv, limit, sinksEnv, statusesSent, tableChecksum, TABLE, waitFor,
 } from './fault-helpers';
-import { handleEvent } from '../../../src/runtime/handle-event';
+import { handleEvent } from '../../../src/runtime/entry/handle-event';
 import { startFaultPostgres, FaultPostgres } from '../../support/fault-postgres';
 import { closeHelpers, createAws, fileRows, listKeys, query, readText, sqsEvent, TestAws, upload } from '../helpers';
 

@@ -6,8 +6,8 @@
  */
 import { createHash } from 'crypto';
 import { Client } from 'pg';
-import { createRuntime, Runtime } from '../../../src/runtime/lambda-runtime';
-import { jsonLogger } from '../../../src/runtime/logger';
+import { jsonLogger } from '../../../src/runtime/contract/logger';
+import { createRuntime, Runtime } from '../../../src/runtime/entry/lambda-runtime';
 import type { PostgresTableSinkConfig } from '../../../src/shared/sink-config';
 import { motoClientConfig } from '../../support/moto';
 import { runtimeEnv, sentMessages, TestAws } from '../helpers';

@@ -9,8 +9,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { closeHelpers, createAws, encodeEventKey, fileRows, listKeys, readText, s3Event, sentMessages, sqsEvent, TestAws, upload } from '../helpers';
 import { faultRuntime, generateCsv, sinksEnv, tableChecksum, tableSink } from './fault-helpers';
-import { handleEvent } from '../../../src/runtime/handle-event';
-import { LocalStorage } from '../../../src/runtime/local-storage';
+import { handleEvent } from '../../../src/runtime/entry/handle-event';
+import { LocalStorage } from '../../../src/runtime/local/local-storage';
 import { createTestDatabase } from '../../support/db';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -9,7 +9,7 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import {
   EMPTY, expected, faultRuntime, FaultRuntime, generateCsv, sinksEnv, statusesSent, tableChecksum, tableSink,
 } from './fault-helpers';
-import { handleEvent } from '../../../src/runtime/handle-event';
+import { handleEvent } from '../../../src/runtime/entry/handle-event';
 import { startCuttingProxy, CuttingProxy } from '../../support/cutting-proxy';
 import { createTestDatabase } from '../../support/db';
 import { motoEndpoint } from '../../support/moto';

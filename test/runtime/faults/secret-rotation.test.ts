@@ -10,7 +10,7 @@
  */
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { expected, faultRuntime, generateCsv, sinksEnv, statusesSent, tableChecksum, tableSink, waitFor } from './fault-helpers';
-import { handleEvent } from '../../../src/runtime/handle-event';
+import { handleEvent } from '../../../src/runtime/entry/handle-event';
 import { FaultPostgres, startFaultPostgres } from '../../support/fault-postgres';
 import { motoClientConfig, uniqueName } from '../../support/moto';
 import { closeHelpers, createAws, fileRows, sqsEvent, TestAws, upload } from '../helpers';

@@ -7,8 +7,8 @@
  */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { expected, faultRuntime, FaultRuntime, generateCsv, sinksEnv, statusesSent, tableChecksum, tableSink } from './fault-helpers';
-import { handleEvent } from '../../../src/runtime/handle-event';
-import { SnsNotifier } from '../../../src/runtime/sns-notifier';
+import { SnsNotifier } from '../../../src/runtime/aws/sns-notifier';
+import { handleEvent } from '../../../src/runtime/entry/handle-event';
 import { createTestDatabase } from '../../support/db';
 import { motoClientConfig } from '../../support/moto';
 import { freePort } from '../../support/services';

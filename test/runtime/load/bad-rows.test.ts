@@ -1,5 +1,5 @@
 import { chunked, COLUMNS, errorOf, openTestDb, tableConfig, TestDb, whole } from './helpers';
-import { InputError } from '../../../src/runtime/errors';
+import { InputError } from '../../../src/runtime/contract/errors';
 
 const HEADER = 'id,name,amount,day,ok\n';
 const GOOD = '1,Ann,1.50,2024-01-01,t\n2,"Smith, ""Bob""",2.00,2024-01-02,f\n3,Cy,,,\n';

@@ -1,5 +1,5 @@
 import { errorOf, openTestDb, tableConfig, TestDb, whole } from './helpers';
-import { InputError } from '../../../src/runtime/errors';
+import { InputError } from '../../../src/runtime/contract/errors';
 import { fieldCheckFor, UNSURE, VALID } from '../../../src/runtime/load/field-types';
 
 /**

@@ -1,7 +1,7 @@
 import { Readable } from 'stream';
 import { Client, PoolClient } from 'pg';
+import type { SinkOutcome } from '../../../src/runtime/contract/sink-api';
 import { createPostgresTableSink, tableMigrationSql } from '../../../src/runtime/load';
-import type { SinkOutcome } from '../../../src/runtime/sink-api';
 import type { ColumnConfig, PostgresTableSinkConfig } from '../../../src/shared/sink-config';
 import { createTestDatabase } from '../../support/db';
 

@@ -1,5 +1,5 @@
 import { chunked, COLUMNS, errorOf, openTestDb, tableConfig, TestDb, whole } from './helpers';
-import { InputError } from '../../../src/runtime/errors';
+import { InputError } from '../../../src/runtime/contract/errors';
 import { createPostgresTableSink } from '../../../src/runtime/load';
 
 let db: TestDb;

@@ -1,5 +1,5 @@
 import { chunked, errorOf, openTestDb, tableConfig, TestDb } from './helpers';
-import { InputError } from '../../../src/runtime/errors';
+import { InputError } from '../../../src/runtime/contract/errors';
 
 /**
  * Errors that arrive while a batch is being streamed into COPY: after

@@ -8,8 +8,8 @@
  */
 import { errorOf, openTestDb, TestDb, whole } from './helpers';
 import { ColumnType, Sink } from '../../../src';
+import { migrate } from '../../../src/runtime/ledger/migrations';
 import { tableMigrationSql } from '../../../src/runtime/load';
-import { migrate } from '../../../src/runtime/migrations';
 import type { ColumnConfig, PostgresTableSinkConfig } from '../../../src/shared/sink-config';
 import {
   COLUMN_TYPE_NAMES, columnNameProblem, normalizeColumnType, RESERVED_KEYWORDS, SYSTEM_COLUMN_NAMES, tableNameProblem,

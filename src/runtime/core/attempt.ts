@@ -1,0 +1,109 @@
+/**
+ * One attempt at a claimed file: read, count or load, back up, write the
+ * result, and mark it succeeded — the database part in one transaction, so a
+ * crash anywhere leaves either the whole outcome or none of it. The same
+ * transaction retires the earlier loaded versions of the key: their rows go
+ * (unless every sink keeps earlier versions), they are marked `replaced`, and
+ * a rejects file of theirs is removed when this version has none.
+ *
+ * S3 writes happen inside the transaction, before COMMIT, so that nothing is
+ * ever lost: if we crash after them but before COMMIT, the row is not
+ * succeeded, the retry processes the file again and overwrites the result
+ * (the backup may then exist twice, under two timestamps — extra, not lost).
+ * Writing them after COMMIT would leave a succeeded row without result or
+ * backup after a crash, and the retry would skip it as a duplicate.
+ */
+import { Readable } from 'stream';
+import type { PoolClient } from 'pg';
+import { assertNotEmpty, countCsvRecords } from './count-rows';
+import { Budget } from './deadline';
+import { toResultDocument } from './outcome';
+import { FileContext, RowSink, SinkOutcome } from '../contract/sink-api';
+import { FileRef, FileSource, FileStat } from '../contract/source';
+import { assertOutputKeysFit, ResultStorage } from '../contract/storage';
+import { lockLoadedVersions, markReplaced, markSucceeded, readFileRow } from '../ledger/file-metadata';
+
+export interface AttemptDeps {
+  readonly storage: ResultStorage;
+  readonly sinks: readonly RowSink[];
+  readonly clock: () => Date;
+  readonly budget: Budget;
+}
+
+export interface AttemptResult {
+  readonly rows: number;
+  readonly rowsRejected: number;
+  readonly finished: Date;
+  readonly result: string;
+  readonly backup: string;
+  readonly rejects?: string;
+  /** `file_metadata` ids of the earlier versions this one replaced. */
+  readonly replaced: number[];
+}
+
+/**
+ * With several sinks, the file counts as loaded with the fewest rows any sink
+ * took and the most any sink rejected (they read the same file, so these
+ * normally agree).
+ */
+export function combineSinkOutcomes(outcomes: readonly SinkOutcome[]): SinkOutcome {
+  const rejects = outcomes.map((o) => o.rejectsCsv).filter((csv): csv is string => !!csv);
+  return {
+    rowsLoaded: Math.min(...outcomes.map((o) => o.rowsLoaded)),
+    rowsRejected: Math.max(...outcomes.map((o) => o.rowsRejected)),
+    rejectsCsv: rejects.length ? rejects.join('\n') : undefined,
+  };
+}
+
+async function loadSinks(client: PoolClient, file: FileContext, open: () => Promise<Readable>, sinks: readonly RowSink[]): Promise<SinkOutcome> {
+  const outcomes: SinkOutcome[] = [];
+  for (const sink of sinks) outcomes.push(await sink.load(client, file, open));
+  return combineSinkOutcomes(outcomes);
+}
+
+export async function runAttempt(
+  client: PoolClient, fileId: number, ref: FileRef, source: FileSource, stat: FileStat, deps: AttemptDeps, started: Date,
+): Promise<AttemptResult> {
+  assertNotEmpty(stat.sizeBytes);
+  assertOutputKeysFit(ref.key);
+  const open = async () => deps.budget.watch(await source.open());
+  // Without sinks, counting needs no transaction: keep it short.
+  const counted = deps.sinks.length === 0 ? await countCsvRecords(await open()) : undefined;
+  await client.query('BEGIN');
+  try {
+    // The advisory locks already serialise writers; the row locks also stop
+    // anything outside this program from changing the rows under us.
+    await readFileRow(client, fileId, true);
+    const earlier = await lockLoadedVersions(client, ref, fileId);
+    const context: FileContext = { fileId, bucket: ref.bucket, key: ref.key, version: ref.version, earlierFileIds: earlier };
+    const loaded: SinkOutcome = counted
+      ? { rowsLoaded: counted.rows, rowsRejected: 0 }
+      : await loadSinks(client, context, open, deps.sinks);
+    const rejects = loaded.rejectsCsv ? await deps.storage.writeRejects(ref, loaded.rejectsCsv) : undefined;
+    // An earlier version's rejects would otherwise outlive this clean one.
+    if (!rejects && earlier.length > 0) await deps.storage.deleteRejects(ref);
+    const keepsEarlier = deps.sinks.length > 0 && deps.sinks.every((s) => s.keepsEarlierVersions);
+    const replaced = keepsEarlier ? [] : earlier;
+    await markReplaced(client, replaced, fileId);
+    const backup = await deps.storage.backup(ref, stat.sizeBytes, open, started);
+    const finished = deps.clock();
+    const result = await deps.storage.writeResult(ref, toResultDocument({
+      status: 'succeeded',
+      bucket: ref.bucket,
+      key: ref.key,
+      version: ref.version,
+      versionKind: ref.versionKind,
+      rows: loaded.rowsLoaded,
+      rowsRejected: loaded.rowsRejected,
+      started: started.toISOString(),
+      finished: finished.toISOString(),
+      durationMs: finished.getTime() - started.getTime(),
+    }));
+    await markSucceeded(client, fileId, loaded.rowsLoaded, loaded.rowsRejected, finished);
+    await client.query('COMMIT');
+    return { rows: loaded.rowsLoaded, rowsRejected: loaded.rowsRejected, finished, result, backup, rejects, replaced };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * The processing core shared by the Lambda handler and the CLI: one input
+ * file version in, one outcome out. Never throws for a file problem; a failed
+ * outcome carries `cause` and says in `retry` whether the host should deliver
+ * the event again (only for failures of the pipeline itself: a content error
+ * is final).
+ *
+ * Sequence and what a crash at each point leaves behind:
+ *
+ * 1. resolve the version, connect (lock and statement waits bounded by the
+ *    time left), create the `file_metadata` row if new, try the version's
+ *    lock (held elsewhere: `in-progress`, done) and wait for the key's lock
+ *    (another version of the key is being processed).
+ *    Crash: nothing, or a `processing` row the retry picks up.
+ * 2. re-read the row under the locks: a final status, or a failure on the
+ *    content, means duplicate — nothing is written or sent (except a success
+ *    or content-failure message that a crash or an SNS outage kept from
+ *    being sent, see `notified_at`).
+ * 3. look at the version: deleted (`gone`) or older than the version of the
+ *    key already loaded (`superseded`) is recorded and changes nothing else.
+ * 4. mark the attempt started (committed: attempts, started_at).
+ * 5. the attempt (./attempt.ts): count or load, replace the earlier
+ *    versions' rows, rejects, backup, result, and `succeeded` in one
+ *    transaction. Crash: the retry redoes it all.
+ * 6. publish to SNS, then set `notified_at`. Crash: the retry is a duplicate
+ *    that sends the missing message.
+ * On any error in 5: roll back, mark `failed` with the reason (rows_count
+ * NULL), write the failed result, publish the failure, return it.
+ * Interrupted by the host (`interrupt`, CLI `run` only): streams are
+ * destroyed and the running statement cancelled, the transaction rolls back,
+ * the attempt is marked `failed` / `internal` ("interrupted ..."), so any
+ * later run processes it again; no result, message or metric (not an outcome).
+ */
+import type { PoolClient } from 'pg';
+import { runAttempt } from './attempt';
+import {
+  applySessionTimeouts, Budget, isDeadlineError, isLockTimeout, resetSessionTimeouts, startBudget,
+} from './deadline';
+import { failure } from './failure';
+import { FileOutcome } from './outcome';
+import { notify, ReportDeps } from './report';
+import { identity, Timing, timesFrom } from './run-timing';
+import { isOlderThan } from './version-order';
+import { errorMessage } from '../contract/logger';
+import { RowSink } from '../contract/sink-api';
+import { FileRef, FileSource, FileStat, GoneReason, ObjectGoneError } from '../contract/source';
+import { Database } from '../ledger/database';
+import {
+  ensureFileRow, FileRow, FINAL_STATUSES, lockKey, markSkipped, markStarted, newestLoadedVersion,
+  readFileRow, recordModifiedAt, tryLockVersion, unlockKey, unlockVersion,
+} from '../ledger/file-metadata';
+import { cancelOnInterrupt } from '../ledger/interrupt';
+
+export interface ProcessDeps extends ReportDeps {
+  readonly database: Database;
+  readonly sinks: readonly RowSink[];
+  readonly clock?: () => Date;
+  /**
+   * Process again a version whose last attempt failed on its content
+   * (InputError). Off for Lambda deliveries, which would only fail the same
+   * way and e-mail again; on for the CLI, where a rerun is deliberate.
+   */
+  readonly retryInputErrors?: boolean;
+  /** Process the version even if it already reached a final outcome (CLI `--force`). */
+  readonly force?: boolean;
+  /**
+   * Rows per checkpointed chunk (`PIPELINE_CHECKPOINT_EVERY`, CLI
+   * `--checkpoint-every`): each chunk commits with its checkpoint, and a
+   * later attempt resumes after the last one. Unset or 0: one transaction
+   * per file.
+   */
+  readonly checkpointEvery?: number;
+  /** Milliseconds the host leaves this run (Lambda: `context.getRemainingTimeInMillis`); unset: no limit. */
+  readonly remainingMs?: () => number;
+  /** Kept back from `remainingMs` to record a failure; default FINISH_MARGIN_MS. */
+  readonly finishMarginMs?: number;
+  /**
+   * Fires when the host must stop (CLI `run`: SIGTERM, SIGINT): the attempt
+   * is rolled back and the outcome is `interrupted` (retried). Unset: never.
+   */
+  readonly interrupt?: AbortSignal;
+}
+
+/** An outcome in which this run changed nothing (duplicate, in progress, skipped). */
+function untouched(
+  status: 'duplicate' | 'in-progress' | 'superseded' | 'gone', source: FileSource, ref: FileRef | undefined, timing: Timing,
+  reason: string, extra: Partial<FileOutcome> = {},
+): FileOutcome {
+  const { finishedAt: _f, ...times } = timesFrom(timing);
+  return { ...identity(source, ref), status, rows: null, rowsRejected: null, ...times, reason, retry: false, ...extra };
+}
+
+export async function processFile(source: FileSource, deps: ProcessDeps): Promise<FileOutcome> {
+  const clock = deps.clock ?? (() => new Date());
+  const timing: Timing = { started: clock(), clock };
+  const budget = startBudget(deps.remainingMs, deps.finishMarginMs, deps.interrupt);
+  const unwatch: (() => void)[] = [];
+  try {
+    return await claimAndProcess(source, deps, timing, budget,
+      (client) => unwatch.push(cancelOnInterrupt(deps.interrupt, client, deps.database, deps.log)));
+  } finally {
+    unwatch.forEach((stop) => stop());
+    budget.dispose();
+  }
+}
+
+async function claimAndProcess(
+  source: FileSource, deps: ProcessDeps, timing: Timing, budget: Budget, connected: (client: PoolClient) => void,
+): Promise<FileOutcome> {
+  let ref: FileRef | undefined;
+  let client: PoolClient | undefined;
+  let fileId: number;
+  try {
+    ref = await source.resolve();
+    client = await deps.database.connect();
+    connected(client);
+    await applySessionTimeouts(client, budget);
+    fileId = await ensureFileRow(client, ref);
+    if (!(await tryLockVersion(client, fileId))) {
+      await resetSessionTimeouts(client);
+      client.release();
+      deps.log.info('version already being processed by another run; leaving it to that run', { key: ref.key, version: ref.version });
+      return untouched('in-progress', source, ref, timing, 'another run is processing this version right now', { fileId });
+    }
+    try {
+      await lockKey(client, ref);
+    } catch (err) {
+      // lock_timeout and statement_timeout end this wait at the same moment; either means "not in time".
+      if (!isLockTimeout(err) && !isDeadlineError(err, budget)) throw err;
+      await unlockVersion(client, fileId);
+      await resetSessionTimeouts(client);
+      client.release();
+      deps.log.warn('another version of the key is still being processed; delivering this one again later', { key: ref.key, version: ref.version });
+      return untouched('in-progress', source, ref, timing, 'another version of this key is being processed; this one is retried later', { fileId, retry: true });
+    }
+  } catch (err) {
+    client?.release(true);
+    if (err instanceof ObjectGoneError) return untouched(err.reason, source, ref, timing, err.message);
+    return failure(undefined, ref, source, timing, err, deps);
+  }
+  let healthy = true;
+  try {
+    return await processLocked(client, fileId, ref, source, timing, budget, deps);
+  } catch (err) {
+    healthy = false;
+    throw err;
+  } finally {
+    // Ending the session is the fallback unlock if the explicit one fails.
+    if (healthy) {
+      try {
+        await unlockKey(client, ref);
+        await unlockVersion(client, fileId);
+        await resetSessionTimeouts(client);
+      } catch {
+        healthy = false;
+      }
+    }
+    client.release(!healthy);
+  }
+}
+
+async function processLocked(
+  client: PoolClient, fileId: number, ref: FileRef, source: FileSource, timing: Timing, budget: Budget, deps: ProcessDeps,
+): Promise<FileOutcome> {
+  let attempt: number;
+  let stat: FileStat;
+  try {
+    const row = await readFileRow(client, fileId);
+    if (FINAL_STATUSES.has(row.status) && !deps.force) return await duplicate(client, row, ref, source, timing, deps);
+    if (row.status === 'failed' && row.errorKind === 'input' && !deps.retryInputErrors && !deps.force) {
+      // Already recorded: a second delivery of a bad file changes nothing, and sends only a failure message never sent.
+      return await failedOnContent(client, row, ref, source, timing, deps);
+    }
+    try {
+      stat = await source.stat();
+    } catch (err) {
+      if (err instanceof ObjectGoneError) return await skip(client, fileId, err.reason, err.message, ref, source, timing, deps);
+      throw err;
+    }
+    await recordModifiedAt(client, fileId, stat.modifiedAt);
+    const newest = deps.force ? undefined : await newestLoadedVersion(client, ref, fileId);
+    if (newest && isOlderThan({ sequencer: ref.sequencer ?? null, modifiedAt: stat.modifiedAt ?? null }, newest)) {
+      const reason = `a newer version of ${source.description} is already loaded (file_metadata id ${newest.id}); this older one changes nothing`;
+      return await skip(client, fileId, 'superseded', reason, ref, source, timing, deps);
+    }
+    attempt = await markStarted(client, fileId, timing.started);
+  } catch (err) {
+    return failure(undefined, ref, source, timing, err, deps);
+  }
+  let outcome: FileOutcome & { status: 'succeeded' };
+  try {
+    const done = await runAttempt(client, fileId, ref, source, stat, {
+      storage: deps.storage, sinks: deps.sinks, clock: timing.clock, budget,
+    }, timing.started);
+    const { finishedAt: _f, ...times } = timesFrom(timing, done.finished);
+    outcome = {
+      ...identity(source, ref),
+      status: 'succeeded',
+      fileId,
+      attempt,
+      rows: done.rows,
+      rowsRejected: done.rowsRejected,
+      ...times,
+      result: done.result,
+      backup: done.backup,
+      rejects: done.rejects,
+      ...(done.replaced.length ? { reason: `replaced the earlier versions' rows (file_metadata ids ${done.replaced.join(', ')})` } : {}),
+    };
+  } catch (err) {
+    // Deleted or overwritten between the look and the read: the same final outcome as before it.
+    if (err instanceof ObjectGoneError) return skip(client, fileId, err.reason, err.message, ref, source, timing, deps);
+    const cause = isDeadlineError(err, budget)
+      ? new Error(`ran out of time: stopped after ${budget.workMs} ms to leave time to record this before the processor's time limit; `
+        + `the file is delivered again (give the processor a longer timeout or more memory, or use a container processor for files this large): ${errorMessage(err)}`)
+      : err;
+    return failure(client, ref, source, timing, cause, deps, fileId, attempt);
+  }
+  deps.log.info('file succeeded', { bucket: ref.bucket, key: ref.key, version: ref.version, rows: outcome.rows });
+  deps.metrics?.record(outcome);
+  try {
+    await notify(client, outcome, deps);
+  } catch (err) {
+    // The file is done; delivering again makes the retry (a duplicate) send the message.
+    return { ...outcome, cause: err, retry: true, error: `processed, but the notification failed: ${errorMessage(err)}` };
+  }
+  return outcome;
+}
+
+async function skip(
+  client: PoolClient, fileId: number, status: GoneReason, reason: string, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
+): Promise<FileOutcome> {
+  await markSkipped(client, fileId, status, reason, timing.clock());
+  deps.log.info(`version ${status}: nothing changed`, { bucket: ref.bucket, key: ref.key, version: ref.version, reason });
+  return untouched(status, source, ref, timing, reason, { fileId });
+}
+
+async function duplicate(
+  client: PoolClient, row: FileRow, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
+): Promise<FileOutcome> {
+  const when = row.finishedAt ? ` at ${row.finishedAt.toISOString()}` : '';
+  const outcome = untouched('duplicate', source, ref, timing, `this version was already ${row.status}${when} (file_metadata id ${row.id}, attempt ${row.attempts})`, {
+    fileId: row.id, attempt: row.attempts, rows: row.rowsCount, rowsRejected: row.rowsRejected,
+  });
+  if (row.status === 'succeeded') {
+    const unsent = await sendMissedNotification(client, row, outcome, 'succeeded', ref, deps);
+    if (unsent) return { ...outcome, cause: unsent.error, retry: true, error: `processed, but the notification failed: ${errorMessage(unsent.error)}` };
+  }
+  deps.log.info('duplicate delivery ignored', { bucket: ref.bucket, key: ref.key, version: ref.version });
+  return outcome;
+}
+
+async function failedOnContent(
+  client: PoolClient, row: FileRow, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
+): Promise<FileOutcome> {
+  const outcome = untouched('duplicate', source, ref, timing, `this version already failed on its content: ${row.error}`, {
+    fileId: row.id, attempt: row.attempts, error: row.error ?? undefined, errorKind: 'input',
+  });
+  const unsent = await sendMissedNotification(client, row, outcome, 'failed', ref, deps);
+  if (unsent) {
+    return { ...outcome, cause: unsent.error, retry: true, reason: `${outcome.reason}; its failure notification could not be sent again: ${errorMessage(unsent.error)}` };
+  }
+  return outcome;
+}
+
+/**
+ * Sends the final message of an earlier attempt that recorded its outcome but
+ * could not send it (`notified_at` unset). Returns the error when sending
+ * fails again, so the delivery is retried; undefined when it was sent or
+ * nothing was owed.
+ */
+async function sendMissedNotification(
+  client: PoolClient, row: FileRow, outcome: FileOutcome, status: 'succeeded' | 'failed', ref: FileRef, deps: ProcessDeps,
+): Promise<{ error: unknown } | undefined> {
+  if (row.notifiedAt !== null || !deps.notifier || !row.startedAt || !row.finishedAt) return undefined;
+  try {
+    await notify(client, {
+      ...outcome,
+      status,
+      started: row.startedAt.toISOString(),
+      finished: row.finishedAt.toISOString(),
+      durationMs: row.finishedAt.getTime() - row.startedAt.getTime(),
+    }, deps);
+  } catch (error) {
+    return { error };
+  }
+  deps.log.info(`sent the ${status === 'succeeded' ? 'success' : 'failure'} notification a previous attempt did not`, { key: ref.key, version: ref.version });
+  return undefined;
+}

@@ -1,0 +1,47 @@
+/**
+ * Turns sink configurations (PIPELINE_SINKS, CLI --config) into RowSinks. A
+ * new kind of sink registers one factory here; the processor only sees
+ * RowSink (src/runtime/contract/sink-api.ts).
+ */
+import { SinkConfig } from '../../shared/sink-config';
+import { ConfigError } from '../contract/config';
+import { errorMessage } from '../contract/logger';
+import { RowSink } from '../contract/sink-api';
+import { createPostgresTableSink, tableMigrationSql } from '../load';
+
+export type SinkFactory = (config: SinkConfig) => RowSink;
+
+/** Sink kinds built into the processor: one line per kind, `[kind, (config) => new XSink(config)]`. */
+const factories = new Map<string, SinkFactory>([
+  ['postgresTable', (config) => createPostgresTableSink(config)],
+]);
+
+/** Also lets tests plug in a sink of their own kind. */
+export function registerSinkFactory(kind: string, factory: SinkFactory): void {
+  factories.set(kind, factory);
+}
+
+/**
+ * `source` names where the configurations came from (e.g. `PIPELINE_SINKS`);
+ * given, every error names it and the sink's index, as `PIPELINE_SINKS[1]`.
+ */
+export function createSinks(configs: readonly SinkConfig[], source?: string): RowSink[] {
+  return configs.map((config, i) => {
+    const where = source ? `${source}[${i}]` : `Sink ${i}`;
+    const factory = factories.get(config.kind);
+    if (!factory) {
+      throw new ConfigError(`${where} has kind "${config.kind}", which this processor build does not support (available: ${[...factories.keys()].join(', ') || 'none'})`);
+    }
+    if (!source) return factory(config);
+    try {
+      return factory(config);
+    } catch (err) {
+      throw new ConfigError(`${where}: ${errorMessage(err)}`);
+    }
+  });
+}
+
+/** DDL the sinks need before their first load (their target tables), in order. */
+export function sinkSchemaStatements(configs: readonly SinkConfig[]): string[] {
+  return configs.flatMap((config) => (config.kind === 'postgresTable' ? tableMigrationSql(config) : []));
+}
