@@ -26,6 +26,11 @@ export interface ResultDocument {
   readonly finished: string;
   readonly durationMs: number;
   readonly error?: string;
+  /**
+   * Rows earlier attempts had already committed in checkpointed chunks when
+   * this attempt began (it read the file from there). Absent: from the start.
+   */
+  readonly resumedFrom?: number;
 }
 
 export interface ResultStorage {
