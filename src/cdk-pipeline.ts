@@ -117,6 +117,16 @@ export interface CdkPipelineProps extends PipelineNetworkOptions, PipelineStorag
   readonly failedFilesAlarmThreshold?: number;
 
   /**
+   * The NoFileSucceeded alarm fires when no file succeeded (the runtime's
+   * `FilesSucceeded` metric) for this long; no data at all counts as none
+   * succeeded, so it also fires for a pipeline nobody uploads to.
+   * Whole hours from 1 to 168; `Duration.hours(0)` turns the alarm off.
+   *
+   * @default Duration.hours(24)
+   */
+  readonly noSuccessAlarmPeriod?: Duration;
+
+  /**
    * Create a CloudWatch dashboard.
    *
    * @default true
@@ -334,6 +344,7 @@ export class CdkPipeline extends Construct {
         database: this.database,
         durationThreshold: props.durationAlarmThreshold ?? Duration.seconds(5),
         failedFilesThreshold: props.failedFilesAlarmThreshold ?? 0,
+        noSuccessPeriod: props.noSuccessAlarmPeriod ?? Duration.hours(24),
         metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
         pipelineName: this.pipelineName,
       })

@@ -14,6 +14,22 @@ export interface PipelineAlarmsOptions {
   readonly failedFilesThreshold: number;
   readonly metricsNamespace: string;
   readonly pipelineName: string;
+  /** The NoFileSucceeded alarm's window; zero turns it off. */
+  readonly noSuccessPeriod: Duration;
+}
+
+/**
+ * Checks `noSuccessAlarmPeriod`: zero (off) or whole hours from 1 to 168
+ * (CloudWatch evaluates at most 7 days of hourly periods).
+ *
+ * @internal
+ */
+export function validateNoSuccessPeriod(period: Duration | undefined): void {
+  if (period === undefined) return;
+  const seconds = period.toSeconds();
+  if (seconds !== 0 && (seconds % 3600 !== 0 || seconds < 3600 || seconds > 168 * 3600)) {
+    throw new Error(`noSuccessAlarmPeriod must be whole hours between 1 and 168 (7 days), or Duration.hours(0) to turn the alarm off (got ${period.toHumanString()})`);
+  }
 }
 
 /**
@@ -66,6 +82,24 @@ export function addPipelineAlarms(monitoring: PipelineMonitoring, o: PipelineAla
   alarms.push(monitoring.addAlarm('FilesFailed', fileMetric(METRIC.FILES_FAILED), whenAbove(o.failedFilesThreshold,
     `${o.pipelineName}: ${failedFiles} failed in 5 minutes: a CSV that does not fit its table (final: notified once with its reason, `
     + 'not retried) or an attempt that failed for a reason of the pipeline (retried)')));
+
+  const hours = o.noSuccessPeriod.toHours();
+  if (hours > 0) {
+    // Hourly sums, every one of them zero or missing: missing data (no
+    // file at all) is breaching, so a silent source or a dead trigger shows.
+    alarms.push(monitoring.addAlarm('NoFileSucceeded', fileMetric(METRIC.FILES_SUCCEEDED).with({ period: Duration.hours(1) }), {
+      alarmDescription: `${o.pipelineName}: no file succeeded in the last ${o.noSuccessPeriod.toHumanString()} `
+        + '(no upload arrived, the trigger or processor is broken, or every file failed); set noSuccessAlarmPeriod to change the window',
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: hours,
+      datapointsToAlarm: hours,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    }));
+  }
+
+  // The processor's own: target and schedule dead-letter queues, failed tasks or jobs, container metrics.
+  alarms.push(...o.processor.addMonitoring(monitoring));
 
   const queue = o.processor.queue;
   if (queue) {

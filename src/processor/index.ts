@@ -1,2 +1,5 @@
 export * from './processor';
+export * from './bound-processor-base';
+export * from './queue-lambda-base';
 export * from './lambda-processor';
+export * from './lambda-container-processor';

@@ -10,7 +10,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { LambdaContainerProcessorOptions } from './lambda-container-processor';
 import type { LambdaProcessorOptions } from './lambda-processor';
+import type { PipelineMonitoring } from '../monitoring/pipeline-monitoring';
 
 /**
  * What a processor is given when the pipeline binds it.
@@ -118,6 +120,12 @@ export interface IBoundProcessor extends iam.IGrantable, ec2.IConnectable {
    */
   readonly migrationFunction?: lambda.Function;
 
+  /**
+   * Interface VPC endpoints the processor calls, beyond the network's
+   * defaults (the same list as the unbound `Processor.interfaceEndpoints`).
+   */
+  readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[];
+
   /** Routes object-created events of `bucket` matching `filter` to this processor. */
   addUploadSource(bucket: s3.IBucket, filter: s3.NotificationKeyFilter): void;
 
@@ -128,6 +136,13 @@ export interface IBoundProcessor extends iam.IGrantable, ec2.IConnectable {
    * start and keeps what it could not start in an encrypted dead-letter queue.
    */
   addScheduledRun(scope: Construct, id: string, options: ScheduledRunOptions): void;
+
+  /**
+   * Adds the processor's own alarms and dashboard widgets to `monitoring`
+   * (dead-letter queues of its event and schedule targets, failed tasks or
+   * jobs, container metrics) and returns the alarms.
+   */
+  addMonitoring(monitoring: PipelineMonitoring): cloudwatch.Alarm[];
 
   /** Number of failed runs (invocations, tasks or jobs). */
   metricErrors(): cloudwatch.IMetric;
@@ -152,6 +167,16 @@ export abstract class Processor {
   }
 
   /**
+   * The same program as `lambda()` in a container-image Lambda function
+   * (the package's image, or your own `code`), e.g. to ship one image for
+   * every processor. Same queue, retries, concurrency and tracing as the zip
+   * Lambda; the sink configuration travels in its environment (4 KB).
+   */
+  public static lambdaContainer(options: LambdaContainerProcessorOptions = {}): Processor {
+    return new LambdaContainerProcessor(options);
+  }
+
+  /**
    * Interface VPC endpoints the processor calls, beyond the network's defaults.
    */
   public abstract readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[];
@@ -166,3 +191,5 @@ export abstract class Processor {
 // Processor, so Processor must be defined before their modules load.
 // eslint-disable-next-line import/first, import/order
 import { LambdaProcessor } from './lambda-processor';
+// eslint-disable-next-line import/first, import/order
+import { LambdaContainerProcessor } from './lambda-container-processor';

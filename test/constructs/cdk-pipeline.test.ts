@@ -391,8 +391,8 @@ describe('CdkPipeline defaults (seed 002)', () => {
         AlarmActions: actions,
         OKActions: actions,
       });
-      expect(pipeline.alarms.length).toBe(9);
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+      expect(pipeline.alarms.length).toBe(10);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     });
 

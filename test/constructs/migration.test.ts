@@ -24,6 +24,8 @@ class WithoutMigration extends Processor {
       metricErrors: () => inner.metricErrors(),
       metricDuration: () => inner.metricDuration(),
       addScheduledRun: (s, id, o) => inner.addScheduledRun(s, id, o),
+      addMonitoring: (m) => inner.addMonitoring(m),
+      interfaceEndpoints: inner.interfaceEndpoints,
     };
   }
 }

@@ -1,0 +1,106 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { IBoundProcessor, ProcessorBindContext, ScheduledRunOptions } from './processor';
+import type { PipelineMonitoring } from '../monitoring/pipeline-monitoring';
+import { DEFAULT_METRICS_NAMESPACE, ENV, METRIC, METRIC_DIMENSION } from '../shared/env';
+
+/**
+ * What every bound processor wires the same way: its security group (HTTPS
+ * out only; the pipeline adds database access), log group, the runtime's
+ * metrics, and the alarms on the dead-letter queues of its event and
+ * schedule targets. The variants add how files reach them.
+ */
+export abstract class BoundProcessorBase extends Construct implements IBoundProcessor {
+  public readonly securityGroup: ec2.ISecurityGroup;
+  public abstract readonly role: iam.IRole;
+  public abstract readonly grantPrincipal: iam.IPrincipal;
+  public abstract readonly connections: ec2.Connections;
+  public abstract readonly deadLetterQueue?: sqs.IQueue;
+  public abstract readonly queue?: sqs.IQueue;
+  public abstract readonly migrationFunction?: lambda.Function;
+  public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[];
+  /**
+   * The dead-letter queues of the processor's scheduled runs: where the
+   * scheduler keeps the runs it could not start after its retries.
+   */
+  public readonly scheduleDeadLetterQueues: sqs.IQueue[] = [];
+
+  /** The CloudWatch namespace and pipeline name the runtime's metrics carry. */
+  protected readonly metricsNamespace: string;
+  protected readonly pipelineName: string;
+
+  constructor(scope: Construct, id: string, context: ProcessorBindContext,
+    interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[], description: string) {
+    super(scope, id);
+    this.interfaceEndpoints = interfaceEndpoints;
+    this.metricsNamespace = context.environment[ENV.METRICS_NAMESPACE] ?? DEFAULT_METRICS_NAMESPACE;
+    this.pipelineName = context.environment[ENV.PIPELINE_NAME] ?? '';
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: context.vpc,
+      description: `${description}: HTTPS out to AWS APIs; database access added by the pipeline`,
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs (VPC endpoints or NAT)');
+    this.securityGroup = securityGroup;
+  }
+
+  public abstract addUploadSource(bucket: s3.IBucket, filter: s3.NotificationKeyFilter): void;
+  public abstract addScheduledRun(scope: Construct, id: string, options: ScheduledRunOptions): void;
+  public abstract metricErrors(): cloudwatch.IMetric;
+
+  /** The longest processing of one file per minute (the runtime's `ProcessingDuration`). */
+  public metricDuration(): cloudwatch.IMetric | undefined {
+    return this.runtimeMetric(METRIC.DURATION_MS, 'Maximum', Duration.minutes(1));
+  }
+
+  /**
+   * Files processed successfully (the runtime's `FilesSucceeded`), summed
+   * over `period`.
+   */
+  public metricFilesSucceeded(period: Duration = Duration.hours(1)): cloudwatch.IMetric {
+    return this.runtimeMetric(METRIC.FILES_SUCCEEDED, 'Sum', period);
+  }
+
+  public addMonitoring(monitoring: PipelineMonitoring): cloudwatch.Alarm[] {
+    const alarms = this.scheduleDeadLetterQueues.map((dlq, i) => monitoring.addAlarm(`ScheduleDeadLetters${i}`,
+      dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), {
+        alarmDescription: `${this.pipelineName}: a scheduled run could not be started after its retries; its request waits in the schedule's dead-letter queue`,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }));
+    return [...alarms, ...this.addOwnMonitoring(monitoring)];
+  }
+
+  /** The variant's own alarms and widgets. */
+  protected addOwnMonitoring(_monitoring: PipelineMonitoring): cloudwatch.Alarm[] {
+    return [];
+  }
+
+  /** A metric the runtime emits (Embedded Metric Format), for this pipeline. */
+  protected runtimeMetric(name: string, statistic: string, period: Duration): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName: name,
+      dimensionsMap: { [METRIC_DIMENSION]: this.pipelineName },
+      statistic,
+      period,
+    });
+  }
+
+  /** The processor's log group, encrypted with the pipeline's log key. */
+  protected createLogGroup(context: ProcessorBindContext, retention: logs.RetentionDays | undefined): logs.LogGroup {
+    return new logs.LogGroup(this, 'LogGroup', {
+      retention: retention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: context.logEncryptionKey,
+    });
+  }
+}
