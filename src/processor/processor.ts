@@ -10,6 +10,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { BatchProcessorOptions } from './batch-processor';
+import type { FargateProcessorOptions } from './fargate-processor';
 import type { LambdaContainerProcessorOptions } from './lambda-container-processor';
 import type { LambdaProcessorOptions } from './lambda-processor';
 import type { PipelineMonitoring } from '../monitoring/pipeline-monitoring';
@@ -177,6 +179,24 @@ export abstract class Processor {
   }
 
   /**
+   * An ECS Fargate task per uploaded file (optionally on Fargate Spot), for
+   * files that take longer than Lambda's 15 minutes. Uploads reach it
+   * through EventBridge.
+   */
+  public static fargate(options: FargateProcessorOptions = {}): Processor {
+    return new FargateProcessor(options);
+  }
+
+  /**
+   * An AWS Batch job per uploaded file, on Fargate Spot by default (or EC2
+   * Spot), retried on Spot reclaims and interruptions and resumed from its
+   * last checkpoint. Uploads reach it through EventBridge.
+   */
+  public static batch(options: BatchProcessorOptions = {}): Processor {
+    return new BatchProcessor(options);
+  }
+
+  /**
    * Interface VPC endpoints the processor calls, beyond the network's defaults.
    */
   public abstract readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[];
@@ -193,3 +213,7 @@ export abstract class Processor {
 import { LambdaProcessor } from './lambda-processor';
 // eslint-disable-next-line import/first, import/order
 import { LambdaContainerProcessor } from './lambda-container-processor';
+// eslint-disable-next-line import/first, import/order
+import { FargateProcessor } from './fargate-processor';
+// eslint-disable-next-line import/first, import/order
+import { BatchProcessor } from './batch-processor';

@@ -1,0 +1,249 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import { defaultContainerImage } from './container-image';
+import {
+  BoundContainerProcessor, CONTAINER_NAME, ContainerProcessorOptions, SCRATCH_PATH, ScheduledRunCall, UploadTargetProps,
+} from './container-processor-base';
+import { validateFargateSize } from './fargate-sizes';
+import { IBoundProcessor, Processor, ProcessorBindContext } from './processor';
+import { UPLOAD_EVENT } from './upload-events';
+import { notifyFailedTasks } from '../monitoring/failure-notifications';
+import type { PipelineMonitoring } from '../monitoring/pipeline-monitoring';
+
+/**
+ * Options of `Processor.fargate()`.
+ */
+export interface FargateProcessorOptions extends ContainerProcessorOptions {
+  /**
+   * CPU units of the task (1024 = 1 vCPU): 256, 512, 1024, 2048, 4096, 8192 or 16384.
+   *
+   * @default 1024
+   */
+  readonly cpu?: number;
+
+  /**
+   * Memory of the task in MiB; it must be a size Fargate offers for `cpu`
+   * (e.g. 2048 to 8192 in steps of 1024 for 1024 CPU units).
+   *
+   * @default 2048
+   */
+  readonly memoryLimitMiB?: number;
+
+  /**
+   * CPU architecture of the task (and of the image built for it).
+   *
+   * @default ecs.CpuArchitecture.X86_64
+   */
+  readonly architecture?: ecs.CpuArchitecture;
+
+  /**
+   * Run the tasks on Fargate Spot (up to 70% cheaper; a task can be
+   * reclaimed with a 2-minute warning, on which the program saves its
+   * checkpoint and exits 75, and EventBridge does not retry it: the next
+   * run of the same object resumes from the checkpoint).
+   *
+   * @default false
+   */
+  readonly spot?: boolean;
+
+  /**
+   * How long ECS waits after SIGTERM before it kills the container. The
+   * program rolls back the open chunk, saves its checkpoint and exits well
+   * within it. At most 120 seconds (Fargate's limit).
+   *
+   * @default Duration.seconds(120)
+   */
+  readonly stopTimeout?: Duration;
+}
+
+/** Fargate's longest stop timeout. */
+const MAX_STOP_TIMEOUT = Duration.seconds(120);
+
+/**
+ * What a Fargate task pulls and writes through interface endpoints when the
+ * VPC has no NAT (S3, which holds the image layers, is a gateway endpoint).
+ */
+const FARGATE_ENDPOINTS = [
+  ec2.InterfaceVpcEndpointAwsService.ECR,
+  ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+  ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+  ec2.InterfaceVpcEndpointAwsService.STS,
+];
+
+/**
+ * Runs the processor program as one ECS Fargate task per uploaded object
+ * (seed 000), in the processing subnets without a public IP. Uploads reach
+ * it through EventBridge ("Object Created" events of the input bucket),
+ * which starts the task with `run --bucket B --key K --version-id V
+ * --sequencer S`, retries twice and keeps what it could not start in a
+ * dead-letter queue.
+ */
+export class FargateProcessor extends Processor {
+  public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = FARGATE_ENDPOINTS;
+
+  constructor(private readonly options: FargateProcessorOptions = {}) {
+    super();
+    validateFargateOptions(options);
+  }
+
+  public bind(scope: Construct, context: ProcessorBindContext): IBoundProcessor {
+    return new BoundFargateProcessor(scope, 'FargateProcessor', context, this.options);
+  }
+}
+
+/**
+ * The resources of a bound {@link FargateProcessor}.
+ */
+export class BoundFargateProcessor extends BoundContainerProcessor {
+  /** The cluster (Container Insights on). */
+  public readonly cluster: ecs.Cluster;
+  /** The task definition. */
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The processor container. */
+  public readonly container: ecs.ContainerDefinition;
+  /** The rule that notifies the topic of tasks that stopped with a non-zero exit code. */
+  public readonly failedTaskRule: events.Rule;
+
+  private readonly spot: boolean;
+  private readonly subnets: ec2.SubnetSelection;
+  private readonly subnetIds: string[];
+
+  constructor(scope: Construct, id: string, context: ProcessorBindContext, options: FargateProcessorOptions) {
+    const architecture = options.architecture ?? ecs.CpuArchitecture.X86_64;
+    super(scope, id, context, options, FARGATE_ENDPOINTS, 'Pipeline processor task', () => defaultContainerImage(architecture));
+    this.spot = options.spot ?? false;
+    this.subnets = context.vpcSubnets;
+    this.subnetIds = context.vpc.selectSubnets(context.vpcSubnets).subnetIds;
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: context.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+    if (this.spot) this.cluster.enableFargateCapacityProviders();
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu: options.cpu ?? 1024,
+      memoryLimitMiB: options.memoryLimitMiB ?? 2048,
+      runtimePlatform: { cpuArchitecture: architecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      taskRole: this.taskRole,
+      executionRole: this.executionRole,
+      volumes: [{ name: 'scratch' }],
+    });
+    this.container = this.taskDefinition.addContainer(CONTAINER_NAME, {
+      image: this.image,
+      essential: true,
+      environment: this.containerEnvironment,
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'ecs' }),
+      readonlyRootFilesystem: true,
+      stopTimeout: options.stopTimeout ?? MAX_STOP_TIMEOUT,
+    });
+    this.container.addMountPoints({ containerPath: SCRATCH_PATH, sourceVolume: 'scratch', readOnly: false });
+
+    this.failedTaskRule = notifyFailedTasks(this, 'FailedTasks', this.cluster, this.taskDefinition, {
+      topic: context.topic, topicKey: context.topicKey, pipelineName: this.pipelineName,
+    });
+  }
+
+  /** Tasks that stopped with a non-zero exit code or failed to start (matches of the failure rule, per minute). */
+  public metricErrors(): cloudwatch.IMetric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Events',
+      metricName: 'TriggeredRules',
+      dimensionsMap: { RuleName: this.failedTaskRule.ruleName },
+      statistic: 'Sum',
+      period: Duration.minutes(1),
+    });
+  }
+
+  protected addUploadTarget(rule: events.Rule, props: UploadTargetProps): void {
+    rule.addTarget(new targets.EcsTask({
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      role: props.role,
+      subnetSelection: this.subnets,
+      securityGroups: [this.securityGroup],
+      assignPublicIp: false,
+      containerOverrides: [{
+        containerName: CONTAINER_NAME,
+        command: ['run', '--bucket', UPLOAD_EVENT.bucket, '--key', UPLOAD_EVENT.key,
+          '--version-id', UPLOAD_EVENT.versionId, '--sequencer', UPLOAD_EVENT.sequencer],
+      }],
+      deadLetterQueue: props.deadLetterQueue,
+      retryAttempts: props.retryAttempts,
+      maxEventAge: props.maxEventAge,
+    }));
+    if (this.spot) {
+      // The L2 target always sets LaunchType, which ECS refuses together
+      // with a capacity-provider strategy: replace one with the other.
+      const cfn = rule.node.defaultChild as events.CfnRule;
+      cfn.addPropertyDeletionOverride('Targets.0.EcsParameters.LaunchType');
+      cfn.addPropertyOverride('Targets.0.EcsParameters.CapacityProviderStrategy', [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }]);
+    }
+  }
+
+  protected scheduledRunCall(command: string[]): ScheduledRunCall {
+    return {
+      service: 'ecs',
+      action: 'runTask',
+      input: scheduler.ScheduleTargetInput.fromObject({
+        cluster: this.cluster.clusterArn,
+        taskDefinition: this.taskDefinition.taskDefinitionArn,
+        count: 1,
+        ...(this.spot ? { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] } : { launchType: 'FARGATE' }),
+        networkConfiguration: {
+          awsvpcConfiguration: { subnets: this.subnetIds, securityGroups: [this.securityGroup.securityGroupId], assignPublicIp: 'DISABLED' },
+        },
+        overrides: { containerOverrides: [{ name: CONTAINER_NAME, command }] },
+      }),
+      policyStatements: [
+        new iam.PolicyStatement({
+          actions: ['ecs:RunTask'],
+          resources: [this.taskDefinition.taskDefinitionArn],
+          conditions: { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } },
+        }),
+        new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [this.taskRole.roleArn, this.executionRole.roleArn] }),
+      ],
+    };
+  }
+
+  protected addOwnMonitoring(monitoring: PipelineMonitoring): cloudwatch.Alarm[] {
+    const insight = (metricName: string, label: string) => new cloudwatch.Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName,
+      dimensionsMap: { ClusterName: this.cluster.clusterName, TaskDefinitionFamily: this.taskDefinition.family },
+      statistic: 'Maximum',
+      period: Duration.minutes(1),
+      label,
+    });
+    monitoring.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Processor tasks: CPU and memory (Container Insights)',
+        left: [insight('CpuUtilized', 'CPU units used')],
+        right: [insight('MemoryUtilized', 'MiB used')],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Processor tasks: running, failed, not started',
+        left: [insight('RunningTaskCount', 'running')],
+        right: [this.metricErrors(), this.metricFailedInvocations()],
+        width: 12,
+      }),
+    );
+    return [];
+  }
+}
+
+function validateFargateOptions(o: FargateProcessorOptions): void {
+  validateFargateSize('Processor.fargate()', o.cpu ?? 1024, o.memoryLimitMiB ?? 2048);
+  const stop = o.stopTimeout?.toSeconds();
+  if (stop !== undefined && (stop < 2 || stop > MAX_STOP_TIMEOUT.toSeconds())) {
+    throw new Error(`Processor.fargate(): stopTimeout must be between 2 and 120 seconds, Fargate's limit (got ${o.stopTimeout!.toHumanString()})`);
+  }
+}

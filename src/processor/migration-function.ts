@@ -1,0 +1,55 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { checkEnvironmentSize } from './lambda-environment';
+import { PROCESSOR_LAMBDA_ASSET, PROCESSOR_RUNTIME } from './lambda-processor';
+import { ProcessorBindContext } from './processor';
+import { createFunctionRole, setTracing } from './queue-lambda-base';
+import { SINKS_FILE_IN_LAYER, SinkConfigLayer } from './sink-config-layer';
+import { ENV } from '../shared/env';
+
+/**
+ * The deploy-time migration of a container processor: a small zip Lambda
+ * with the processor program (invoked without a payload it only brings the
+ * schema up to date), in the processing VPC with the processor's security
+ * group, allowed to read the database secret and write its own logs only.
+ *
+ * @internal
+ */
+export function createMigrationFunction(scope: Construct, context: ProcessorBindContext, securityGroup: ec2.ISecurityGroup): lambda.Function {
+  const construct = new Construct(scope, 'Migration');
+  const logGroup = new logs.LogGroup(construct, 'LogGroup', {
+    retention: logs.RetentionDays.ONE_YEAR,
+    encryptionKey: context.logEncryptionKey,
+  });
+  const role = createFunctionRole(construct, 'Role', 'Pipeline migration function (deploy time)', logGroup);
+  const architecture = lambda.Architecture.ARM_64;
+  // The sink tables are created too, so the function needs the sink configuration.
+  const layer = new SinkConfigLayer(construct, 'SinkConfig', { json: context.sinksJson, runtime: PROCESSOR_RUNTIME, architecture }).layer;
+  const fn = new lambda.Function(construct, 'Function', {
+    description: 'cdk-data-pipeline migration: creates file_metadata and the sink tables at deploy time',
+    runtime: PROCESSOR_RUNTIME,
+    architecture,
+    layers: [layer],
+    handler: 'index.handler',
+    code: lambda.Code.fromAsset(PROCESSOR_LAMBDA_ASSET),
+    memorySize: 512,
+    timeout: Duration.minutes(5),
+    vpc: context.vpc,
+    vpcSubnets: context.vpcSubnets,
+    securityGroups: [securityGroup],
+    role,
+    logGroup,
+    environment: {
+      NODE_OPTIONS: '--enable-source-maps',
+      ...context.environment,
+      [ENV.SINKS_FILE]: SINKS_FILE_IN_LAYER,
+    },
+  });
+  checkEnvironmentSize(fn);
+  setTracing(fn, role, lambda.Tracing.ACTIVE);
+  context.databaseSecret.grantRead(role);
+  return fn;
+}
