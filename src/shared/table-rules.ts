@@ -27,11 +27,11 @@ export const MAX_IDENTIFIER_BYTES = 63;
 export const MAX_TABLE_NAME_BYTES = MAX_IDENTIFIER_BYTES - FILE_ID_INDEX_SUFFIX.length;
 
 /**
- * The pipeline's own tables (see src/runtime/migrations.ts). A sink table may
+ * The pipeline's own tables (see src/runtime/ledger/migrations.ts). A sink table may
  * not have their names, nor start with `<name>_` (their indexes, sequences
  * and any later ones): `CREATE TABLE IF NOT EXISTS` would silently skip it.
  */
-export const RESERVED_TABLE_NAMES: readonly string[] = ['file_metadata', 'schema_migrations'];
+export const RESERVED_TABLE_NAMES: readonly string[] = ['file_metadata', 'schema_migrations', 'file_checkpoint', 'file_chunk_rejects'];
 
 /** PostgreSQL's system columns: `CREATE TABLE` refuses a column of these names. */
 export const SYSTEM_COLUMN_NAMES: readonly string[] = ['tableoid', 'xmin', 'cmin', 'xmax', 'cmax', 'ctid'];

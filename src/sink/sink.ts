@@ -79,9 +79,10 @@ export interface PostgresTableSinkOptions {
    * `order`, ...). Such a name means the same quoted or unquoted, so the table
    * can be queried as `SELECT * FROM orders`. Upper case is refused rather than
    * folded: `Orders` would otherwise be a different, case-sensitive table.
-   * The pipeline's own tables `file_metadata` and `schema_migrations`, names
-   * starting with `file_metadata_` or `schema_migrations_` (their indexes and
-   * sequences) and names ending in `_file_id_idx` are refused.
+   * The pipeline's own tables `file_metadata`, `schema_migrations`,
+   * `file_checkpoint` and `file_chunk_rejects`, names starting with one of
+   * them and `_` (their indexes and sequences) and names ending in
+   * `_file_id_idx` are refused.
    */
   readonly table: string;
   /**

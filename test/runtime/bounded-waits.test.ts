@@ -21,6 +21,7 @@ const sleepySink = (config: { seconds?: number }): RowSink => ({
     await client.query('SELECT pg_sleep($1)', [config.seconds ?? 1]);
     return { rowsLoaded: 1, rowsRejected: 0 };
   },
+  async discard() {},
 });
 
 beforeAll(async () => {

@@ -29,6 +29,9 @@ const textSink: RowSink = {
       rejectsCsv: bad.length ? `line,reason,raw\n${bad.map((b) => `?,contains bad,${b}`).join('\n')}\n` : undefined,
     };
   },
+  async discard(client, fileIds) {
+    await client.query('DELETE FROM sink_probe WHERE file_id = ANY($1::bigint[])', [fileIds]);
+  },
 };
 
 beforeAll(async () => {

@@ -9,7 +9,7 @@
 import { Readable } from 'stream';
 // eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { FileRef, filenameOf, FileSource, FileStat, ObjectGoneError } from '../contract/source';
+import { FileRef, filenameOf, FileSource, FileStat, ObjectGoneError, OpenOptions } from '../contract/source';
 
 export interface S3Location {
   readonly bucket: string;
@@ -63,10 +63,11 @@ export class S3Source implements FileSource {
     return this.stats;
   }
 
-  async open(): Promise<Readable> {
+  async open(options: OpenOptions = {}): Promise<Readable> {
     const selector = await this.selector();
+    const range = options.start ? { Range: `bytes=${options.start}-` } : {};
     try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.key, ...selector }));
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.location.key, ...selector, ...range }));
       return out.Body as Readable;
     } catch (err) {
       throw this.explain(err, selector);

@@ -20,6 +20,25 @@ export interface FileContext {
    * transaction; one that keeps them (`keepsEarlierVersions`) leaves them.
    */
   readonly earlierFileIds?: readonly number[];
+  /**
+   * Set when the file is loaded in checkpointed chunks: this call loads one
+   * chunk (the file's header followed by whole records of the file), in a
+   * transaction that commits with the chunk's checkpoint. The sink then
+   * leaves the earlier versions' rows alone (the processor removes them with
+   * `discard` when the last chunk is in).
+   */
+  readonly chunk?: ChunkContext;
+}
+
+export interface ChunkContext {
+  /** Physical line of the file the chunk's first record starts on (for messages and rejects). */
+  readonly firstLine: number;
+  /**
+   * True for the first chunk of a load that starts from the beginning: rows
+   * of this file id from before (a forced reprocessing, a discarded
+   * checkpoint) are removed. Later chunks only add rows.
+   */
+  readonly first: boolean;
 }
 
 export interface SinkOutcome {
@@ -46,4 +65,12 @@ export interface RowSink {
    * `InputError` with line/column in the message.
    */
   load(client: PoolClient, file: FileContext, open: () => Promise<Readable>): Promise<SinkOutcome>;
+
+  /**
+   * Removes every row these file versions loaded, in the caller's
+   * transaction: the earlier versions a chunked load replaces, the
+   * committed chunks of a file that then failed on its content, the chunks
+   * of a version that stopped part way.
+   */
+  discard(client: PoolClient, fileIds: readonly number[]): Promise<void>;
 }

@@ -44,6 +44,15 @@ export class ObjectGoneError extends Error {
   }
 }
 
+export interface OpenOptions {
+  /**
+   * File offset of the first byte to read (S3: a ranged GET).
+   *
+   * @default 0
+   */
+  readonly start?: number;
+}
+
 export interface FileSource {
   /** Known before anything is read, so even a failure to read can be reported. */
   readonly bucket: string;
@@ -54,8 +63,11 @@ export interface FileSource {
   resolve(): Promise<FileRef>;
   /** Size and age of that version. Throws ObjectGoneError when it is gone or replaced. */
   stat(): Promise<FileStat>;
-  /** A fresh stream of that version each call (sinks may read the file more than once). */
-  open(): Promise<Readable>;
+  /**
+   * A fresh stream of that version each call (sinks may read the file more
+   * than once); from byte `start` on when given (a resumed chunked load).
+   */
+  open(options?: OpenOptions): Promise<Readable>;
 }
 
 export function filenameOf(key: string): string {

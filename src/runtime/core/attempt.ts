@@ -12,22 +12,33 @@
  * (the backup may then exist twice, under two timestamps — extra, not lost).
  * Writing them after COMMIT would leave a succeeded row without result or
  * backup after a crash, and the retry would skip it as a duplicate.
+ *
+ * With `checkpointEvery` (and at least one sink) the file is loaded in
+ * chunks instead, each committed with its checkpoint, and the last chunk
+ * ends with the same finishing steps (../checkpoint/chunked-attempt.ts).
  */
 import { Readable } from 'stream';
 import type { PoolClient } from 'pg';
 import { assertNotEmpty, countCsvRecords } from './count-rows';
 import { Budget } from './deadline';
-import { toResultDocument } from './outcome';
+import { finishAttempt } from './finish-attempt';
+import { runChunkedAttempt } from '../checkpoint/chunked-attempt';
+import { Logger } from '../contract/logger';
 import { FileContext, RowSink, SinkOutcome } from '../contract/sink-api';
 import { FileRef, FileSource, FileStat } from '../contract/source';
 import { assertOutputKeysFit, ResultStorage } from '../contract/storage';
-import { lockLoadedVersions, markReplaced, markSucceeded, readFileRow } from '../ledger/file-metadata';
+import { lockLoadedVersions, readFileRow } from '../ledger/file-metadata';
 
 export interface AttemptDeps {
   readonly storage: ResultStorage;
   readonly sinks: readonly RowSink[];
   readonly clock: () => Date;
   readonly budget: Budget;
+  readonly log: Logger;
+  /** Rows per checkpointed chunk (see ProcessDeps); unset or 0: one transaction. */
+  readonly checkpointEvery?: number;
+  /** Start from the beginning even if a checkpoint exists. */
+  readonly force?: boolean;
 }
 
 export interface AttemptResult {
@@ -39,6 +50,8 @@ export interface AttemptResult {
   readonly rejects?: string;
   /** `file_metadata` ids of the earlier versions this one replaced. */
   readonly replaced: number[];
+  /** Rows earlier attempts had committed in checkpointed chunks (a resumed load). */
+  readonly resumedFrom?: number;
 }
 
 /**
@@ -55,7 +68,9 @@ export function combineSinkOutcomes(outcomes: readonly SinkOutcome[]): SinkOutco
   };
 }
 
-async function loadSinks(client: PoolClient, file: FileContext, open: () => Promise<Readable>, sinks: readonly RowSink[]): Promise<SinkOutcome> {
+export async function loadSinks(
+  client: PoolClient, file: FileContext, open: () => Promise<Readable>, sinks: readonly RowSink[],
+): Promise<SinkOutcome> {
   const outcomes: SinkOutcome[] = [];
   for (const sink of sinks) outcomes.push(await sink.load(client, file, open));
   return combineSinkOutcomes(outcomes);
@@ -66,6 +81,9 @@ export async function runAttempt(
 ): Promise<AttemptResult> {
   assertNotEmpty(stat.sizeBytes);
   assertOutputKeysFit(ref.key);
+  if (deps.checkpointEvery && deps.sinks.length > 0) {
+    return runChunkedAttempt(client, fileId, ref, source, stat, deps, started);
+  }
   const open = async () => deps.budget.watch(await source.open());
   // Without sinks, counting needs no transaction: keep it short.
   const counted = deps.sinks.length === 0 ? await countCsvRecords(await open()) : undefined;
@@ -79,29 +97,7 @@ export async function runAttempt(
     const loaded: SinkOutcome = counted
       ? { rowsLoaded: counted.rows, rowsRejected: 0 }
       : await loadSinks(client, context, open, deps.sinks);
-    const rejects = loaded.rejectsCsv ? await deps.storage.writeRejects(ref, loaded.rejectsCsv) : undefined;
-    // An earlier version's rejects would otherwise outlive this clean one.
-    if (!rejects && earlier.length > 0) await deps.storage.deleteRejects(ref);
-    const keepsEarlier = deps.sinks.length > 0 && deps.sinks.every((s) => s.keepsEarlierVersions);
-    const replaced = keepsEarlier ? [] : earlier;
-    await markReplaced(client, replaced, fileId);
-    const backup = await deps.storage.backup(ref, stat.sizeBytes, open, started);
-    const finished = deps.clock();
-    const result = await deps.storage.writeResult(ref, toResultDocument({
-      status: 'succeeded',
-      bucket: ref.bucket,
-      key: ref.key,
-      version: ref.version,
-      versionKind: ref.versionKind,
-      rows: loaded.rowsLoaded,
-      rowsRejected: loaded.rowsRejected,
-      started: started.toISOString(),
-      finished: finished.toISOString(),
-      durationMs: finished.getTime() - started.getTime(),
-    }));
-    await markSucceeded(client, fileId, loaded.rowsLoaded, loaded.rowsRejected, finished);
-    await client.query('COMMIT');
-    return { rows: loaded.rowsLoaded, rowsRejected: loaded.rowsRejected, finished, result, backup, rejects, replaced };
+    return await finishAttempt(client, { fileId, ref, stat, started, earlier, loaded }, deps, open);
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

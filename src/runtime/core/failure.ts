@@ -10,6 +10,7 @@ import { FileOutcome } from './outcome';
 import type { ProcessDeps } from './process-file';
 import { reportFailure } from './report';
 import { identity, Timing, timesFrom } from './run-timing';
+import { committedProgress, markFailedDiscardingChunks } from '../checkpoint/chunked-attempt';
 import { InputError } from '../contract/errors';
 import { errorMessage } from '../contract/logger';
 import { FileRef, FileSource } from '../contract/source';
@@ -35,7 +36,13 @@ export async function failure(
   let fresh: PoolClient | undefined;
   if (client && fileId !== undefined) {
     try {
-      await markFailed(client, fileId, error, errorKind, finishedAt);
+      const mark = () => markFailed(client, fileId, error, errorKind, finishedAt);
+      // A chunked load may have committed chunks: a file that failed on its content keeps none.
+      if (errorKind === 'input' && deps.checkpointEvery && deps.sinks.length > 0) {
+        await markFailedDiscardingChunks(client, fileId, deps.sinks, mark);
+      } else {
+        await mark();
+      }
     } catch (dbErr) {
       fresh = await markFailedAfresh(fileId, error, errorKind, finishedAt, deps);
       recorder = fresh;
@@ -96,14 +103,21 @@ async function markFailedAfresh(
   }
 }
 
-/** Stopped by the host: the retry does it all again (nothing of this attempt was committed). */
+/**
+ * Stopped by the host: the open transaction was rolled back. The retry does
+ * it all again, or, for a chunked load, resumes after the last committed chunk.
+ */
 async function interrupted(
   client: PoolClient | undefined, ref: FileRef | undefined, source: FileSource, timing: Timing, err: unknown, deps: ProcessDeps,
   fileId?: number, attempt?: number,
 ): Promise<FileOutcome> {
   const { finishedAt, ...times } = timesFrom(timing);
+  const progress = client && fileId !== undefined && deps.checkpointEvery
+    ? await committedProgress(client, fileId).catch(() => undefined) : undefined;
   const error = `interrupted (${interruptReason(deps.interrupt!)})${attempt !== undefined ? ` during attempt ${attempt}` : ' before the attempt started'}: `
-    + 'rolled back, nothing of this attempt is loaded; the file is processed again by the next run';
+    + (progress
+      ? `the open chunk was rolled back; ${progress.rowsLoaded} rows are committed up to line ${progress.nextLine - 1}, and the next run resumes there`
+      : 'rolled back, nothing of this attempt is loaded; the file is processed again by the next run');
   if (client && fileId !== undefined && attempt !== undefined) {
     try {
       await markFailed(client, fileId, error, 'internal', finishedAt);
@@ -112,5 +126,8 @@ async function interrupted(
     }
   }
   deps.log.warn('file interrupted', { bucket: source.bucket, key: source.key, version: ref?.version, error, cause: errorMessage(err) });
-  return failedOutcome(source, ref, times, { status: 'interrupted', fileId, attempt, error, errorKind: 'internal', retry: true, cause: err });
+  return {
+    ...failedOutcome(source, ref, times, { status: 'interrupted', fileId, attempt, error, errorKind: 'internal', retry: true, cause: err }),
+    ...(progress ? { rowsCommitted: progress.rowsLoaded } : {}),
+  };
 }

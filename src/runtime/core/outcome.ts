@@ -46,6 +46,16 @@ export interface FileOutcome {
   readonly retry?: boolean;
   /** Why the outcome is what it is, for duplicates, skips and waits (CLI and logs). */
   readonly reason?: string;
+  /**
+   * Rows earlier attempts had already committed in checkpointed chunks when
+   * this one began (it resumed there). Absent: it read the file from the start.
+   */
+  readonly resumedFrom?: number;
+  /**
+   * `interrupted` chunked loads: rows committed in checkpoints so far, which
+   * the next run keeps and resumes after.
+   */
+  readonly rowsCommitted?: number;
   /** The original error, for the caller to rethrow; not serialised. */
   readonly cause?: unknown;
 }
@@ -62,6 +72,7 @@ export function toResultDocument(o: FileOutcome & { status: 'succeeded' | 'faile
     finished: o.finished,
     durationMs: o.durationMs,
     ...(o.error !== undefined ? { error: o.error } : {}),
+    ...(o.resumedFrom !== undefined ? { resumedFrom: o.resumedFrom } : {}),
   };
 }
 

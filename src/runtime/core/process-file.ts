@@ -190,7 +190,13 @@ async function processLocked(
   let outcome: FileOutcome & { status: 'succeeded' };
   try {
     const done = await runAttempt(client, fileId, ref, source, stat, {
-      storage: deps.storage, sinks: deps.sinks, clock: timing.clock, budget,
+      storage: deps.storage,
+      sinks: deps.sinks,
+      clock: timing.clock,
+      budget,
+      log: deps.log,
+      checkpointEvery: deps.checkpointEvery,
+      force: deps.force,
     }, timing.started);
     const { finishedAt: _f, ...times } = timesFrom(timing, done.finished);
     outcome = {
@@ -204,6 +210,7 @@ async function processLocked(
       result: done.result,
       backup: done.backup,
       rejects: done.rejects,
+      ...(done.resumedFrom !== undefined ? { resumedFrom: done.resumedFrom } : {}),
       ...(done.replaced.length ? { reason: `replaced the earlier versions' rows (file_metadata ids ${done.replaced.join(', ')})` } : {}),
     };
   } catch (err) {

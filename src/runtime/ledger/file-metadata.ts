@@ -168,12 +168,14 @@ export async function markStarted(client: ClientBase, id: number, at: Date): Pro
   return res.rows[0].attempts;
 }
 
-export async function markSucceeded(client: ClientBase, id: number, rows: number, rowsRejected: number, at: Date): Promise<void> {
+export async function markSucceeded(
+  client: ClientBase, id: number, rows: number, rowsRejected: number, at: Date, resumedFrom?: number,
+): Promise<void> {
   await client.query(
     `UPDATE file_metadata
-     SET status = 'succeeded', rows_count = $2, rows_rejected = $3, finished_at = $4, updated_at = now()
+     SET status = 'succeeded', rows_count = $2, rows_rejected = $3, finished_at = $4, resumed_from = $5, updated_at = now()
      WHERE id = $1`,
-    [id, rows, rowsRejected, at],
+    [id, rows, rowsRejected, at, resumedFrom ?? null],
   );
 }
 

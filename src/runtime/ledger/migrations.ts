@@ -63,6 +63,41 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX file_metadata_object_idx ON file_metadata (bucket, key, status);
     `,
   },
+  {
+    version: 3,
+    name: 'checkpoints of chunked loads',
+    sql: `
+      -- Where a file loaded in chunks stands: each chunk's rows and this row
+      -- commit together, so after a crash the sinks hold exactly the chunks
+      -- counted here, and the next attempt reads the file from byte_offset.
+      -- One row per file version (file_id); removed when the version finishes.
+      CREATE TABLE file_checkpoint (
+        file_id       bigint PRIMARY KEY REFERENCES file_metadata (id) ON DELETE CASCADE,
+        -- what the checkpoint was taken on: a resume checks it is the same bytes
+        version       text NOT NULL,
+        size_bytes    bigint NOT NULL,
+        data_offset   bigint NOT NULL,
+        -- the next chunk starts here (a record boundary) on this physical line
+        byte_offset   bigint NOT NULL,
+        next_line     bigint NOT NULL,
+        rows_loaded   bigint NOT NULL,
+        rows_rejected bigint NOT NULL,
+        chunks        integer NOT NULL,
+        updated_at    timestamptz NOT NULL DEFAULT now()
+      );
+      -- SKIP_AND_REPORT: the rejected rows of committed chunks, until the
+      -- version's rejects file is written
+      CREATE TABLE file_chunk_rejects (
+        file_id    bigint NOT NULL REFERENCES file_metadata (id) ON DELETE CASCADE,
+        first_line bigint NOT NULL,
+        listed     integer NOT NULL,
+        csv        text NOT NULL,
+        PRIMARY KEY (file_id, first_line)
+      );
+      -- rows already committed by earlier attempts when the final one began
+      ALTER TABLE file_metadata ADD COLUMN resumed_from bigint;
+    `,
+  },
 ];
 
 /** Lock id shared by every processor of every pipeline using this database. */

@@ -33,6 +33,13 @@ export interface CheckedLoad {
   /** `COPY table (the plan's loaded columns in file order) FROM STDIN (FORMAT csv)`. */
   readonly copySql: string;
   readonly rejects: RejectReport;
+  /**
+   * Physical line the first record after the header is on, when the data
+   * is a chunk of a longer file.
+   *
+   * @default - the line after the header
+   */
+  readonly firstLine?: number;
 }
 
 /**
@@ -82,7 +89,7 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
   let buf = header.rest;
   let pos = 0;
   let atEof = false;
-  let line = header.lines + 1;
+  let line = job.firstLine ?? header.lines + 1;
   try {
     for (;;) {
       if (pos >= buf.length) {

@@ -43,10 +43,22 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
   const keepsEarlierVersions = config.previousVersions === 'APPEND';
 
   /** Removes what an earlier run of this version loaded and, unless APPEND, the earlier versions' rows. */
+  async function discard(client: PoolClient, ids: readonly number[]): Promise<void> {
+    if (ids.length > 0) await client.query(`DELETE FROM ${table} WHERE ${quoteIdent(FILE_ID_COLUMN)} = ANY($1::bigint[])`, [ids]);
+  }
+
+  /**
+   * Removes what an earlier run of this version loaded and, unless APPEND,
+   * the earlier versions' rows. A chunk after the first removes nothing: the
+   * committed chunks are this version's rows.
+   */
   async function prepare(client: PoolClient, file: FileContext): Promise<void> {
     await client.query('SELECT set_config($1, $2, true)', [FILE_ID_SETTING, String(file.fileId)]);
-    const ids = keepsEarlierVersions ? [file.fileId] : [file.fileId, ...(file.earlierFileIds ?? [])];
-    await client.query(`DELETE FROM ${table} WHERE ${quoteIdent(FILE_ID_COLUMN)} = ANY($1::bigint[])`, [ids]);
+    if (file.chunk) {
+      await discard(client, file.chunk.first ? [file.fileId] : []);
+      return;
+    }
+    await discard(client, keepsEarlierVersions ? [file.fileId] : [file.fileId, ...(file.earlierFileIds ?? [])]);
   }
 
   async function withHeader<T>(open: () => Promise<Readable>, body: (header: ParsedHeader, plan: ColumnPlan) => Promise<T>): Promise<T> {
@@ -59,15 +71,15 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
     }
   }
 
-  async function checked(client: PoolClient, open: () => Promise<Readable>): Promise<SinkOutcome> {
+  async function checked(client: PoolClient, open: () => Promise<Readable>, firstLine: number | undefined): Promise<SinkOutcome> {
     return withHeader(open, async (header, plan) => {
       const rejects = new RejectReport();
-      const rowsLoaded = await loadChecked({ client, config, plan, header, copySql: copySqlFor(plan), rejects });
+      const rowsLoaded = await loadChecked({ client, config, plan, header, copySql: copySqlFor(plan), rejects, firstLine });
       return { rowsLoaded, rowsRejected: rejects.count, rejectsCsv: rejects.toCsv() };
     });
   }
 
-  async function fast(client: PoolClient, open: () => Promise<Readable>): Promise<SinkOutcome | 'use-checked'> {
+  async function fast(client: PoolClient, open: () => Promise<Readable>, firstLine: number | undefined): Promise<SinkOutcome | 'use-checked'> {
     return withHeader(open, async (header, plan) => {
       if (plan.extras.length > 0) return 'use-checked' as const;
       try {
@@ -77,7 +89,7 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
         if (e instanceof EndOfDataMarkerFound || e instanceof BlankLinesNeedChecking) return 'use-checked' as const;
         if (!isRowDataError(e)) throw e;
         const where = locateCopyError(e, names);
-        const line = where.copyLine === undefined ? undefined : await recordLineForCopyLine(open, where.copyLine);
+        const line = where.copyLine === undefined ? undefined : await recordLineForCopyLine(open, where.copyLine, firstLine);
         throw rowInputError(line, where.column, where.reason);
       }
     });
@@ -85,19 +97,21 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
 
   return {
     keepsEarlierVersions,
+    discard,
     async load(client: PoolClient, file: FileContext, open: () => Promise<Readable>): Promise<SinkOutcome> {
       await client.query(`SAVEPOINT ${SAVEPOINT}`);
       try {
         await prepare(client, file);
         let outcome: SinkOutcome | 'use-checked' = 'use-checked';
-        if (config.badRows === 'FAIL_FILE') outcome = await fast(client, open);
+        const firstLine = file.chunk?.firstLine;
+        if (config.badRows === 'FAIL_FILE') outcome = await fast(client, open, firstLine);
         if (outcome === 'use-checked') {
           if (config.badRows === 'FAIL_FILE') {
             // The fast attempt may have sent rows already: start over cleanly.
             await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
             await prepare(client, file);
           }
-          outcome = await checked(client, open);
+          outcome = await checked(client, open, firstLine);
         }
         await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
         return outcome;
@@ -119,7 +133,7 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
  * line breaks only sometimes (see copyLinesOf) and reports a never-closed
  * quote at end of file, so the file is scanned again to find the record.
  */
-async function recordLineForCopyLine(open: () => Promise<Readable>, copyLine: number): Promise<number | undefined> {
+async function recordLineForCopyLine(open: () => Promise<Readable>, copyLine: number, firstLine: number | undefined): Promise<number | undefined> {
   const stream = await open();
   try {
     const header = await readHeader(stream);
@@ -127,7 +141,7 @@ async function recordLineForCopyLine(open: () => Promise<Readable>, copyLine: nu
     let buf = header.rest;
     let pos = 0;
     let atEof = false;
-    let line = header.lines + 1;
+    let line = firstLine ?? header.lines + 1;
     let copyLines = 0;
     let first = true;
     for (;;) {

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
-import { FileRef, FileSource, FileStat } from '../contract/source';
+import { FileRef, FileSource, FileStat, OpenOptions } from '../contract/source';
 
 export const LOCAL_BUCKET = 'local';
 
@@ -36,7 +36,7 @@ export class LocalFileSource implements FileSource {
     return { sizeBytes: (await fs.promises.stat(this.filePath)).size };
   }
 
-  async open(): Promise<Readable> {
-    return fs.createReadStream(this.filePath);
+  async open(options: OpenOptions = {}): Promise<Readable> {
+    return fs.createReadStream(this.filePath, { start: options.start ?? 0 });
   }
 }

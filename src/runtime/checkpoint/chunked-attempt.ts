@@ -1,0 +1,207 @@
+/**
+ * An attempt that loads the file in checkpointed chunks (`checkpointEvery`
+ * rows each, see ./chunker.ts), so a long file survives an interruption: a
+ * Spot reclaim, a `kill -9`, a timeout.
+ *
+ * - Each chunk's rows and the file's checkpoint (byte offset and line of the
+ *   next chunk, rows and rejects so far) commit in one transaction: after a
+ *   crash the sinks hold exactly the chunks the checkpoint counts.
+ * - The next attempt at the same version resumes after the last committed
+ *   chunk: it reads the header again, then the file from the checkpoint's
+ *   byte offset (S3: a ranged GET). `resumedFrom` says how many rows were
+ *   already in.
+ * - The last chunk ends with the same steps as a one-transaction load
+ *   (../core/finish-attempt.ts), in its own transaction: the earlier versions'
+ *   rows go (unless APPEND), so do the chunks of any other version of the
+ *   key that stopped part way, the rejects of every chunk are written as one
+ *   file, and the checkpoint is removed.
+ * - A checkpoint belongs to one file version (`file_metadata.id`) and is
+ *   checked against its version, size and header before use; a new version
+ *   of the key has its own row and starts from zero. `force` starts over.
+ * - A content error under FAIL_FILE fails the whole file: the failure is
+ *   recorded in the transaction that also removes the committed chunks
+ *   (`markFailedDiscardingChunks`). A failure of the pipeline itself keeps
+ *   the checkpoint for the retry.
+ */
+import { Readable } from 'stream';
+import type { PoolClient } from 'pg';
+import { MAX_SEGMENT_BYTES, segmentsOf } from './chunker';
+import { FileHead, readFileHead } from './file-head';
+import { RowSink, SinkOutcome } from '../contract/sink-api';
+import { FileRef, FileSource, FileStat } from '../contract/source';
+import type { AttemptDeps, AttemptResult } from '../core/attempt';
+import { loadSinks } from '../core/attempt';
+import { DeadlineExceededError, InterruptedError, interruptReason } from '../core/deadline';
+import { finishAttempt } from '../core/finish-attempt';
+import {
+  Checkpoint, clearCheckpoint, partlyLoadedVersions, readCheckpoint, readChunkRejects, saveCheckpoint, saveChunkRejects,
+} from '../ledger/checkpoints';
+import { lockLoadedVersions, readFileRow } from '../ledger/file-metadata';
+
+const REJECTS_HEADER = 'line,reason,raw\n';
+/** The combined rejects file stays under the size one chunk's report is capped at. */
+const MAX_REJECTS_BYTES = 4 * 1024 * 1024;
+
+export async function runChunkedAttempt(
+  client: PoolClient, fileId: number, ref: FileRef, source: FileSource, stat: FileStat, deps: AttemptDeps, started: Date,
+): Promise<AttemptResult> {
+  const headStream = deps.budget.watch(await source.open());
+  const streams: Readable[] = [headStream];
+  try {
+    const head = await readFileHead(headStream);
+    let checkpoint = await readCheckpoint(client, fileId);
+    if (checkpoint && (deps.force || !sameBytes(checkpoint, ref, stat, head))) {
+      deps.log.warn('not resuming: the checkpoint was taken on other bytes, or the run is forced; loading from the start', {
+        key: ref.key, version: ref.version, checkpointVersion: checkpoint.version, force: deps.force === true,
+      });
+      checkpoint = undefined;
+    }
+    let first = head.header.rest;
+    let rest = head.header.source;
+    if (checkpoint) {
+      headStream.destroy();
+      const resumed = deps.budget.watch(await source.open({ start: checkpoint.byteOffset }));
+      streams.push(resumed);
+      first = Buffer.alloc(0);
+      rest = buffersOf(resumed);
+      deps.log.info('resuming from the checkpoint', {
+        key: ref.key, version: ref.version, rowsCommitted: checkpoint.rowsLoaded, byteOffset: checkpoint.byteOffset, line: checkpoint.nextLine,
+      });
+    }
+    const totals = { rows: checkpoint?.rowsLoaded ?? 0, rejected: checkpoint?.rowsRejected ?? 0, chunks: checkpoint?.chunks ?? 0 };
+    const segments = segmentsOf(first, rest, {
+      start: checkpoint?.byteOffset ?? head.dataOffset,
+      firstLine: checkpoint?.nextLine ?? head.header.lines + 1,
+      rows: deps.checkpointEvery!,
+      maxBytes: MAX_SEGMENT_BYTES,
+    });
+    for await (const segment of segments) {
+      stopIfAsked(deps, totals.chunks);
+      await client.query('BEGIN');
+      try {
+        await readFileRow(client, fileId, true);
+        const fromStart = !checkpoint && segment.start === head.dataOffset;
+        if (fromStart) await clearCheckpoint(client, [fileId]);
+        const chunk = [head.headerBytes, ...segment.buffers];
+        const out = await loadSinks(client, {
+          fileId,
+          bucket: ref.bucket,
+          key: ref.key,
+          version: ref.version,
+          chunk: { firstLine: segment.firstLine, first: fromStart },
+        }, async () => Readable.from(chunk), deps.sinks);
+        totals.rows += out.rowsLoaded;
+        totals.rejected += out.rowsRejected;
+        totals.chunks++;
+        if (out.rejectsCsv) await saveChunkRejects(client, fileId, segment.firstLine, out.rowsRejected, withoutHeader(out.rejectsCsv));
+        if (!segment.last) {
+          await saveCheckpoint(client, {
+            fileId,
+            version: ref.version,
+            sizeBytes: stat.sizeBytes,
+            dataOffset: head.dataOffset,
+            byteOffset: segment.end,
+            nextLine: segment.nextLine,
+            rowsLoaded: totals.rows,
+            rowsRejected: totals.rejected,
+            chunks: totals.chunks,
+          });
+          await client.query('COMMIT');
+          deps.log.info('chunk committed', { key: ref.key, chunk: totals.chunks, rows: totals.rows, byteOffset: segment.end, line: segment.nextLine });
+          continue;
+        }
+        const earlier = await lockLoadedVersions(client, ref, fileId);
+        const stopped = await partlyLoadedVersions(client, ref, fileId);
+        const keepsEarlier = deps.sinks.every((s) => s.keepsEarlierVersions);
+        await discardRows(client, deps.sinks, [...(keepsEarlier ? [] : earlier), ...stopped]);
+        const loaded: SinkOutcome = {
+          rowsLoaded: totals.rows,
+          rowsRejected: totals.rejected,
+          rejectsCsv: combineRejects(await readChunkRejects(client, fileId), totals.rejected),
+        };
+        await clearCheckpoint(client, [fileId, ...stopped]);
+        return await finishAttempt(client, {
+          fileId, ref, stat, started, earlier, loaded, resumedFrom: checkpoint?.rowsLoaded,
+        }, deps, async () => deps.budget.watch(await source.open()));
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }
+    throw new Error('internal error: the chunked load ended without its last chunk');
+  } finally {
+    streams.forEach((s) => s.destroy());
+  }
+}
+
+/**
+ * Records a content failure of a chunked load: the committed chunks' rows
+ * and the checkpoint go in the same transaction that marks the file failed,
+ * so a failed file has no rows, as with a one-transaction load.
+ */
+export async function markFailedDiscardingChunks(
+  client: PoolClient, fileId: number, sinks: readonly RowSink[], markFailed: () => Promise<void>,
+): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await discardRows(client, sinks, [fileId]);
+    await clearCheckpoint(client, [fileId]);
+    await markFailed();
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** What an interrupted chunked load leaves for the next run, for its message. */
+export async function committedProgress(client: PoolClient, fileId: number): Promise<Checkpoint | undefined> {
+  return readCheckpoint(client, fileId);
+}
+
+/** Between chunks: the host's interrupt or the time limit stops the load here, with every chunk so far committed. */
+function stopIfAsked(deps: AttemptDeps, committed: number): void {
+  const { interrupt, signal, workMs } = deps.budget;
+  if (interrupt?.aborted) throw new InterruptedError(`stopped after chunk ${committed}: ${interruptReason(interrupt)}`);
+  if (signal?.aborted) throw new DeadlineExceededError(`stopped after chunk ${committed} and ${workMs} ms: the processor's time limit is near`);
+}
+
+async function discardRows(client: PoolClient, sinks: readonly RowSink[], fileIds: readonly number[]): Promise<void> {
+  if (fileIds.length === 0) return;
+  for (const sink of sinks) await sink.discard(client, fileIds);
+}
+
+function sameBytes(c: Checkpoint, ref: FileRef, stat: FileStat, head: FileHead): boolean {
+  return c.version === ref.version && c.sizeBytes === stat.sizeBytes && c.dataOffset === head.dataOffset
+    && c.byteOffset >= head.dataOffset && c.byteOffset <= stat.sizeBytes;
+}
+
+function withoutHeader(csv: string): string {
+  return csv.startsWith(REJECTS_HEADER) ? csv.slice(REJECTS_HEADER.length) : csv;
+}
+
+/** One rejects file from the chunks' reports, in file order, capped like one report. */
+function combineRejects(parts: readonly { listed: number; csv: string }[], total: number): string | undefined {
+  if (parts.length === 0) return undefined;
+  const out: string[] = [REJECTS_HEADER];
+  let bytes = REJECTS_HEADER.length;
+  let listed = 0;
+  for (const p of parts) {
+    if (bytes + p.csv.length > MAX_REJECTS_BYTES) break;
+    out.push(p.csv);
+    bytes += p.csv.length;
+    listed += p.listed;
+  }
+  if (listed < total) {
+    out.push(`,${total - listed} more rejected rows are not listed: the report is capped at ${MAX_REJECTS_BYTES} bytes,\n`);
+  }
+  return out.join('');
+}
+
+async function* buffersOfStream(stream: Readable): AsyncGenerator<Buffer> {
+  for await (const part of stream) yield Buffer.isBuffer(part) ? part : Buffer.from(part as string);
+}
+
+function buffersOf(stream: Readable): AsyncIterator<Buffer> {
+  return buffersOfStream(stream)[Symbol.asyncIterator]();
+}

@@ -1,0 +1,56 @@
+/**
+ * The end of a successful attempt, inside its (last) transaction: rejects,
+ * the earlier versions marked replaced, backup, result, `succeeded`, COMMIT.
+ * Shared by the one-transaction load (./attempt.ts) and the chunked one
+ * (../checkpoint/chunked-attempt.ts).
+ */
+import { Readable } from 'stream';
+import type { PoolClient } from 'pg';
+import type { AttemptDeps, AttemptResult } from './attempt';
+import { toResultDocument } from './outcome';
+import { SinkOutcome } from '../contract/sink-api';
+import { FileRef, FileStat } from '../contract/source';
+import { markReplaced, markSucceeded } from '../ledger/file-metadata';
+
+export interface Finished {
+  readonly fileId: number;
+  readonly ref: FileRef;
+  readonly stat: FileStat;
+  readonly started: Date;
+  /** Loaded earlier versions of the key (locked). */
+  readonly earlier: number[];
+  /** The whole file's rows and rejects. */
+  readonly loaded: SinkOutcome;
+  /** Rows committed by earlier attempts' checkpoints. */
+  readonly resumedFrom?: number;
+}
+
+export async function finishAttempt(
+  client: PoolClient, f: Finished, deps: Pick<AttemptDeps, 'storage' | 'sinks' | 'clock'>, open: () => Promise<Readable>,
+): Promise<AttemptResult> {
+  const { fileId, ref, loaded, earlier } = f;
+  const rejects = loaded.rejectsCsv ? await deps.storage.writeRejects(ref, loaded.rejectsCsv) : undefined;
+  // An earlier version's rejects would otherwise outlive this clean one.
+  if (!rejects && earlier.length > 0) await deps.storage.deleteRejects(ref);
+  const keepsEarlier = deps.sinks.length > 0 && deps.sinks.every((s) => s.keepsEarlierVersions);
+  const replaced = keepsEarlier ? [] : earlier;
+  await markReplaced(client, replaced, fileId);
+  const backup = await deps.storage.backup(ref, f.stat.sizeBytes, open, f.started);
+  const finished = deps.clock();
+  const result = await deps.storage.writeResult(ref, toResultDocument({
+    status: 'succeeded',
+    bucket: ref.bucket,
+    key: ref.key,
+    version: ref.version,
+    versionKind: ref.versionKind,
+    rows: loaded.rowsLoaded,
+    rowsRejected: loaded.rowsRejected,
+    started: f.started.toISOString(),
+    finished: finished.toISOString(),
+    durationMs: finished.getTime() - f.started.getTime(),
+    ...(f.resumedFrom !== undefined ? { resumedFrom: f.resumedFrom } : {}),
+  }));
+  await markSucceeded(client, fileId, loaded.rowsLoaded, loaded.rowsRejected, finished, f.resumedFrom);
+  await client.query('COMMIT');
+  return { rows: loaded.rowsLoaded, rowsRejected: loaded.rowsRejected, finished, result, backup, rejects, replaced, resumedFrom: f.resumedFrom };
+}
