@@ -218,7 +218,11 @@ async function processLocked(
     if (err instanceof ObjectGoneError) return skip(client, fileId, err.reason, err.message, ref, source, timing, deps);
     const cause = isDeadlineError(err, budget)
       ? new Error(`ran out of time: stopped after ${budget.workMs} ms to leave time to record this before the processor's time limit; `
-        + `the file is delivered again (give the processor a longer timeout or more memory, or use a container processor for files this large): ${errorMessage(err)}`)
+        + (deps.checkpointEvery
+          ? 'the chunks committed so far are kept and the next delivery resumes after them: '
+          : 'the file is delivered again (give the processor a longer timeout or more memory, set checkpointEvery, '
+            + 'or use a container processor for files this large): ')
+        + errorMessage(err))
       : err;
     return failure(client, ref, source, timing, cause, deps, fileId, attempt);
   }

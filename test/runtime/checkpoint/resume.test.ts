@@ -79,6 +79,10 @@ interface RunOptions {
   sequencer?: string;
   /** Fails the run for a pipeline reason (a lost connection) on this chunk. */
   breakOnChunk?: number;
+  /** Milliseconds each chunk takes at least (a slow database). */
+  chunkMs?: number;
+  /** What the host says is left (the Lambda's remaining time). */
+  remainingMs?: () => number;
 }
 
 async function run(config: PostgresTableSinkConfig, key: string, o: RunOptions): Promise<FileOutcome> {
@@ -92,13 +96,14 @@ async function run(config: PostgresTableSinkConfig, key: string, o: RunOptions):
       loads++;
       if (loads === o.breakOnChunk) throw new Error('connection to the database lost (test)');
       const out = await s.load(client, file, open);
+      if (o.chunkMs) await new Promise((r) => setTimeout(r, o.chunkMs));
       if (loads === o.stopAfterChunks) controller.abort('SIGTERM (test)');
       return out;
     },
   }));
   try {
     return await processFile(new S3Source(runtime.s3, { bucket: aws.input, key, versionId: o.versionId, sequencer: o.sequencer }), {
-      ...runtime, sinks, checkpointEvery: o.every, force: o.force, interrupt: controller.signal,
+      ...runtime, sinks, checkpointEvery: o.every, force: o.force, interrupt: controller.signal, remainingMs: o.remainingMs, finishMarginMs: 0,
     });
   } finally {
     await runtime.close();
@@ -218,4 +223,20 @@ test('force starts over even with a checkpoint, and replaces the rows', async ()
   expect(done).toMatchObject({ status: 'succeeded', rows: 30 });
   expect(done.resumedFrom).toBeUndefined();
   expect(await tableChecksum('ck_force')).toEqual({ count: 30, distinct: 30, checksum: expectedChecksum(30) });
+});
+
+test('near the time limit (Lambda) the load stops between chunks, keeps them, fails retryably, and the retry resumes', async () => {
+  const t = table('ck_deadline');
+  const put = await putObject(aws.input, 'deadline.csv', csv(100));
+  const slow = await run(t, 'deadline.csv', { every: 10, chunkMs: 100, remainingMs: () => 350, versionId: put.versionId });
+  expect(slow).toMatchObject({ status: 'failed', retry: true, errorKind: 'internal' });
+  expect(slow.error).toMatch(/ran out of time.*the chunks committed so far are kept and the next delivery resumes after them/);
+  const committed = (await tableChecksum('ck_deadline')).count;
+  expect(committed).toBeGreaterThanOrEqual(10);
+  expect(committed).toBeLessThan(100);
+  const [cp] = await checkpoints();
+  expect(Number(cp.rows_loaded)).toBe(committed);
+  const done = await run(t, 'deadline.csv', { every: 10, versionId: put.versionId });
+  expect(done).toMatchObject({ status: 'succeeded', rows: 100, resumedFrom: committed });
+  expect(await tableChecksum('ck_deadline')).toEqual({ count: 100, distinct: 100, checksum: expectedChecksum(100) });
 });
