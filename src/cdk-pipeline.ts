@@ -14,7 +14,7 @@ import { applyAcknowledgments, NagAcknowledgment, pipelineAcknowledgments } from
 import { PipelineBastion, PipelineNetwork, PipelineNetworkOptions } from './network';
 import { rulesWaitForPeering } from './network/wait-for-peering';
 import { validatePipelineProps } from './pipeline-validation';
-import { BoundLambdaProcessor, IBoundProcessor, Processor } from './processor';
+import { BoundProcessorBase, BoundQueueLambdaProcessor, IBoundProcessor, Processor } from './processor';
 import { processorObjectArns } from './processor/grants';
 import { runtimeEnvironment } from './processor/runtime-environment';
 import { PipelineComplianceOptions } from './security/compliance-options';
@@ -354,7 +354,7 @@ export class CdkPipeline extends Construct {
       databaseInstance: props.databaseInstance ? undefined : this.database.instance,
       processorRole: this.processor.role,
       processorObjectArns: processorObjectArns(processorContext),
-      processorFunction: this.processor instanceof BoundLambdaProcessor ? this.processor.function : undefined,
+      processorFunction: this.processor instanceof BoundQueueLambdaProcessor ? this.processor.function : undefined,
       processorDeadLetterQueue: this.processor.deadLetterQueue,
       subscriptionDeadLetterQueue: this.monitoring.subscriptionDeadLetterQueue,
       bastionRole: this.bastion?.role,
@@ -373,6 +373,8 @@ export class CdkPipeline extends Construct {
       natPublicSubnets: props.processingVpc ? [] : this.processingVpc.publicSubnets,
     });
     applyAcknowledgments(this, this.nagAcknowledgments);
+    // The processor applies its own (some are added with its scheduled runs).
+    if (this.processor instanceof BoundProcessorBase) this.nagAcknowledgments.push(...this.processor.nagAcknowledgments);
 
     rulesWaitForPeering(this, this.network);
   }

@@ -148,6 +148,89 @@ export function pipelineAcknowledgments(scope: IConstruct, t: AcknowledgmentTarg
   return list;
 }
 
+/** What a container processor (Fargate or Batch) passes in to have its findings acknowledged. @internal */
+export interface ContainerProcessorAcknowledgmentTargets {
+  readonly executionRole: iam.IRole;
+  readonly eventRole: iam.IRole;
+  /** The dead-letter queue of its EventBridge targets. */
+  readonly deadLetterQueue: IConstruct;
+  readonly migrationFunction: IConstruct;
+  readonly migrationRole: iam.IRole;
+  /** The task definition whose container takes the runtime's environment (Fargate only). */
+  readonly taskDefinition?: IConstruct;
+  /** The instance role of an EC2 compute environment (Batch on EC2 only). */
+  readonly instanceRole?: IConstruct;
+}
+
+/**
+ * The acknowledgments of a Fargate or Batch processor: applied by the
+ * processor itself, listed in the pipeline's `nagAcknowledgments`.
+ *
+ * @internal
+ */
+export function containerProcessorAcknowledgments(scope: IConstruct, t: ContainerProcessorAcknowledgmentTargets): NagAcknowledgment[] {
+  void scope;
+  const list: NagAcknowledgment[] = [];
+  const add = (construct: IConstruct | undefined, id: string, reason: string) => {
+    if (construct) list.push({ construct, id, reason });
+  };
+  add(policyOf(t.executionRole), 'AwsSolutions-IAM5[Resource::*]',
+    'The processor\'s execution role needs ecr:GetAuthorizationToken to pull its image, an action ECR supports on no resource but *; the image pull itself (BatchGetImage, GetDownloadUrlForLayer) names the one repository.');
+  add(t.deadLetterQueue, 'AwsSolutions-SQS3',
+    'The processor\'s DeadLetterQueue is itself the dead-letter queue of its EventBridge targets (upload rules, failure notifications); nothing consumes it, so a further dead-letter queue would stay empty. The DeadLetters alarm fires on its first message.');
+  add(t.taskDefinition, 'AwsSolutions-ECS2',
+    'The processor container\'s environment holds only names, ARNs and the sink configuration (the runtime contract), no credential: the program reads the database password from Secrets Manager at run time with its task role.');
+  add(policyOf(t.migrationRole), 'AwsSolutions-IAM5[Resource::*]',
+    'Two statements of the migration function\'s policy: the EC2 network-interface actions Lambda uses to place the function in the VPC and xray:PutTraceSegments/PutTelemetryRecords (active tracing); neither EC2 nor X-Ray supports resource-level permissions for these actions.');
+  for (const p of [HIPAA, NIST]) {
+    add(t.migrationFunction, `${p}-LambdaConcurrency`,
+      'The migration function is invoked once per deployment, synchronously, by the deploy-time trigger; reserving concurrency for it would take account capacity for nothing.');
+  }
+  for (const p of [HIPAA, NIST, 'Serverless']) {
+    add(t.migrationFunction, `${p}-LambdaDLQ`,
+      'The migration function is invoked synchronously (RequestResponse) by the deploy-time trigger, never asynchronously: a failure fails the deployment, and a function DLQ would receive nothing.');
+  }
+  add(t.instanceRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
+    'The instance role of the Batch EC2 compute environment is assumed only by its instances; AmazonEC2ContainerServiceforEC2Role is the policy AWS documents for the ECS agent that runs the jobs (the jobs themselves use the job role).');
+  return list;
+}
+
+/**
+ * The acknowledgment of the ecs:TagResource grant aws-cdk-lib's EcsTask
+ * target adds to the upload rule's role (Fargate), once it is there.
+ *
+ * @internal
+ */
+export function taggedTasksAcknowledgments(eventRole: iam.IRole, taggedTasksArn: string): NagAcknowledgment[] {
+  const policy = policyOf(eventRole);
+  return policy ? [{
+    construct: policy,
+    id: `AwsSolutions-IAM5[Resource::${nagResourceString(Stack.of(eventRole), taggedTasksArn)}]`,
+    reason: 'The EventBridge role of the upload rule may tag the tasks it starts (ecs:TagResource, granted by aws-cdk-lib\'s EcsTask target): task IDs are only known when a task starts, and the wildcard is limited to tasks of the processor\'s own cluster.',
+  }] : [];
+}
+
+/**
+ * The acknowledgments of one scheduled run: applied where the run is created.
+ *
+ * @internal
+ */
+export function scheduledRunAcknowledgments(deadLetterQueue: IConstruct, role: iam.IRole, functionArn?: string): NagAcknowledgment[] {
+  const list: NagAcknowledgment[] = [
+    { construct: deadLetterQueue, id: 'AwsSolutions-SQS3', reason: 'The schedule\'s DeadLetterQueue is itself the dead-letter queue of EventBridge Scheduler; nothing consumes it, so a further dead-letter queue would stay empty. An alarm fires on its first message.' },
+    { construct: deadLetterQueue, id: 'Serverless-SQSRedrivePolicy', reason: 'The schedule\'s DeadLetterQueue is itself the dead-letter queue of EventBridge Scheduler: a dead-letter queue of a dead-letter queue would only move the same messages again.' },
+  ];
+  const policy = policyOf(role);
+  if (functionArn && policy) {
+    list.push({
+      construct: policy,
+      id: `AwsSolutions-IAM5[Resource::${nagResourceString(Stack.of(role), functionArn)}:*]`,
+      reason: 'The schedule\'s role may invoke the processor function and its versions (lambda:InvokeFunction on the function ARN and ARN:*, as aws-cdk-lib\'s LambdaInvoke target grants); no other function.',
+    });
+  }
+  return list;
+}
+
 /** Attaches acknowledgments, unless the tests turned them off. @internal */
 export function applyAcknowledgments(scope: IConstruct, acks: NagAcknowledgment[]): void {
   if (scope.node.tryGetContext(DISABLE_ACKNOWLEDGMENTS_CONTEXT)) return;

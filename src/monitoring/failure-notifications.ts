@@ -6,6 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** Where failure events are published. @internal */
@@ -14,6 +15,8 @@ export interface FailureNotificationTarget {
   /** The topic's key, which EventBridge must be allowed to use. */
   readonly topicKey?: kms.IKey;
   readonly pipelineName: string;
+  /** Where EventBridge keeps notifications it could not deliver. */
+  readonly deadLetterQueue: sqs.IQueue;
 }
 
 /**
@@ -45,6 +48,7 @@ export function notifyFailedTasks(scope: Construct, id: string, cluster: ecs.ICl
   });
   const field = (p: string) => events.EventField.fromPath(p);
   rule.addTarget(new targets.SnsTopic(to.topic, {
+    deadLetterQueue: to.deadLetterQueue,
     message: events.RuleTargetInput.fromMultilineText([
       `${to.pipelineName}: a processor task failed.`,
       `Task: ${field('$.detail.taskArn')}`,
@@ -75,6 +79,7 @@ export function notifyFailedJobs(scope: Construct, id: string, jobQueue: batch.I
   });
   const field = (p: string) => events.EventField.fromPath(p);
   rule.addTarget(new targets.SnsTopic(to.topic, {
+    deadLetterQueue: to.deadLetterQueue,
     message: events.RuleTargetInput.fromMultilineText([
       `${to.pipelineName}: a processor job failed after its last attempt.`,
       `Job: ${field('$.detail.jobName')} (${field('$.detail.jobId')})`,

@@ -214,8 +214,9 @@ export class BoundBatchProcessor extends BoundContainerProcessor {
     });
 
     this.failedJobRule = notifyFailedJobs(this, 'FailedJobs', this.jobQueue, {
-      topic: context.topic, topicKey: context.topicKey, pipelineName: this.pipelineName,
+      topic: context.topic, topicKey: context.topicKey, pipelineName: this.pipelineName, deadLetterQueue: this.deadLetterQueue!,
     });
+    this.acknowledgeContainerFindings({ instanceRole: this.computeEnvironment.node.tryFindChild('InstanceProfileRole') as Construct | undefined });
   }
 
   /** Jobs that failed after their last attempt (matches of the failure rule, per minute). */

@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IBoundProcessor, ProcessorBindContext, ScheduledRunOptions } from './processor';
 import type { PipelineMonitoring } from '../monitoring/pipeline-monitoring';
+import { applyAcknowledgments, NagAcknowledgment } from '../nag-acknowledgments';
 import { DEFAULT_METRICS_NAMESPACE, ENV, METRIC, METRIC_DIMENSION } from '../shared/env';
 
 /**
@@ -31,6 +32,11 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
    * scheduler keeps the runs it could not start after its retries.
    */
   public readonly scheduleDeadLetterQueues: sqs.IQueue[] = [];
+  /**
+   * The cdk-nag findings of the processor's own resources that it
+   * acknowledges (each with its reason), applied by the processor.
+   */
+  public readonly nagAcknowledgments: NagAcknowledgment[] = [];
 
   /** The CloudWatch namespace and pipeline name the runtime's metrics carry. */
   protected readonly metricsNamespace: string;
@@ -78,6 +84,12 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }));
     return [...alarms, ...this.addOwnMonitoring(monitoring)];
+  }
+
+  /** Applies and records acknowledgments of the processor's own findings. */
+  protected acknowledge(acknowledgments: NagAcknowledgment[]): void {
+    applyAcknowledgments(this, acknowledgments);
+    this.nagAcknowledgments.push(...acknowledgments);
   }
 
   /** The variant's own alarms and widgets. */

@@ -17,6 +17,7 @@ import { createMigrationFunction } from './migration-function';
 import { ProcessorBindContext, ScheduledRunOptions } from './processor';
 import { createScheduledRun, scheduledRunCommand } from './scheduled-run';
 import { uploadEventPattern } from './upload-events';
+import { containerProcessorAcknowledgments } from '../nag-acknowledgments';
 import { ManagedPolicyRole } from '../security/managed-policy-role';
 import { ENV } from '../shared/env';
 
@@ -176,6 +177,7 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
       ...this.scheduledRunCall(command),
     }));
     this.scheduleDeadLetterQueues.push(run.deadLetterQueue);
+    this.nagAcknowledgments.push(...run.acknowledgments);
   }
 
   /** Upload events EventBridge could not deliver to the target (AWS/Events FailedInvocations, summed per minute). */
@@ -194,6 +196,21 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
       period: Duration.minutes(1),
       label: 'FailedInvocations',
     });
+  }
+
+  /**
+   * Acknowledges the findings of the container processor's resources; the
+   * variant calls it at the end of its constructor, once its resources exist.
+   */
+  protected acknowledgeContainerFindings(extra: { taggedTasksArn?: string; taskDefinition?: Construct; instanceRole?: Construct }): void {
+    this.acknowledge(containerProcessorAcknowledgments(this, {
+      executionRole: this.executionRole,
+      eventRole: this.eventRole,
+      deadLetterQueue: this.deadLetterQueue!,
+      migrationFunction: this.migrationFunction!,
+      migrationRole: this.migrationFunction!.role!,
+      ...extra,
+    }));
   }
 
   /** Adds this processor's target (ECS task or Batch job) for one object to an upload rule. */

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -16,6 +16,7 @@ import { IBoundProcessor, Processor, ProcessorBindContext } from './processor';
 import { UPLOAD_EVENT } from './upload-events';
 import { notifyFailedTasks } from '../monitoring/failure-notifications';
 import type { PipelineMonitoring } from '../monitoring/pipeline-monitoring';
+import { taggedTasksAcknowledgments } from '../nag-acknowledgments';
 
 /**
  * Options of `Processor.fargate()`.
@@ -147,8 +148,9 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
     this.container.addMountPoints({ containerPath: SCRATCH_PATH, sourceVolume: 'scratch', readOnly: false });
 
     this.failedTaskRule = notifyFailedTasks(this, 'FailedTasks', this.cluster, this.taskDefinition, {
-      topic: context.topic, topicKey: context.topicKey, pipelineName: this.pipelineName,
+      topic: context.topic, topicKey: context.topicKey, pipelineName: this.pipelineName, deadLetterQueue: this.deadLetterQueue!,
     });
+    this.acknowledgeContainerFindings({ taskDefinition: this.taskDefinition });
   }
 
   /** Tasks that stopped with a non-zero exit code or failed to start (matches of the failure rule, per minute). */
@@ -185,6 +187,11 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
       const cfn = rule.node.defaultChild as events.CfnRule;
       cfn.addPropertyDeletionOverride('Targets.0.EcsParameters.LaunchType');
       cfn.addPropertyOverride('Targets.0.EcsParameters.CapacityProviderStrategy', [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }]);
+    }
+    if (this.uploadRules.length === 0) {
+      // The resource aws-cdk-lib's EcsTask target grants ecs:TagResource on (once per role).
+      this.acknowledge(taggedTasksAcknowledgments(props.role,
+        `arn:${Stack.of(this).partition}:ecs:${this.cluster.env.region}:*:task/${this.cluster.clusterName}/*`));
     }
   }
 

@@ -187,8 +187,9 @@ export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
     const run = createScheduledRun(scope, id, options, (base) => new schedulerTargets.LambdaInvoke(this.function, {
       ...base,
       input: scheduler.ScheduleTargetInput.fromObject(scheduledRunPayload(options)),
-    }));
+    }), this.function.functionArn);
     this.scheduleDeadLetterQueues.push(run.deadLetterQueue);
+    this.nagAcknowledgments.push(...run.acknowledgments);
   }
 
   public metricErrors(): cloudwatch.IMetric {

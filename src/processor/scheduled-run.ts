@@ -5,6 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ScheduledRunOptions } from './processor';
+import { applyAcknowledgments, NagAcknowledgment, scheduledRunAcknowledgments } from '../nag-acknowledgments';
 import { ManagedPolicyRole } from '../security/managed-policy-role';
 
 /** How often the scheduler retries a run it could not start, and for how long. */
@@ -53,6 +54,8 @@ export interface ScheduledRun {
   readonly deadLetterQueue: sqs.Queue;
   /** The role the scheduler starts the run with. */
   readonly role: iam.IRole;
+  /** The cdk-nag findings of the run, acknowledged already. */
+  readonly acknowledgments: NagAcknowledgment[];
 }
 
 /**
@@ -67,6 +70,7 @@ export function createScheduledRun(
   id: string,
   options: ScheduledRunOptions,
   target: (base: targets.ScheduleTargetBaseProps) => scheduler.IScheduleTarget,
+  invokedFunctionArn?: string,
 ): ScheduledRun {
   const construct = new Construct(scope, id);
   const stack = Stack.of(construct);
@@ -91,5 +95,8 @@ export function createScheduledRun(
       maxEventAge: SCHEDULE_MAX_EVENT_AGE,
     }),
   });
-  return { schedule, deadLetterQueue, role };
+  // Applied here, so a run added after the pipeline was built is covered too.
+  const acknowledgments = scheduledRunAcknowledgments(deadLetterQueue, role, invokedFunctionArn);
+  applyAcknowledgments(construct, acknowledgments);
+  return { schedule, deadLetterQueue, role, acknowledgments };
 }

@@ -1,8 +1,9 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
-import { CdkPipeline, CdkPipelineProps } from '../../src';
+import { BatchComputeType, CdkPipeline, CdkPipelineProps, Processor } from '../../src';
 
 /** Options that add, remove or replace resources: the five packs stay clean with each. */
 const VARIANTS: Array<[string, (s: Stack) => CdkPipelineProps]> = [
@@ -27,6 +28,11 @@ const VARIANTS: Array<[string, (s: Stack) => CdkPipelineProps]> = [
       encryptionKey: kms.Key.fromKeyArn(s, 'DrKey', 'arn:aws:kms:eu-central-1:111111111111:key/00000000-0000-0000-0000-000000000000'),
     }),
   })],
+  ['Processor.lambdaContainer()', () => ({ processor: Processor.lambdaContainer() })],
+  ['Processor.fargate(), natGateways: 0', () => ({ processor: Processor.fargate(), natGateways: 0 })],
+  ['Processor.fargate({ spot: true }) with e-mails', () => ({ processor: Processor.fargate({ spot: true }), notificationEmails: ['ops@example.com'] })],
+  ['Processor.batch() (Fargate Spot), natGateways: 0', () => ({ processor: Processor.batch(), natGateways: 0 })],
+  ['Processor.batch() on EC2 Spot', () => ({ processor: Processor.batch({ computeType: BatchComputeType.EC2 }) })],
 ];
 const PACKS = [AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks];
 
@@ -34,7 +40,11 @@ describe.each(VARIANTS)('cdk-nag, all five packs: %s', (_name, props) => {
   test.each(PACKS.map((p) => [p.name, p] as const))('%s: zero unacknowledged findings', (_pack, Pack) => {
     const app = new App();
     const stack = new Stack(app, 'S', { env: { account: '111111111111', region: 'eu-west-1' } });
-    new CdkPipeline(stack, 'P', props(stack));
+    const pipeline = new CdkPipeline(stack, 'P', props(stack));
+    // A scheduled run added after the pipeline is built acknowledges its own findings.
+    pipeline.processor.addScheduledRun(pipeline, 'Nightly', {
+      schedule: scheduler.ScheduleExpression.cron({ hour: '2', minute: '0' }), bucket: pipeline.inputBucket, prefix: 'raw/{date}/', suffix: '.csv',
+    });
     const report = new Pack().validateScope(app);
     // A bucket you bring is yours to configure (here: not replicated); what
     // the pipeline adds to it (S3 notifications) is acknowledged by the pipeline.
