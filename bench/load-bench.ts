@@ -22,7 +22,7 @@ import { startPostgres } from '../test/support/services';
 
 const OUT_DIR = path.join(__dirname, 'out');
 
-interface Args { rows: number; reps: number; databaseUrl?: string; skip: boolean }
+interface Args { rows: number; reps: number; databaseUrl?: string; skip: boolean; checkpointEvery?: number }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { rows: 1_000_000, reps: 3, databaseUrl: process.env.DATABASE_URL, skip: true };
@@ -32,7 +32,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--reps') args.reps = Number(argv[++i]);
     else if (a === '--database-url') args.databaseUrl = argv[++i];
     else if (a === '--no-skip') args.skip = false;
-    else throw new Error(`unknown argument ${a}; usage: --rows N --reps R [--database-url URL] [--no-skip]`);
+    else if (a === '--checkpoint-every') args.checkpointEvery = Number(argv[++i]);
+    else throw new Error(`unknown argument ${a}; usage: --rows N --reps R [--database-url URL] [--no-skip] [--checkpoint-every N]`);
   }
   if (!(args.rows > 0) || !(args.reps > 0)) throw new Error('--rows and --reps must be positive numbers');
   return args;
@@ -44,10 +45,10 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function bundleLoader(): string {
-  const out = path.join(OUT_DIR, 'run-loader.js');
+function bundleLoader(name = 'run-loader'): string {
+  const out = path.join(OUT_DIR, `${name}.js`);
   buildSync({
-    entryPoints: [path.join(__dirname, 'run-loader.ts')],
+    entryPoints: [path.join(__dirname, `${name}.ts`)],
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -168,8 +169,41 @@ async function bench(args: Args, url: string): Promise<void> {
     }
     console.log(`skip_and_report rows=${args.rows} bad_rows=${bad.badRows} ratio_vs_psql_copy=${(median(skipRates) / psqlMedian).toFixed(3)} peak_rss_mb=${skipRss.toFixed(1)}`);
   }
+  if (args.checkpointEvery) await checkpointBench(args, url, clean.path, config, reset, count, psqlMedian);
   await admin.end();
   console.log(`load rows=${args.rows} ratio_vs_psql_copy=${ratio.toFixed(3)} peak_rss_mb=${peakRss.toFixed(1)}`);
+}
+
+/**
+ * The whole processFile (claim, load, backup, result) in one transaction and
+ * in checkpointed chunks of `--checkpoint-every` rows, alternately: what
+ * checkpoints cost.
+ */
+async function checkpointBench(
+  args: Args, url: string, file: string, config: PostgresTableSinkConfig,
+  reset: () => Promise<void>, count: () => Promise<number>, psqlMedian: number,
+): Promise<void> {
+  const runner = bundleLoader('run-file');
+  const outDir = path.join(OUT_DIR, 'run-file-out');
+  const once: number[] = [];
+  const chunked: number[] = [];
+  let peakRss = 0;
+  for (let rep = 1; rep <= args.reps; rep++) {
+    for (const [every, rates] of [[0, once], [args.checkpointEvery!, chunked]] as const) {
+      await reset();
+      const r = await run(process.execPath, [runner, url, file, JSON.stringify({ ...config, badRows: 'FAIL_FILE' }), String(every), outDir]);
+      const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { rows: number; ms: number; maxRssMb: number };
+      if (o.rows !== args.rows || (await count()) !== args.rows) throw new Error(`processFile (every ${every}) loaded ${o.rows} rows, expected ${args.rows}`);
+      rates.push(args.rows / (o.ms / 1000));
+      if (every > 0) peakRss = Math.max(peakRss, o.maxRssMb);
+      console.log(`rep ${rep}: processFile ${every ? `checkpoint every ${every}` : 'one transaction'} ${(o.ms / 1000).toFixed(2)} s `
+        + `(${Math.round(rates[rates.length - 1])} rows/s), peak RSS ${o.maxRssMb.toFixed(1)} MB`);
+    }
+  }
+  const ratios = chunked.map((c, i) => c / once[i]);
+  console.log(`checkpoint rows=${args.rows} every=${args.checkpointEvery} ratio_vs_one_transaction=${(median(chunked) / median(once)).toFixed(3)} `
+    + `paired_ratio_range=${Math.min(...ratios).toFixed(3)}..${Math.max(...ratios).toFixed(3)} `
+    + `ratio_vs_psql_copy=${(median(chunked) / psqlMedian).toFixed(3)} peak_rss_mb=${peakRss.toFixed(1)}`);
 }
 
 main().catch((e) => {

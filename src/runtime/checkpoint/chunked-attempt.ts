@@ -75,11 +75,25 @@ export async function runChunkedAttempt(
       rows: deps.checkpointEvery!,
       maxBytes: MAX_SEGMENT_BYTES,
     });
-    for await (const segment of segments) {
+    // The next segment is read and split while this one loads: PostgreSQL
+    // parses the COPY while Node scans the next rows.
+    let next = segments.next();
+    for (;;) {
+      const step = await next;
+      if (step.done) break;
+      const segment = step.value;
+      if (!segment.last) {
+        next = segments.next();
+        next.catch(() => undefined); // surfaces at the await above, unless this chunk fails first
+      }
       stopIfAsked(deps, totals.chunks);
       await client.query('BEGIN');
       try {
         await readFileRow(client, fileId, true);
+        // Safe without waiting for the flush: a chunk and its checkpoint are
+        // lost or kept together, and a lost one is loaded again. The last
+        // transaction, which marks the file succeeded, is flushed as usual.
+        if (!segment.last) await client.query('SET LOCAL synchronous_commit TO off');
         const fromStart = !checkpoint && segment.start === head.dataOffset;
         if (fromStart) await clearCheckpoint(client, [fileId]);
         const chunk = [head.headerBytes, ...segment.buffers];

@@ -50,7 +50,7 @@ const NEWLINE = 0x0a;
 const RETURN = 0x0d;
 
 /** Default byte cap of a segment: rows are buffered in memory until their chunk commits. */
-export const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
+export const MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
 
 class Splitter {
   private parts: Buffer[] = [];
