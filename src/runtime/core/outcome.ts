@@ -14,8 +14,10 @@ import { ErrorKind } from '../ledger/file-metadata';
  * - `gone`: deleted before it could be read; nothing changed.
  * - `interrupted`: the host asked the run to stop (CLI `run`: SIGTERM,
  *   SIGINT) before the version was done; the open transaction was rolled
- *   back, so nothing of this attempt is loaded, and the version is retried
- *   (`retry` true, `file_metadata` says failed with error_kind internal).
+ *   back, so nothing of it is loaded (a chunked load keeps the chunks it
+ *   committed, `rowsCommitted`, and the next run resumes after them), and
+ *   the version is retried (`retry` true, `file_metadata` says failed with
+ *   error_kind internal).
  *   Only hosts that pass an interrupt signal see it; the Lambda passes none.
  */
 export type OutcomeStatus = 'succeeded' | 'failed' | 'duplicate' | 'in-progress' | 'superseded' | 'gone' | 'interrupted';
