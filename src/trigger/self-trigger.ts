@@ -1,6 +1,6 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { BACKUP_PREFIX, REJECTS_PREFIX, RESULTS_PREFIX } from '../shared/object-keys';
+import { BACKUP_PREFIX, OUTPUT_PREFIXES } from '../shared/object-keys';
 
 /** The buckets a trigger watches and the processor writes to. @internal */
 export interface WatchedBuckets {
@@ -19,7 +19,7 @@ export interface WatchedBuckets {
  */
 export function assertNoSelfTrigger(where: string, buckets: WatchedBuckets, prefix: string | undefined): void {
   const shared: Array<[string, string[]]> = [];
-  if (sameBucket(buckets.inputBucket, buckets.outputBucket)) shared.push(['outputBucket', [RESULTS_PREFIX, REJECTS_PREFIX]]);
+  if (sameBucket(buckets.inputBucket, buckets.outputBucket)) shared.push(['outputBucket', [...OUTPUT_PREFIXES]]);
   if (sameBucket(buckets.inputBucket, buckets.backupBucket)) shared.push(['backupBucket', [BACKUP_PREFIX]]);
   if (shared.length === 0) return;
 

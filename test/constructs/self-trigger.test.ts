@@ -28,9 +28,9 @@ function notificationFilters(template: Template): Array<{ bucket: unknown; rules
 describe('refused at synth, with what to change', () => {
   test('input is also the output bucket and the default trigger has no prefix', () => {
     expect(() => build(shared('inputBucket', 'outputBucket'))).toThrow(
-      "inputBucket is also the outputBucket, where the processor writes under 'results/', 'rejects/': "
+      "inputBucket is also the outputBucket, where the processor writes under 'results/', 'rejects/', 'reports/': "
       + "Trigger.onUpload() would start the processor on its own output (it has no prefix). Give Trigger.onUpload() a prefix such as 'incoming/' "
-      + "that neither starts with nor is the start of 'results/', 'rejects/', or use separate buckets.");
+      + "that neither starts with nor is the start of 'results/', 'rejects/', 'reports/', or use separate buckets.");
   });
 
   test('input is also the backup bucket', () => {
@@ -40,13 +40,14 @@ describe('refused at synth, with what to change', () => {
 
   test('one bucket for all three', () => {
     expect(() => build(shared('inputBucket', 'outputBucket', 'backupBucket')))
-      .toThrow(/^inputBucket is also the outputBucket and the backupBucket, where the processor writes under 'results\/', 'rejects\/', 'backup\/'/);
+      .toThrow(/^inputBucket is also the outputBucket and the backupBucket, where the processor writes under 'results\/', 'rejects\/', 'reports\/', 'backup\/'/);
   });
 
   test.each<[string, string, RegExp]>([
     ['the start of results/', 're', /its prefix 're' matches keys under 'results\/'/],
     ['a folder under results/', 'results/incoming/', /its prefix 'results\/incoming\/' matches keys under 'results\/'/],
     ['rejects/ itself', 'rejects/', /its prefix 'rejects\/' matches keys under 'rejects\/'/],
+    ['a folder under reports/ (the prefix runs\' reports)', 'reports/2026/', /its prefix 'reports\/2026\/' matches keys under 'reports\/'/],
     ['a bare letter', 'r', /its prefix 'r' matches keys under 'results\/'/],
   ])('a prefix that is %s', (_n, prefix, message) => {
     expect(() => build(shared('inputBucket', 'outputBucket'), { triggers: [Trigger.onUpload({ prefix })] })).toThrow(message);

@@ -129,10 +129,17 @@ test.each([
   [['--key', 'x.csv'], 'Missing --bucket'],
   [['--bucket', 'b'], 'Missing --key (one object) or --prefix'],
   [['--bucket', 'b', '--key', 'x.csv', '--prefix', 'p/'], '--key and --prefix'],
-  [['--bucket', 'b', '--prefix', 'p/{date}/', '--date', '2026-02-30'], '--date must be a date as YYYY-MM-DD, got "2026-02-30"'],
+  [['--bucket', 'b', '--prefix', 'p/{date}/', '--date', '2026-02-30'], '--date must be a date as YYYY-MM-DD or an ISO 8601 time with a zone such as 2026-01-15T02:00:00Z, got "2026-02-30"'],
   [['--bucket', 'b', '--prefix', 'p/', '--date', '2026-01-15'], '--date is given but --prefix "p/" has no {date}'],
   [['--bucket', 'b', '--key', 'x.csv', '--date', '2026-01-15'], '--date goes with --prefix'],
   [['--bucket', 'b', '--prefix', 'p/', '--version-id', 'v'], '--version-id goes with --key'],
+  [['--bucket', 'b', '--prefix', 'p/', '--sequencer', '0A'], '--sequencer goes with --key'],
+  [['--bucket', 'b', '--key', 'x.csv', '--sequencer', 'xyz'], '--sequencer must be the hexadecimal sequencer of an S3 event, got "xyz"'],
+  [['--bucket', 'b', '--key', 'x.csv', '--time-zone', 'UTC'], '--time-zone goes with --prefix'],
+  [['--bucket', 'b', '--prefix', 'p/{date}/', '--time-zone', 'Mars/Olympus'], '--time-zone must be an IANA time zone name such as Europe/London or UTC, got "Mars/Olympus"'],
+  [['--bucket', 'b', '--prefix', 'p/{date}/', '--date', '2026-01-15T02:00:00'], '--date must be a date as YYYY-MM-DD or an ISO 8601 time with a zone'],
+  [['--bucket', 'b', '--key', 'x.csv', '--checkpoint-every=-5'], '--checkpoint-every must be a whole number of rows >= 0 (0: one transaction per file), got "-5"'],
+  [['--bucket', 'b', '--prefix', 'p/', '--checkpoint-every', '1e3'], '--checkpoint-every must be a whole number of rows >= 0'],
   [['--bucket', 'b', '--key', 'x.csv', '--nope'], "Unknown option '--nope'"],
 ])('usage error %j: exit 2, the flag named, nothing processed', async (args, message) => {
   const r = await run(args);
@@ -150,7 +157,7 @@ test('a missing or bad environment variable is a usage error that names it', asy
   const { PIPELINE_DATABASE_URL: _u, ...noDb } = env();
   expect((await run(['--bucket', aws.input, '--key', 'x.csv'], noDb)).stderr).toContain('Set PIPELINE_DB_SECRET_ARN');
   expect((await run(['--bucket', aws.input, '--prefix', 'p/{date}/'], env({ RUN_DATE: '15/01/2026' }))).stderr)
-    .toContain('RUN_DATE must be a date as YYYY-MM-DD, got "15/01/2026"');
+    .toContain('RUN_DATE must be a date as YYYY-MM-DD or an ISO 8601 time with a zone such as 2026-01-15T02:00:00Z, got "15/01/2026"');
 });
 
 test('--prefix with {date}: every .csv under that day, in key order, then a summary', async () => {
@@ -180,14 +187,22 @@ test('--prefix with {date}: every .csv under that day, in key order, then a summ
       rows: 3,
       rowsRejected: 0,
       exitCode: 1,
+      report: `s3://${aws.output}/reports/2026-01-15.json`,
     },
   });
+  const report = JSON.parse(await readText(aws.output, 'reports/2026-01-15.json'));
+  expect(report).toMatchObject({ bucket: aws.input, prefix: 'raw/2026-01-15/', date: '2026-01-15', complete: true, counts: { files: 3, succeeded: 2, failed: 1 } });
+  expect(report.files.map((f: any) => [f.key, f.status, f.rows])).toEqual([
+    ['raw/2026-01-15/a.csv', 'succeeded', 2], ['raw/2026-01-15/b.csv', 'succeeded', 1], ['raw/2026-01-15/c.csv', 'failed', null],
+  ]);
   // RUN_DATE is the default date; done files are duplicates, the content failure too.
   const again = await run(['--bucket', aws.input, '--prefix', 'raw/{date}/'], env({ RUN_DATE: '2026-01-15' }));
   expect(again.code).toBe(0);
   expect(again.lines.at(-1).summary).toMatchObject({ files: 3, succeeded: 0, duplicate: 3 });
   const other = await run(['--bucket', aws.input, '--prefix', 'raw/{date}/', '--date', '2026-01-16', '--suffix', '']);
   expect(other.lines.at(-1).summary).toMatchObject({ prefix: 'raw/2026-01-16/', files: 1, succeeded: 1, rows: 1, exitCode: 0 });
+  expect(JSON.parse(await readText(aws.output, 'reports/2026-01-15.json')).counts).toMatchObject({ files: 3, succeeded: 0, duplicate: 3 });
+  expect(await listKeys(aws.output, 'reports/')).toEqual(['reports/2026-01-15.json', 'reports/2026-01-16.json']);
   expect(await listKeys(aws.output, 'results/raw/')).toEqual([
     'results/raw/2026-01-15/a.csv.json', 'results/raw/2026-01-15/b.csv.json', 'results/raw/2026-01-15/c.csv.json', 'results/raw/2026-01-16/d.csv.json',
   ]);
@@ -279,6 +294,16 @@ describe('SIGTERM in the middle of a long load', () => {
     expect(r.code).toBe(75);
     expect(r.lines.map((l) => l.status ?? 'summary')).toEqual(['interrupted', 'summary']);
     expect(r.lines[1].summary).toMatchObject({ files: 2, interrupted: 1, notStarted: 1, succeeded: 0, exitCode: 75 });
+    // The report of a prefix without {date} is named after the prefix and the start time; it says why it stopped.
+    const [reportKey] = await listKeys(aws.output, 'reports/big-');
+    expect(reportKey).toMatch(/^reports\/big-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\.json$/);
+    expect(JSON.parse(await readText(aws.output, reportKey))).toMatchObject({
+      prefix: 'big/',
+      complete: false,
+      stoppedBecause: 'interrupted',
+      counts: { files: 2, interrupted: 1, notStarted: 1 },
+      files: [{ key: KEY, status: 'interrupted' }, { key: 'big/zz-small.csv', status: 'not-started', version: null }],
+    });
     // The forced attempt was rolled back: the rows of the load before it are all there, once.
     expect(await query(db.url, 'SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM bench_orders')).toEqual([{ n: ROWS, ids: ROWS }]);
     const [row] = (await fileRows(db.url)).filter((f) => f.key === KEY);

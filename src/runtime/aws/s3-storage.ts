@@ -1,9 +1,9 @@
-/** ResultStorage on S3: results and rejects in the output bucket, backups in the backup bucket. */
+/** ResultStorage on S3: results, rejects and reports in the output bucket, backups in the backup bucket. */
 // eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { copyObjectVersion, CopyOptions } from './s3-copy';
 import { FileRef, ObjectGoneError } from '../contract/source';
-import { backupKey, rejectsKey, ResultDocument, resultKey, ResultStorage } from '../contract/storage';
+import { backupKey, rejectsKey, reportKey, ResultDocument, resultKey, ResultStorage } from '../contract/storage';
 
 export interface S3StorageProps {
   readonly s3: S3Client;
@@ -21,6 +21,10 @@ export class S3Storage implements ResultStorage {
 
   async writeRejects(file: FileRef, csv: string): Promise<string> {
     return this.put(rejectsKey(file.key), csv, 'text/csv; charset=utf-8');
+  }
+
+  async writeReport(name: string, report: object): Promise<string> {
+    return this.put(reportKey(name), JSON.stringify(report, null, 2), 'application/json');
   }
 
   async deleteRejects(file: FileRef): Promise<void> {

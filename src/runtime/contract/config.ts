@@ -19,6 +19,11 @@ export interface RuntimeConfig {
   readonly sinks: SinkConfig[];
   readonly s3ForcePathStyle: boolean;
   readonly database: DatabaseConfig;
+  /**
+   * Rows per checkpointed chunk (`PIPELINE_CHECKPOINT_EVERY`); undefined
+   * when unset. 0 means one transaction per file.
+   */
+  readonly checkpointEvery?: number;
 }
 
 export interface DatabaseConfig {
@@ -96,6 +101,21 @@ export function readSinkConfigs(env: Env): SinkConfig[] {
   return parseSinkConfigs(json, sinkConfigSource(env));
 }
 
+/**
+ * A whole number of rows >= 0 (0: one transaction per file), as
+ * `PIPELINE_CHECKPOINT_EVERY` and `--checkpoint-every` take it. `source`
+ * names the variable or flag in the error.
+ */
+export function parseCheckpointEvery(value: string | undefined, source: string): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  const n = Number(trimmed);
+  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(n)) {
+    throw new ConfigError(`${source} must be a whole number of rows >= 0 (0: one transaction per file), got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
 export function readDatabaseConfig(env: Env): DatabaseConfig {
   const url = optional(env, ENV.DATABASE_URL);
   const secretArn = optional(env, ENV.DB_SECRET_ARN);
@@ -121,5 +141,6 @@ export function readRuntimeConfig(env: Env = process.env): RuntimeConfig {
     sinks: readSinkConfigs(env),
     s3ForcePathStyle: optional(env, ENV.S3_FORCE_PATH_STYLE) === 'true',
     database: readDatabaseConfig(env),
+    checkpointEvery: parseCheckpointEvery(optional(env, ENV.CHECKPOINT_EVERY), ENV.CHECKPOINT_EVERY),
   };
 }

@@ -6,11 +6,12 @@
  *   results/<key>.json
  *   rejects/<key>.csv
  *   backup/<UTC timestamp, e.g. 2026-11-22T04-50-00Z>/<key>
+ *   reports/<name>.json       one per prefix run (../core/run-report.ts names it)
  */
 import { Readable } from 'stream';
 import { InputError } from './errors';
 import { FileRef } from './source';
-import { BACKUP_PREFIX, REJECTS_PREFIX, RESULTS_PREFIX } from '../../shared/object-keys';
+import { BACKUP_PREFIX, REJECTS_PREFIX, REPORTS_PREFIX, RESULTS_PREFIX } from '../../shared/object-keys';
 
 /** The document written to `results/<key>.json`. */
 export interface ResultDocument {
@@ -41,6 +42,8 @@ export interface ResultStorage {
   deleteRejects(file: FileRef): Promise<void>;
   /** Copies the exact version of the input; `open` streams it when a copy must go through this process. */
   backup(file: FileRef, sizeBytes: number, open: () => Promise<Readable>, at: Date): Promise<string>;
+  /** Writes a prefix run's report as JSON to `reports/<name>.json` (replacing an earlier one); returns where. */
+  writeReport(name: string, report: object): Promise<string>;
 }
 
 export function resultKey(key: string): string {
@@ -49,6 +52,12 @@ export function resultKey(key: string): string {
 
 export function rejectsKey(key: string): string {
   return `${REJECTS_PREFIX}${key}.csv`;
+}
+
+/** `name` is one path segment chosen by the runtime (a date, or a prefix and a time), never a user's key. */
+export function reportKey(name: string): string {
+  if (name === '' || /[/\\]/.test(name) || name === '.' || name === '..') throw new Error(`Invalid report name ${JSON.stringify(name)}`);
+  return `${REPORTS_PREFIX}${name}.json`;
 }
 
 /** Colons are awkward in S3 keys and invalid in Windows paths, hence `04-50-00`. */

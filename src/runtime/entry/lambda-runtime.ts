@@ -9,7 +9,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 // eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { SNSClient } from '@aws-sdk/client-sns';
 import { EventDeps } from './handle-event';
-import { BACKUP_PREFIX, REJECTS_PREFIX, RESULTS_PREFIX } from '../../shared/object-keys';
+import { BACKUP_PREFIX, OUTPUT_PREFIXES } from '../../shared/object-keys';
 import { fetchRdsSecret } from '../aws/db-secret';
 import { CopyOptions } from '../aws/s3-copy';
 import { S3Storage } from '../aws/s3-storage';
@@ -35,6 +35,11 @@ export interface RuntimeOptions {
   readonly copy?: CopyOptions;
 }
 
+/**
+ * The processor's dependencies. Carries `checkpointEvery` from
+ * `PIPELINE_CHECKPOINT_EVERY`, so every host that spreads it into processFile's
+ * deps (the Lambda handler, `run`) checkpoints the same way.
+ */
 export interface Runtime extends EventDeps {
   /** Ends the pool and the AWS clients' sockets (hosts that exit, tests). */
   close(): Promise<void>;
@@ -68,10 +73,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     metrics: new EmfMetrics(config.metricsNamespace, config.pipelineName, options.writeMetric),
     sinks,
     ownOutputs: [
-      { bucket: config.outputBucket, prefix: RESULTS_PREFIX },
-      { bucket: config.outputBucket, prefix: REJECTS_PREFIX },
+      ...OUTPUT_PREFIXES.map((prefix) => ({ bucket: config.outputBucket, prefix })),
       { bucket: config.backupBucket, prefix: BACKUP_PREFIX },
     ],
+    ...(config.checkpointEvery !== undefined ? { checkpointEvery: config.checkpointEvery } : {}),
     pipelineName: config.pipelineName,
     log,
     close: async () => {

@@ -1,12 +1,15 @@
 /**
  * Lambda entry point of the processor. Invoked by its SQS queue (S3
- * notifications in the messages) or with an S3 notification directly;
+ * notifications in the messages), with an S3 notification directly, or by
+ * EventBridge Scheduler with `{"scheduledRun": {...}}` (every object under a
+ * dated prefix, see ./scheduled-run.ts);
  * `{ "action": "migrate" }`, or a direct invocation without a payload (which
  * is what the construct's deploy-time trigger sends), only brings the
  * database schema up to date, so the tables exist before the first upload.
  */
 import { handleEvent } from './handle-event';
 import { sharedRuntime } from './lambda-runtime';
+import { handleScheduledRun, isScheduledRunEvent } from './scheduled-run';
 
 /** The part of the Lambda context the processor uses. */
 export interface LambdaContext {
@@ -20,6 +23,7 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
     return { migrated: true };
   }
   const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;
+  if (isScheduledRunEvent(event)) return handleScheduledRun(event, { ...runtime, remainingMs });
   return handleEvent(event, { ...runtime, remainingMs });
 }
 

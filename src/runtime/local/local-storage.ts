@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { FileRef } from '../contract/source';
-import { backupKey, rejectsKey, ResultDocument, resultKey, ResultStorage } from '../contract/storage';
+import { backupKey, rejectsKey, reportKey, ResultDocument, resultKey, ResultStorage } from '../contract/storage';
 
 export class LocalStorage implements ResultStorage {
   constructor(private readonly root: string) {}
@@ -15,6 +15,10 @@ export class LocalStorage implements ResultStorage {
 
   async writeRejects(file: FileRef, csv: string): Promise<string> {
     return this.write(rejectsKey(file.key), csv);
+  }
+
+  async writeReport(name: string, report: object): Promise<string> {
+    return this.write(reportKey(name), JSON.stringify(report, null, 2) + '\n');
   }
 
   async deleteRejects(file: FileRef): Promise<void> {

@@ -6,8 +6,10 @@
 import { parseArgs, ParseArgsConfig } from 'util';
 import { sinksFromFlags } from './sink-options';
 import { DEFAULT_OUTPUT_DIR } from './usage';
+import { ENV } from '../../../shared/env';
 import { SinkConfig } from '../../../shared/sink-config';
-import { parseSslMode, SslMode } from '../../contract/config';
+import { ConfigError, parseCheckpointEvery, parseSslMode, SslMode } from '../../contract/config';
+import { checkTimeZone, dateIn, DEFAULT_TIME_ZONE, parseRunDate, resolvePrefix, RunDate, RunDateError } from '../run-date';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -28,6 +30,7 @@ export const PROCESS_OPTIONS = {
   'bad-rows': { type: 'string' },
   'extra-columns': { type: 'string' },
   'previous-versions': { type: 'string' },
+  'checkpoint-every': { type: 'string' },
   'force': { type: 'boolean' },
   'verbose': { type: 'boolean', short: 'v' },
   'help': { type: 'boolean', short: 'h' },
@@ -44,15 +47,20 @@ export interface ProcessArgs {
   readonly force: boolean;
   /** Row sinks (a table to load), from --config or --table/--column. */
   readonly sinks: SinkConfig[];
+  /** Rows per checkpointed chunk (--checkpoint-every, else $PIPELINE_CHECKPOINT_EVERY); unset: one transaction per file. */
+  readonly checkpointEvery?: number;
 }
 
 export const RUN_OPTIONS = {
   'bucket': { type: 'string' },
   'key': { type: 'string' },
   'version-id': { type: 'string' },
+  'sequencer': { type: 'string' },
   'prefix': { type: 'string' },
   'date': { type: 'string' },
+  'time-zone': { type: 'string' },
   'suffix': { type: 'string' },
+  'checkpoint-every': { type: 'string' },
   'force': { type: 'boolean' },
   'help': { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -64,7 +72,13 @@ export const RUN_DATE_ENV = 'RUN_DATE';
 export const DEFAULT_SUFFIX = '.csv';
 
 export type RunTarget =
-  | { readonly kind: 'object'; readonly key: string; readonly versionId?: string }
+  | {
+    readonly kind: 'object';
+    readonly key: string;
+    readonly versionId?: string;
+    /** The upload event's sequencer (orders the versions of the key); absent for a manual run. */
+    readonly sequencer?: string;
+  }
   | {
     readonly kind: 'prefix';
     readonly prefix: string;
@@ -72,6 +86,8 @@ export type RunTarget =
     /** The date put in for `{date}`; absent when the prefix has none. */
     readonly date?: string;
     readonly suffix: string;
+    /** The instant --date gave (a scheduled run's scheduled time), ISO 8601 UTC; names the report of an undated prefix. */
+    readonly runTime?: string;
   };
 
 export interface RunArgs {
@@ -79,6 +95,8 @@ export interface RunArgs {
   readonly target: RunTarget;
   /** Process the version(s) even if file_metadata says they were processed already. */
   readonly force: boolean;
+  /** --checkpoint-every; unset: the processor's $PIPELINE_CHECKPOINT_EVERY. */
+  readonly checkpointEvery?: number;
 }
 
 export type Command =
@@ -127,6 +145,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
       caFile: values['ca-file'] ?? env.PIPELINE_DB_CA_FILE,
       verbose: values.verbose ?? false,
       force: values.force ?? false,
+      checkpointEvery: checkpointEveryOf(values['checkpoint-every'], env),
       sinks: sinksFromFlags({
         config: values.config,
         table: values.table,
@@ -145,11 +164,27 @@ export function utcDate(now = new Date()): string {
   return now.toISOString().slice(0, 10);
 }
 
-function checkDate(value: string, source: string): string {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  const valid = m && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
-  if (!valid) throw new UsageError(`${source} must be a date as YYYY-MM-DD, got ${JSON.stringify(value)}`);
-  return value;
+/** Errors of the shared parsers, as usage errors naming the flag or variable. */
+function usage<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof RunDateError || err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** --checkpoint-every wins; the environment variable is for `process` (`run` reads it with the rest of the processor's environment). */
+function checkpointEveryOf(flag: string | undefined, env?: Record<string, string | undefined>): number | undefined {
+  const fromFlag = usage(() => parseCheckpointEvery(flag, '--checkpoint-every'));
+  if (fromFlag !== undefined || !env) return fromFlag;
+  const fromEnv = env[ENV.CHECKPOINT_EVERY]?.trim();
+  return fromEnv ? usage(() => parseCheckpointEvery(fromEnv, ENV.CHECKPOINT_EVERY)) : undefined;
+}
+
+/** EventBridge input transformers put "" for an absent field (unversioned buckets): "" means absent. */
+function present(value: string | undefined): string | undefined {
+  return value === '' ? undefined : value;
 }
 
 function parseRun(rest: readonly string[], env: Record<string, string | undefined>): Command {
@@ -168,28 +203,43 @@ function parseRun(rest: readonly string[], env: Record<string, string | undefine
   if (key !== undefined && prefix !== undefined) throw new UsageError('--key and --prefix both name what to process: use one of them');
   if (key === undefined && prefix === undefined) throw new UsageError('Missing --key (one object) or --prefix (every object under it)');
   const force = values.force ?? false;
+  const checkpointEvery = checkpointEveryOf(values['checkpoint-every']);
+  const common = { bucket, force, ...(checkpointEvery !== undefined ? { checkpointEvery } : {}) };
   if (key !== undefined) {
     if (key === '') throw new UsageError('--key must not be empty');
-    for (const flag of ['date', 'suffix'] as const) {
+    for (const flag of ['date', 'time-zone', 'suffix'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --prefix, not --key`);
     }
-    const versionId = values['version-id'];
-    if (versionId === '') throw new UsageError('--version-id must not be empty');
-    return { name: 'run', args: { bucket, force, target: { kind: 'object', key, ...(versionId !== undefined ? { versionId } : {}) } } };
+    const versionId = present(values['version-id']);
+    const sequencer = present(values.sequencer);
+    if (sequencer !== undefined && !/^[0-9A-Fa-f]+$/.test(sequencer)) {
+      throw new UsageError(`--sequencer must be the hexadecimal sequencer of an S3 event, got ${JSON.stringify(sequencer)}`);
+    }
+    const target = { kind: 'object' as const, key, ...(versionId !== undefined ? { versionId } : {}), ...(sequencer !== undefined ? { sequencer } : {}) };
+    return { name: 'run', args: { ...common, target } };
   }
-  if (values['version-id'] !== undefined) throw new UsageError('--version-id goes with --key, not --prefix');
+  for (const flag of ['version-id', 'sequencer'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --key, not --prefix`);
+  }
   const template = prefix!;
   const hasDate = template.includes('{date}');
-  if (values.date !== undefined && !hasDate) {
+  const timeZone = usage(() => checkTimeZone(values['time-zone'] ?? DEFAULT_TIME_ZONE, '--time-zone'));
+  const given: RunDate | undefined = values.date !== undefined
+    ? usage(() => parseRunDate(values.date!, '--date', timeZone))
+    : hasDate && env[RUN_DATE_ENV] ? usage(() => parseRunDate(env[RUN_DATE_ENV]!, RUN_DATE_ENV, timeZone)) : undefined;
+  // A calendar date for a prefix without {date} is a mistake; an instant (a schedule's time) only names the report.
+  if (values.date !== undefined && !hasDate && given?.instant === undefined) {
     throw new UsageError(`--date is given but --prefix ${JSON.stringify(template)} has no {date} to replace`);
   }
   const suffix = values.suffix ?? env[SUFFIX_ENV] ?? DEFAULT_SUFFIX;
-  if (!hasDate) return { name: 'run', args: { bucket, force, target: { kind: 'prefix', template, prefix: template, suffix } } };
-  const date = values.date !== undefined
-    ? checkDate(values.date, '--date')
-    : env[RUN_DATE_ENV] ? checkDate(env[RUN_DATE_ENV]!, RUN_DATE_ENV) : utcDate();
-  return {
-    name: 'run',
-    args: { bucket, force, target: { kind: 'prefix', template, prefix: template.split('{date}').join(date), date, suffix } },
+  const date = hasDate ? given?.date ?? dateIn(new Date(), timeZone) : undefined;
+  const target = {
+    kind: 'prefix' as const,
+    template,
+    prefix: resolvePrefix(template, date),
+    ...(date !== undefined ? { date } : {}),
+    suffix,
+    ...(given?.instant !== undefined ? { runTime: given.instant } : {}),
   };
+  return { name: 'run', args: { ...common, target } };
 }

@@ -38,6 +38,7 @@ export async function runProcess(args: ProcessArgs): Promise<CliOutput> {
       log,
       retryInputErrors: true,
       force: args.force,
+      ...(args.checkpointEvery !== undefined ? { checkpointEvery: args.checkpointEvery } : {}),
     });
     const { status, reason, ...rest } = outcome;
     const explained = status === 'duplicate'

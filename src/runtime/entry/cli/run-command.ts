@@ -2,20 +2,22 @@
  * `cdk-data-pipeline run`: the container processors' entry point. Reads the
  * same environment as the Lambda (src/shared/env.ts, through createRuntime),
  * and processes one S3 object (`--key`) or every object under a prefix
- * (`--prefix`, `{date}` replaced) with processFile, one after the other.
+ * (`--prefix`, `{date}` replaced; ../../core/prefix-run.ts, which also
+ * writes the run's report to `reports/` of the output bucket).
  * stdout carries one JSON line per file, then a summary line for a prefix;
  * logs and the metrics (CloudWatch Embedded Metric Format) go to stderr.
  */
-// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { RunArgs, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { S3Source } from '../../aws/s3-source';
 import { ConfigError } from '../../contract/config';
-import { errorMessage, jsonLogger } from '../../contract/logger';
+import { jsonLogger } from '../../contract/logger';
 import { FileOutcome, publicOutcome } from '../../core/outcome';
-import { processFile } from '../../core/process-file';
+import { runPrefix } from '../../core/prefix-run';
+import { processFile, ProcessDeps } from '../../core/process-file';
+import { RunCounts } from '../../core/run-report';
 import { createRuntime, Runtime, RuntimeOptions } from '../lambda-runtime';
+import { s3PrefixAccess } from '../s3-listing';
 
 export interface RunIo {
   readonly stdout: (text: string) => void;
@@ -34,27 +36,28 @@ export function exitCodeOf(o: Pick<FileOutcome, 'status' | 'retry'>): number {
   return EXIT.OK;
 }
 
-export interface RunSummary {
+/** The last stdout line of a prefix run: `{"summary": ...}`, the report's counts flat. */
+export interface RunSummary extends RunCounts {
   readonly bucket: string;
   readonly prefix: string;
   readonly date?: string;
   readonly suffix: string;
-  /** Objects listed under the prefix that end with the suffix. */
-  readonly files: number;
-  readonly succeeded: number;
-  readonly failed: number;
-  readonly duplicate: number;
-  readonly interrupted: number;
-  /** In progress elsewhere, superseded or deleted: nothing changed. */
-  readonly skipped: number;
-  /** Listed but not started because the run was interrupted. */
-  readonly notStarted: number;
-  /** Rows loaded (or counted) by the files that succeeded in this run. */
-  readonly rows: number;
-  readonly rowsRejected: number;
   readonly exitCode: number;
-  /** Set when the objects could not be listed. */
+  /** Where the run's report was written (`s3://<output bucket>/reports/...`). */
+  readonly report?: string;
+  /** Set when the objects could not be listed, or the report not written. */
   readonly error?: string;
+}
+
+/** What processFile is given for each file of this run: the runtime, with --force, --checkpoint-every and the signal. */
+export function runDeps(runtime: Runtime, args: RunArgs, interrupt?: AbortSignal): ProcessDeps {
+  const checkpointEvery = args.checkpointEvery ?? runtime.checkpointEvery;
+  return {
+    ...runtime,
+    force: args.force,
+    interrupt,
+    ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
+  };
 }
 
 export async function runRun(args: RunArgs, io: RunIo): Promise<number> {
@@ -69,62 +72,45 @@ export async function runRun(args: RunArgs, io: RunIo): Promise<number> {
   try {
     const own = runtime.ownOutputs?.find((o) => o.bucket === args.bucket && args.target.kind === 'object' && args.target.key.startsWith(o.prefix));
     if (own) throw new UsageError(`--key ${args.target.kind === 'object' ? args.target.key : ''} is under ${own.prefix} of the pipeline's own output bucket: the pipeline never processes what it wrote`);
-    const one = (key: string, versionId?: string) => processOne(runtime, args, io, key, versionId);
-    if (args.target.kind === 'object') return exitCodeOf(await one(args.target.key, args.target.versionId));
-    return await runPrefix(runtime, args, io, args.target, one);
+    if (args.target.kind === 'object') return exitCodeOf(await processOne(runtime, args, io, args.target));
+    return await runPrefixCommand(runtime, args, io, args.target);
   } finally {
     await runtime.close();
   }
 }
 
-async function processOne(runtime: Runtime, args: RunArgs, io: RunIo, key: string, versionId?: string): Promise<FileOutcome> {
-  const outcome = await processFile(new S3Source(runtime.s3, { bucket: args.bucket, key, ...(versionId ? { versionId } : {}) }), {
-    ...runtime,
-    force: args.force,
-    interrupt: io.interrupt,
-  });
+async function processOne(runtime: Runtime, args: RunArgs, io: RunIo, target: RunArgs['target'] & { kind: 'object' }): Promise<FileOutcome> {
+  const { key, versionId, sequencer } = target;
+  const source = new S3Source(runtime.s3, { bucket: args.bucket, key, ...(versionId ? { versionId } : {}), ...(sequencer ? { sequencer } : {}) });
+  const outcome = await processFile(source, runDeps(runtime, args, io.interrupt));
   io.stdout(JSON.stringify(publicOutcome(outcome)) + '\n');
   return outcome;
 }
 
-async function runPrefix(
-  runtime: Runtime, args: RunArgs, io: RunIo, target: RunArgs['target'] & { kind: 'prefix' }, one: (key: string) => Promise<FileOutcome>,
-): Promise<number> {
-  const counts = { succeeded: 0, failed: 0, duplicate: 0, interrupted: 0, skipped: 0, notStarted: 0, rows: 0, rowsRejected: 0 };
-  const base = { bucket: args.bucket, prefix: target.prefix, ...(target.date ? { date: target.date } : {}), suffix: target.suffix };
-  let keys: string[];
-  try {
-    keys = await listKeys(runtime.s3, args.bucket, target.prefix, io.interrupt);
-  } catch (err) {
-    const error = `cannot list s3://${args.bucket}/${target.prefix}: ${errorMessage(err)}`;
-    const interrupted = io.interrupt?.aborted === true;
-    const exitCode = interrupted ? EXIT.INTERRUPTED : EXIT.FAILED;
-    io.stdout(JSON.stringify({ summary: { ...base, files: 0, ...counts, exitCode, error } satisfies RunSummary }) + '\n');
-    return exitCode;
-  }
-  const selected = keys.filter((k) => k.endsWith(target.suffix) && !k.endsWith('/')
-    && !runtime.ownOutputs?.some((o) => o.bucket === args.bucket && k.startsWith(o.prefix)));
-  runtime.log.info('objects to process', { bucket: args.bucket, prefix: target.prefix, suffix: target.suffix, listed: keys.length, selected: selected.length });
-  let exitCode: number = EXIT.OK;
-  for (const [i, key] of selected.entries()) {
-    if (io.interrupt?.aborted) {
-      counts.notStarted = selected.length - i;
-      break;
-    }
-    const o = await one(key);
-    if (o.status === 'succeeded') {
-      counts.succeeded++;
-      counts.rows += o.rows ?? 0;
-      counts.rowsRejected += o.rowsRejected ?? 0;
-    } else if (o.status === 'failed' || o.status === 'duplicate' || o.status === 'interrupted') {
-      counts[o.status]++;
-    } else {
-      counts.skipped++;
-    }
-    exitCode = worse(exitCode, exitCodeOf(o));
-  }
-  if (counts.notStarted > 0) exitCode = EXIT.INTERRUPTED;
-  io.stdout(JSON.stringify({ summary: { ...base, files: selected.length, ...counts, exitCode } satisfies RunSummary }) + '\n');
+async function runPrefixCommand(runtime: Runtime, args: RunArgs, io: RunIo, target: RunArgs['target'] & { kind: 'prefix' }): Promise<number> {
+  const { report, reportLocation, reportError, outcomes } = await runPrefix(
+    { bucket: args.bucket, prefix: target.prefix, date: target.date, suffix: target.suffix, runTime: target.runTime },
+    {
+      ...runDeps(runtime, args, io.interrupt),
+      ...s3PrefixAccess(runtime.s3, runtime.ownOutputs),
+      onFile: (o) => io.stdout(JSON.stringify(publicOutcome(o)) + '\n'),
+    },
+  );
+  let exitCode: number = outcomes.reduce<number>((code, o) => worse(code, exitCodeOf(o)), EXIT.OK);
+  if (report.stoppedBecause !== undefined) exitCode = EXIT.INTERRUPTED;
+  else if (report.error !== undefined || reportError !== undefined) exitCode = worse(exitCode, EXIT.FAILED);
+  const error = [report.error, reportError].filter((e) => e !== undefined).join('; ');
+  const summary: RunSummary = {
+    bucket: report.bucket,
+    prefix: report.prefix,
+    ...(report.date !== undefined ? { date: report.date } : {}),
+    suffix: report.suffix,
+    ...report.counts,
+    exitCode,
+    ...(reportLocation !== undefined ? { report: reportLocation } : {}),
+    ...(error ? { error } : {}),
+  };
+  io.stdout(JSON.stringify({ summary }) + '\n');
   return exitCode;
 }
 
@@ -132,15 +118,4 @@ async function runPrefix(
 function worse(a: number, b: number): number {
   const rank = (c: number) => (c === EXIT.INTERRUPTED ? 2 : c === EXIT.FAILED ? 1 : 0);
   return rank(b) > rank(a) ? b : a;
-}
-
-async function listKeys(s3: S3Client, bucket: string, prefix: string, interrupt?: AbortSignal): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: interrupt });
-    keys.push(...(page.Contents ?? []).map((o) => o.Key!).filter((k) => k !== undefined));
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
 }

@@ -49,6 +49,9 @@ Options:
   --extra-columns <p>    IGNORE (default) or REJECT,
   --previous-versions <p> REPLACE (default: a changed file under the same
                          name replaces the rows of the earlier one) or APPEND
+  --checkpoint-every <n> Commit every n rows with a checkpoint, so an interrupted
+                         run resumes after the last one; 0 = one transaction
+                         per file (default: $PIPELINE_CHECKPOINT_EVERY, else 0)
   --force                Process the file even if it was processed before
   -v, --verbose          Log progress to stderr
   -h, --help             Show this help
@@ -63,9 +66,11 @@ Examples:
     --bad-rows SKIP_AND_REPORT
 `;
 
-export const RUN_USAGE = `Usage: cdk-data-pipeline run --bucket <bucket> --key <key> [--version-id <id>] [--force]
-       cdk-data-pipeline run --bucket <bucket> --prefix <prefix> [--date YYYY-MM-DD]
-                             [--suffix <suffix>] [--force]
+export const RUN_USAGE = `Usage: cdk-data-pipeline run --bucket <bucket> --key <key> [--version-id <id>]
+                             [--sequencer <hex>] [--checkpoint-every <n>] [--force]
+       cdk-data-pipeline run --bucket <bucket> --prefix <prefix> [--date <date|time>]
+                             [--time-zone <zone>] [--suffix <suffix>]
+                             [--checkpoint-every <n>] [--force]
 
 Processes S3 objects exactly as the pipeline's processor does: the command
 the container image runs (ENTRYPOINT cdk-data-pipeline, CMD run), and the way
@@ -76,20 +81,37 @@ up, its result written to the output bucket and its outcome published.
   --key      one object: its current version, or --version-id's.
   --prefix   every object under the prefix whose key ends with --suffix, one
              after the other, in key order. "{date}" in the prefix is replaced
-             by --date (default $RUN_DATE, else today in UTC), so
+             by --date (default $RUN_DATE, else today in --time-zone), so
              --prefix 'raw-data/{date}/' --date 2026-01-15 reads
              raw-data/2026-01-15/. Keys the pipeline wrote itself (results/,
-             rejects/, backup/ of its buckets) are never processed.
+             rejects/, reports/, backup/ of its buckets) are never processed.
+             The run's report goes to the output bucket: reports/<date>.json
+             (a rerun of the date replaces it), or for a prefix without
+             {date} reports/<prefix, / as _>-<time>.json (the time --date
+             gave, else the start, as 2026-01-15T02-00-00Z).
 
 Options:
   --bucket <name>        The input bucket (required)
   --key <key>            The object to process
-  --version-id <id>      That version of it (default: the current one)
+  --version-id <id>      That version of it (default: the current one; ""
+                         is the same as leaving it out)
+  --sequencer <hex>      The upload event's sequencer, which orders the
+                         versions of the key ("" is the same as leaving it out)
   --prefix <prefix>      Process every object under this prefix
-  --date <YYYY-MM-DD>    Put in for {date} in --prefix (default: $RUN_DATE,
-                         else today in UTC)
+  --date <date|time>     Put in for {date} in --prefix: YYYY-MM-DD, or an
+                         ISO 8601 time with a zone (a schedule's time, e.g.
+                         2026-01-15T02:00:00Z), whose date in --time-zone is
+                         used (default: $RUN_DATE, else today). A time is
+                         accepted for a prefix without {date} too: it then
+                         only names the report
+  --time-zone <zone>     IANA time zone of that date, e.g. Europe/London
+                         (default: UTC)
   --suffix <suffix>      Only keys ending with it (default: $PIPELINE_SUFFIX,
                          else .csv; case-sensitive like S3's filters; "" for all)
+  --checkpoint-every <n> Commit every n rows with a checkpoint, so an
+                         interrupted file resumes after the last one; 0 = one
+                         transaction per file (default:
+                         $PIPELINE_CHECKPOINT_EVERY, else 0)
   --force                Process versions already processed (succeeded or
                          failed on their content), replacing their rows
   -h, --help             Show this help
@@ -98,23 +120,25 @@ Environment (what the construct sets on the processor):
   PIPELINE_DB_SECRET_ARN   Secrets Manager secret of the database, or
   PIPELINE_DATABASE_URL    a PostgreSQL URL instead
   PIPELINE_DB_NAME, PIPELINE_DB_SSL, PIPELINE_DB_CA_FILE   optional
-  PIPELINE_OUTPUT_BUCKET   results/ and rejects/ (required)
+  PIPELINE_OUTPUT_BUCKET   results/, rejects/ and reports/ (required)
   PIPELINE_BACKUP_BUCKET   backup/ (required)
   PIPELINE_TOPIC_ARN       SNS topic for outcomes (optional)
   PIPELINE_SINKS or PIPELINE_SINKS_FILE   the table(s) to load (optional:
                            without them the rows are counted only)
+  PIPELINE_CHECKPOINT_EVERY rows per checkpointed chunk (optional)
   PIPELINE_NAME, PIPELINE_METRICS_NAMESPACE, PIPELINE_S3_FORCE_PATH_STYLE
   AWS_REGION, AWS credentials and AWS_ENDPOINT_URL as for any AWS SDK program
 
 Output: one JSON line per file on stdout (status: succeeded | failed |
 duplicate | interrupted | in-progress | superseded | gone), then for --prefix
 a line {"summary": {files, succeeded, failed, duplicate, interrupted,
-skipped, notStarted, rows, rowsRejected, exitCode, ...}}. Logs and metrics
+skipped, notStarted, rows, rowsRejected, exitCode, report, ...}}. Logs and metrics
 (CloudWatch Embedded Metric Format) are JSON lines on stderr.
 
 Exit status:
   0   every file succeeded or was a duplicate (or superseded, or deleted)
-  1   a file failed (its JSON line and result say why)
+  1   a file failed (its JSON line and result say why), or a --prefix run
+      could not list the prefix or write its report
   2   usage error: a flag or an environment variable (named) is wrong
   75  interrupted: SIGTERM or SIGINT stopped the run, or another version of
       the key is still being processed. Run the same command again: the open
@@ -130,4 +154,6 @@ Examples:
   cdk-data-pipeline run --bucket my-input --key raw-data/2026-01-15/orders.csv
   cdk-data-pipeline run --bucket my-input --key orders.csv --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY --force
   RUN_DATE=2026-01-15 cdk-data-pipeline run --bucket my-input --prefix 'raw-data/{date}/'
+  cdk-data-pipeline run --bucket my-input --prefix 'raw-data/{date}/' \\
+    --date 2026-07-14T23:30:00Z --time-zone Europe/London     # reads raw-data/2026-07-15/
 `;
