@@ -10,7 +10,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { batchRetryStrategies, validateStatusReasons } from './batch-retry';
 import { defaultContainerImage } from './container-image';
-import { BoundContainerProcessor, ContainerProcessorOptions, SCRATCH_PATH, ScheduledRunCall, UploadTargetProps } from './container-processor-base';
+import { BoundContainerProcessor, validateContainerOptions, ContainerProcessorOptions, SCRATCH_PATH, ScheduledRunCall, UploadTargetProps } from './container-processor-base';
 import { validateFargateSize } from './fargate-sizes';
 import { IBoundProcessor, Processor, ProcessorBindContext } from './processor';
 import { UPLOAD_EVENT } from './upload-events';
@@ -301,6 +301,7 @@ class SubmitJobTarget implements events.IRuleTarget {
 const FARGATE_VCPUS = [0.25, 0.5, 1, 2, 4, 8, 16];
 
 function validateBatchOptions(o: BatchProcessorOptions): void {
+  validateContainerOptions('Processor.batch()', o);
   const fargate = (o.computeType ?? BatchComputeType.FARGATE) === BatchComputeType.FARGATE;
   const vcpus = o.vcpus ?? 1;
   if (fargate) {

@@ -41,6 +41,7 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
   /** The CloudWatch namespace and pipeline name the runtime's metrics carry. */
   protected readonly metricsNamespace: string;
   protected readonly pipelineName: string;
+  private monitoring?: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, context: ProcessorBindContext,
     interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[], description: string) {
@@ -75,15 +76,29 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
   }
 
   public addMonitoring(monitoring: PipelineMonitoring): cloudwatch.Alarm[] {
-    const alarms = this.scheduleDeadLetterQueues.map((dlq, i) => monitoring.addAlarm(`ScheduleDeadLetters${i}`,
+    this.monitoring = monitoring;
+    const alarms = this.scheduleDeadLetterQueues.map((dlq, i) => this.scheduleDeadLetterAlarm(monitoring, dlq, i));
+    return [...alarms, ...this.addOwnMonitoring(monitoring)];
+  }
+
+  /**
+   * Records a scheduled run's dead-letter queue; a run added after the
+   * alarms were created gets its alarm at once.
+   */
+  protected addScheduleDeadLetterQueue(dlq: sqs.IQueue): void {
+    this.scheduleDeadLetterQueues.push(dlq);
+    if (this.monitoring) this.scheduleDeadLetterAlarm(this.monitoring, dlq, this.scheduleDeadLetterQueues.length - 1);
+  }
+
+  private scheduleDeadLetterAlarm(monitoring: PipelineMonitoring, dlq: sqs.IQueue, i: number): cloudwatch.Alarm {
+    return monitoring.addAlarm(`ScheduleDeadLetters${i}`,
       dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), {
         alarmDescription: `${this.pipelineName}: a scheduled run could not be started after its retries; its request waits in the schedule's dead-letter queue`,
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }));
-    return [...alarms, ...this.addOwnMonitoring(monitoring)];
+      });
   }
 
   /** Applies and records acknowledgments of the processor's own findings. */

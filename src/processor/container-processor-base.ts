@@ -120,7 +120,6 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
   constructor(scope: Construct, id: string, context: ProcessorBindContext, options: ContainerProcessorOptions,
     interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[], description: string, defaultImage: () => ecs.ContainerImage) {
     super(scope, id, context, interfaceEndpoints, description);
-    validateContainerOptions(options);
     this.maxEventAge = options.maxEventAge ?? Duration.hours(24);
     this.logGroup = this.createLogGroup(context, options.logRetention);
     this.connections = new ec2.Connections({ securityGroups: [this.securityGroup] });
@@ -176,7 +175,7 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
       ...base,
       ...this.scheduledRunCall(command),
     }));
-    this.scheduleDeadLetterQueues.push(run.deadLetterQueue);
+    this.addScheduleDeadLetterQueue(run.deadLetterQueue);
     this.nagAcknowledgments.push(...run.acknowledgments);
   }
 
@@ -231,13 +230,19 @@ export interface ScheduledRunCall {
   readonly policyStatements: iam.PolicyStatement[];
 }
 
-function validateContainerOptions(o: ContainerProcessorOptions): void {
+/**
+ * Checks the options both container processors share; `factory` names the
+ * factory in messages.
+ *
+ * @internal
+ */
+export function validateContainerOptions(factory: string, o: ContainerProcessorOptions): void {
   const age = o.maxEventAge?.toSeconds();
   if (age !== undefined && (age < 60 || age > 86400)) {
-    throw new Error(`maxEventAge must be between 1 minute and 24 hours (EventBridge's limits) (got ${o.maxEventAge!.toHumanString()})`);
+    throw new Error(`${factory}: maxEventAge must be between 1 minute and 24 hours (EventBridge's limits) (got ${o.maxEventAge!.toHumanString()})`);
   }
   const retention = o.deadLetterRetention?.toSeconds();
   if (retention !== undefined && (retention < 60 || retention > Duration.days(14).toSeconds())) {
-    throw new Error(`deadLetterRetention must be between 1 minute and 14 days (got ${o.deadLetterRetention!.toHumanString()})`);
+    throw new Error(`${factory}: deadLetterRetention must be between 1 minute and 14 days (got ${o.deadLetterRetention!.toHumanString()})`);
   }
 }

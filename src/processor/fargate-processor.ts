@@ -9,7 +9,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { defaultContainerImage } from './container-image';
 import {
-  BoundContainerProcessor, CONTAINER_NAME, ContainerProcessorOptions, SCRATCH_PATH, ScheduledRunCall, UploadTargetProps,
+  BoundContainerProcessor, CONTAINER_NAME, validateContainerOptions, ContainerProcessorOptions, SCRATCH_PATH, ScheduledRunCall, UploadTargetProps,
 } from './container-processor-base';
 import { validateFargateSize } from './fargate-sizes';
 import { IBoundProcessor, Processor, ProcessorBindContext } from './processor';
@@ -248,6 +248,7 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
 }
 
 function validateFargateOptions(o: FargateProcessorOptions): void {
+  validateContainerOptions('Processor.fargate()', o);
   validateFargateSize('Processor.fargate()', o.cpu ?? 1024, o.memoryLimitMiB ?? 2048);
   const stop = o.stopTimeout?.toSeconds();
   if (stop !== undefined && (stop < 2 || stop > MAX_STOP_TIMEOUT.toSeconds())) {

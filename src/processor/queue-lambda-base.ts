@@ -188,7 +188,7 @@ export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
       ...base,
       input: scheduler.ScheduleTargetInput.fromObject(scheduledRunPayload(options)),
     }), this.function.functionArn);
-    this.scheduleDeadLetterQueues.push(run.deadLetterQueue);
+    this.addScheduleDeadLetterQueue(run.deadLetterQueue);
     this.nagAcknowledgments.push(...run.acknowledgments);
   }
 

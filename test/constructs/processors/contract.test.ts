@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { BatchComputeType, CdkPipeline, Processor } from '../../../src';
 import { logicalIdOf, statementsOfRole } from '../helpers';
 import { buildPipeline } from './helpers';
@@ -115,8 +116,10 @@ describe.each(PROCESSORS)('the shared contract: Processor.%s()', (kind, processo
 });
 
 test('Batch on EC2 Spot uses SPOT_PRICE_CAPACITY_OPTIMIZED and the instance classes given', () => {
-  const ec2 = require('aws-cdk-lib/aws-ec2');
-  const { template } = buildPipeline({ bastion: false, processor: Processor.batch({ computeType: BatchComputeType.EC2, ec2InstanceClasses: [ec2.InstanceClass.C6I] }) });
+  const { template } = buildPipeline({
+    bastion: false,
+    processor: Processor.batch({ computeType: BatchComputeType.EC2, ec2InstanceClasses: [ec2.InstanceClass.C6I] }),
+  });
   template.hasResourceProperties('AWS::Batch::ComputeEnvironment', {
     ComputeResources: Match.objectLike({ Type: 'SPOT', AllocationStrategy: 'SPOT_PRICE_CAPACITY_OPTIMIZED', InstanceTypes: ['c6i'] }),
   });
