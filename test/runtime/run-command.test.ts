@@ -208,6 +208,21 @@ test('--prefix with {date}: every .csv under that day, in key order, then a summ
   ]);
 });
 
+test('--date as a scheduled time with --time-zone Europe/London reads the London day (23:30Z in July is the next day)', async () => {
+  await putObject(aws.input, 'tz/2026-07-14/utc-day.csv', 'id,name\n50,utc\n');
+  await putObject(aws.input, 'tz/2026-07-15/london-day.csv', 'id,name\n51,london\n');
+  const r = await run(['--bucket', aws.input, '--prefix', 'tz/{date}/', '--date', '2026-07-14T23:30:00Z', '--time-zone', 'Europe/London']);
+  expect(r.code).toBe(0);
+  expect(r.lines.map((l) => l.key ?? 'summary')).toEqual(['tz/2026-07-15/london-day.csv', 'summary']);
+  expect(r.lines[1].summary).toMatchObject({ prefix: 'tz/2026-07-15/', date: '2026-07-15', files: 1, succeeded: 1, report: `s3://${aws.output}/reports/2026-07-15.json` });
+  expect(JSON.parse(await readText(aws.output, 'reports/2026-07-15.json'))).toMatchObject({
+    date: '2026-07-15', scheduledTime: '2026-07-14T23:30:00.000Z', files: [{ key: 'tz/2026-07-15/london-day.csv', status: 'succeeded', rows: 1 }],
+  });
+  // Half an hour earlier it is still the 14th in London.
+  const before = await run(['--bucket', aws.input, '--prefix', 'tz/{date}/', '--date', '2026-07-14T22:30:00Z', '--time-zone', 'Europe/London']);
+  expect(before.lines.map((l) => l.key ?? 'summary')).toEqual(['tz/2026-07-14/utc-day.csv', 'summary']);
+});
+
 async function activity(where: string): Promise<boolean> {
   const rows = await query(db.url, `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND ${where}`, [db.name]);
   return rows.length > 0;
