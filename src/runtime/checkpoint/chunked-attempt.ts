@@ -34,7 +34,7 @@ import { loadSinks } from '../core/attempt';
 import { DeadlineExceededError, InterruptedError, interruptReason } from '../core/deadline';
 import { finishAttempt } from '../core/finish-attempt';
 import {
-  Checkpoint, clearCheckpoint, partlyLoadedVersions, readCheckpoint, readChunkRejects, saveCheckpoint, saveChunkRejects,
+  Checkpoint, clearCheckpoint, readCheckpoint, readChunkRejects, saveCheckpoint, saveChunkRejects,
 } from '../ledger/checkpoints';
 import { lockLoadedVersions, readFileRow } from '../ledger/file-metadata';
 
@@ -125,15 +125,13 @@ export async function runChunkedAttempt(
           continue;
         }
         const earlier = await lockLoadedVersions(client, ref, fileId);
-        const stopped = await partlyLoadedVersions(client, ref, fileId);
         const keepsEarlier = deps.sinks.every((s) => s.keepsEarlierVersions);
-        await discardRows(client, deps.sinks, [...(keepsEarlier ? [] : earlier), ...stopped]);
+        if (!keepsEarlier) await discardRows(client, deps.sinks, earlier);
         const loaded: SinkOutcome = {
           rowsLoaded: totals.rows,
           rowsRejected: totals.rejected,
           rejectsCsv: combineRejects(await readChunkRejects(client, fileId), totals.rejected),
         };
-        await clearCheckpoint(client, [fileId, ...stopped]);
         return await finishAttempt(client, {
           fileId, ref, stat, started, earlier, loaded, resumedFrom: checkpoint?.rowsLoaded,
         }, deps, async () => deps.budget.watch(await source.open()));
@@ -149,7 +147,7 @@ export async function runChunkedAttempt(
 }
 
 /**
- * Records a content failure of a chunked load: the committed chunks' rows
+ * Records a content failure of a file that has committed chunks: their rows
  * and the checkpoint go in the same transaction that marks the file failed,
  * so a failed file has no rows, as with a one-transaction load.
  */
@@ -158,7 +156,8 @@ export async function markFailedDiscardingChunks(
 ): Promise<void> {
   await client.query('BEGIN');
   try {
-    await discardRows(client, sinks, [fileId]);
+    // Also when this attempt loaded in one transaction: an earlier, chunked one may have committed chunks.
+    if (await readCheckpoint(client, fileId)) await discardRows(client, sinks, [fileId]);
     await clearCheckpoint(client, [fileId]);
     await markFailed();
     await client.query('COMMIT');

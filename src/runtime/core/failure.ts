@@ -38,7 +38,7 @@ export async function failure(
     try {
       const mark = () => markFailed(client, fileId, error, errorKind, finishedAt);
       // A chunked load may have committed chunks: a file that failed on its content keeps none.
-      if (errorKind === 'input' && deps.checkpointEvery && deps.sinks.length > 0) {
+      if (errorKind === 'input' && deps.sinks.length > 0) {
         await markFailedDiscardingChunks(client, fileId, deps.sinks, mark);
       } else {
         await mark();

@@ -1,6 +1,7 @@
 /**
- * The end of a successful attempt, inside its (last) transaction: rejects,
- * the earlier versions marked replaced, backup, result, `succeeded`, COMMIT.
+ * The end of a successful attempt, inside its (last) transaction: the rows
+ * of versions that stopped part way removed, rejects, the earlier versions
+ * marked replaced, backup, result, `succeeded`, COMMIT.
  * Shared by the one-transaction load (./attempt.ts) and the chunked one
  * (../checkpoint/chunked-attempt.ts).
  */
@@ -10,6 +11,7 @@ import type { AttemptDeps, AttemptResult } from './attempt';
 import { toResultDocument } from './outcome';
 import { SinkOutcome } from '../contract/sink-api';
 import { FileRef, FileStat } from '../contract/source';
+import { clearCheckpoint, partlyLoadedVersions } from '../ledger/checkpoints';
 import { markReplaced, markSucceeded } from '../ledger/file-metadata';
 
 export interface Finished {
@@ -29,6 +31,12 @@ export async function finishAttempt(
   client: PoolClient, f: Finished, deps: Pick<AttemptDeps, 'storage' | 'sinks' | 'clock'>, open: () => Promise<Readable>,
 ): Promise<AttemptResult> {
   const { fileId, ref, loaded, earlier } = f;
+  // Versions of the key that stopped part way in a chunked load hold half a
+  // file: they go, and so does any checkpoint of this version (a file loaded
+  // in one transaction after a chunked attempt was interrupted).
+  const stopped = await partlyLoadedVersions(client, ref, fileId);
+  for (const sink of deps.sinks) if (stopped.length > 0) await sink.discard(client, stopped);
+  await clearCheckpoint(client, [fileId, ...stopped]);
   const rejects = loaded.rejectsCsv ? await deps.storage.writeRejects(ref, loaded.rejectsCsv) : undefined;
   // An earlier version's rejects would otherwise outlive this clean one.
   if (!rejects && earlier.length > 0) await deps.storage.deleteRejects(ref);

@@ -75,7 +75,8 @@ export async function clearCheckpoint(client: ClientBase, fileIds: readonly numb
 export async function partlyLoadedVersions(client: ClientBase, ref: { bucket: string; key: string }, exceptId: number): Promise<number[]> {
   const r = await client.query<{ id: string }>(
     `SELECT m.id FROM file_metadata m JOIN file_checkpoint c ON c.file_id = m.id
-     WHERE m.bucket = $1 AND m.key = $2 AND m.id <> $3 ORDER BY m.id FOR UPDATE OF m, c`,
+     WHERE m.bucket = $1 AND m.key = $2 AND m.id <> $3 AND m.status NOT IN ('succeeded', 'replaced')
+     ORDER BY m.id FOR UPDATE OF m, c`,
     [ref.bucket, ref.key, exceptId],
   );
   return r.rows.map((row) => Number(row.id));

@@ -240,3 +240,34 @@ test('near the time limit (Lambda) the load stops between chunks, keeps them, fa
   expect(done).toMatchObject({ status: 'succeeded', rows: 100, resumedFrom: committed });
   expect(await tableChecksum('ck_deadline')).toEqual({ count: 100, distinct: 100, checksum: expectedChecksum(100) });
 });
+
+test('after an interrupted chunked attempt, a one-transaction attempt loads the file exactly and leaves no checkpoint', async () => {
+  const t = table('ck_mixed');
+  const put = await putObject(aws.input, 'mixed.csv', csv(40));
+  await run(t, 'mixed.csv', { every: 10, stopAfterChunks: 2, versionId: put.versionId });
+  const done = await run(t, 'mixed.csv', { every: 0, versionId: put.versionId });
+  expect(done).toMatchObject({ status: 'succeeded', rows: 40 });
+  expect(await tableChecksum('ck_mixed')).toEqual({ count: 40, distinct: 40, checksum: expectedChecksum(40) });
+  expect(await checkpoints()).toEqual([]);
+});
+
+test('after an interrupted chunked attempt, a one-transaction attempt that fails on content removes the committed chunks', async () => {
+  const t = table('ck_mixed_fail');
+  const put = await putObject(aws.input, 'mixed-fail.csv', csv(60, { line: 60, text: 'x,bad' }));
+  await run(t, 'mixed-fail.csv', { every: 10, stopAfterChunks: 2, versionId: put.versionId });
+  expect((await tableChecksum('ck_mixed_fail')).count).toBe(20);
+  const failed = await run(t, 'mixed-fail.csv', { every: 0, versionId: put.versionId });
+  expect(failed).toMatchObject({ status: 'failed', errorKind: 'input' });
+  expect((await tableChecksum('ck_mixed_fail')).count).toBe(0);
+  expect(await checkpoints()).toEqual([]);
+});
+
+test('a new version loaded in one transaction also removes what an interrupted chunked older version had committed (APPEND too)', async () => {
+  const t = table('ck_mixed_versions', { previousVersions: 'APPEND' });
+  const v1 = { ...await putObject(aws.input, 'mixed-versions.csv', csv(50)), sequencer: nextSequencer() };
+  await run(t, 'mixed-versions.csv', { every: 10, stopAfterChunks: 3, ...v1 });
+  const v2 = { ...await putObject(aws.input, 'mixed-versions.csv', csv(15)), sequencer: nextSequencer() };
+  expect(await run(t, 'mixed-versions.csv', { every: 0, ...v2 })).toMatchObject({ status: 'succeeded', rows: 15 });
+  expect(await tableChecksum('ck_mixed_versions')).toEqual({ count: 15, distinct: 15, checksum: expectedChecksum(15) });
+  expect(await checkpoints()).toEqual([]);
+});
