@@ -10,8 +10,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BENCH_TABLE_CONFIG, generateCsv } from '../../../bench/csv-generator';
-import { motoEndpoint } from '../../support/moto';
 import { createTestDatabase } from '../../support/db';
+import { motoEndpoint } from '../../support/moto';
 import { bundleCli } from '../cli-bundle';
 import { closeHelpers, createAws, fileRows, putObject, query, runtimeEnv, TestAws } from '../helpers';
 
