@@ -162,7 +162,7 @@ export class BoundBatchProcessor extends BoundContainerProcessor {
   constructor(scope: Construct, id: string, context: ProcessorBindContext, options: BatchProcessorOptions,
     interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[]) {
     const architecture = options.architecture ?? ecs.CpuArchitecture.X86_64;
-    super(scope, id, context, options, interfaceEndpoints, 'Pipeline processor job', () => defaultContainerImage(architecture));
+    super(scope, id, context, options, interfaceEndpoints, 'Pipeline processor job', defaultContainerImage(architecture));
     const spot = options.spot ?? true;
     const fargate = (options.computeType ?? BatchComputeType.FARGATE) === BatchComputeType.FARGATE;
     const common = {
@@ -216,7 +216,7 @@ export class BoundBatchProcessor extends BoundContainerProcessor {
     this.failedJobRule = notifyFailedJobs(this, 'FailedJobs', this.jobQueue, {
       topic: context.topic, topicKey: context.topicKey, pipelineName: this.pipelineName, deadLetterQueue: this.deadLetterQueue!,
     });
-    this.acknowledgeContainerFindings({ instanceRole: this.computeEnvironment.node.tryFindChild('InstanceProfileRole') as Construct | undefined });
+    this._acknowledgeContainerFindings({ instanceRole: this.computeEnvironment.node.tryFindChild('InstanceProfileRole') as Construct | undefined });
   }
 
   /** Jobs that failed after their last attempt (matches of the failure rule, per minute). */
@@ -230,11 +230,13 @@ export class BoundBatchProcessor extends BoundContainerProcessor {
     });
   }
 
-  protected addUploadTarget(rule: events.Rule, props: UploadTargetProps): void {
+  /** @internal */
+  protected _addUploadTarget(rule: events.Rule, props: UploadTargetProps): void {
     rule.addTarget(new SubmitJobTarget(this.jobQueue.jobQueueArn, this.jobDefinition.jobDefinitionArn, props));
   }
 
-  protected scheduledRunCall(command: string[]): ScheduledRunCall {
+  /** @internal */
+  protected _scheduledRunCall(command: string[]): ScheduledRunCall {
     return {
       service: 'batch',
       action: 'submitJob',

@@ -118,7 +118,7 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
   private readonly maxEventAge: Duration;
 
   constructor(scope: Construct, id: string, context: ProcessorBindContext, options: ContainerProcessorOptions,
-    interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[], description: string, defaultImage: () => ecs.ContainerImage) {
+    interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[], description: string, defaultImage: ecs.ContainerImage) {
     super(scope, id, context, interfaceEndpoints, description);
     this.maxEventAge = options.maxEventAge ?? Duration.hours(24);
     this.logGroup = this.createLogGroup(context, options.logRetention);
@@ -149,7 +149,7 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
       enforceSSL: true,
       retentionPeriod: options.deadLetterRetention ?? Duration.days(14),
     });
-    this.image = options.image ?? defaultImage();
+    this.image = options.image ?? defaultImage;
     // Containers take the sink configuration as environment: ECS and Batch allow far more than Lambda's 4 KB.
     this.containerEnvironment = { ...context.environment, [ENV.SINKS]: context.sinksJson };
     this.migrationFunction = createMigrationFunction(this, context, this.securityGroup);
@@ -160,7 +160,7 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
       description: `cdk-data-pipeline: start the processor for objects created in ${bucket.node.path}`,
       eventPattern: uploadEventPattern(bucket, filter),
     });
-    this.addUploadTarget(rule, {
+    this._addUploadTarget(rule, {
       role: this.eventRole,
       deadLetterQueue: this.deadLetterQueue!,
       retryAttempts: UPLOAD_RETRY_ATTEMPTS,
@@ -173,7 +173,7 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
     const command = scheduledRunCommand(options);
     const run = createScheduledRun(scope, id, options, (base) => new schedulerTargets.Universal({
       ...base,
-      ...this.scheduledRunCall(command),
+      ...this._scheduledRunCall(command),
     }));
     this.addScheduleDeadLetterQueue(run.deadLetterQueue);
     this.nagAcknowledgments.push(...run.acknowledgments);
@@ -200,8 +200,10 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
   /**
    * Acknowledges the findings of the container processor's resources; the
    * variant calls it at the end of its constructor, once its resources exist.
+   *
+   * @internal
    */
-  protected acknowledgeContainerFindings(extra: { taggedTasksArn?: string; taskDefinition?: Construct; instanceRole?: Construct }): void {
+  protected _acknowledgeContainerFindings(extra: { taggedTasksArn?: string; taskDefinition?: Construct; instanceRole?: Construct }): void {
     this.acknowledge(containerProcessorAcknowledgments(this, {
       executionRole: this.executionRole,
       eventRole: this.eventRole,
@@ -212,14 +214,16 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
     }));
   }
 
-  /** Adds this processor's target (ECS task or Batch job) for one object to an upload rule. */
-  protected abstract addUploadTarget(rule: events.Rule, props: UploadTargetProps): void;
+  /** Adds this processor's target (ECS task or Batch job) for one object to an upload rule. @internal */
+  protected abstract _addUploadTarget(rule: events.Rule, props: UploadTargetProps): void;
 
   /**
    * The scheduler's universal-target call (service, action, request and the
    * statements that allow it) that starts one run with `command`.
+   *
+   * @internal
    */
-  protected abstract scheduledRunCall(command: string[]): ScheduledRunCall;
+  protected abstract _scheduledRunCall(command: string[]): ScheduledRunCall;
 }
 
 /** One API call EventBridge Scheduler makes to start a scheduled run. @internal */

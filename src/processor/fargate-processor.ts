@@ -118,7 +118,7 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
 
   constructor(scope: Construct, id: string, context: ProcessorBindContext, options: FargateProcessorOptions) {
     const architecture = options.architecture ?? ecs.CpuArchitecture.X86_64;
-    super(scope, id, context, options, FARGATE_ENDPOINTS, 'Pipeline processor task', () => defaultContainerImage(architecture));
+    super(scope, id, context, options, FARGATE_ENDPOINTS, 'Pipeline processor task', defaultContainerImage(architecture));
     this.spot = options.spot ?? false;
     this.subnets = context.vpcSubnets;
     this.subnetIds = context.vpc.selectSubnets(context.vpcSubnets).subnetIds;
@@ -150,7 +150,7 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
     this.failedTaskRule = notifyFailedTasks(this, 'FailedTasks', this.cluster, this.taskDefinition, {
       topic: context.topic, topicKey: context.topicKey, pipelineName: this.pipelineName, deadLetterQueue: this.deadLetterQueue!,
     });
-    this.acknowledgeContainerFindings({ taskDefinition: this.taskDefinition });
+    this._acknowledgeContainerFindings({ taskDefinition: this.taskDefinition });
   }
 
   /** Tasks that stopped with a non-zero exit code or failed to start (matches of the failure rule, per minute). */
@@ -164,7 +164,8 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
     });
   }
 
-  protected addUploadTarget(rule: events.Rule, props: UploadTargetProps): void {
+  /** @internal */
+  protected _addUploadTarget(rule: events.Rule, props: UploadTargetProps): void {
     rule.addTarget(new targets.EcsTask({
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
@@ -195,7 +196,8 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
     }
   }
 
-  protected scheduledRunCall(command: string[]): ScheduledRunCall {
+  /** @internal */
+  protected _scheduledRunCall(command: string[]): ScheduledRunCall {
     return {
       service: 'ecs',
       action: 'runTask',

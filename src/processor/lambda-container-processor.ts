@@ -61,7 +61,8 @@ export class BoundLambdaContainerProcessor extends BoundQueueLambdaProcessor {
     super(scope, id, context, options, []);
   }
 
-  protected createFunction(context: ProcessorBindContext, options: LambdaContainerProcessorOptions, props: ProcessorFunctionProps): lambda.Function {
+  /** @internal */
+  protected _createFunction(context: ProcessorBindContext, options: LambdaContainerProcessorOptions, props: ProcessorFunctionProps): lambda.Function {
     const environment = { ...context.environment, [ENV.SINKS]: context.sinksJson };
     checkSinksFit(environment, context.sinksJson);
     const architecture = options.architecture ?? lambda.Architecture.X86_64;

@@ -77,7 +77,8 @@ export class BoundLambdaProcessor extends BoundQueueLambdaProcessor {
     this.sinkConfigLayer = (this.node.findChild('SinkConfig') as SinkConfigLayer).layer;
   }
 
-  protected createFunction(context: ProcessorBindContext, options: LambdaProcessorOptions, props: ProcessorFunctionProps): lambda.Function {
+  /** @internal */
+  protected _createFunction(context: ProcessorBindContext, options: LambdaProcessorOptions, props: ProcessorFunctionProps): lambda.Function {
     const architecture = options.architecture ?? lambda.Architecture.ARM_64;
     // Lambda allows 4 KB of environment in all: the sink configuration
     // travels as a file in a layer instead.

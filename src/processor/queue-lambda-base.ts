@@ -114,7 +114,7 @@ export interface ProcessorFunctionProps {
  * (one managed policy, no Lambda managed policies), log group, security
  * group, tracing and the event source (one file per invocation, at most
  * `maxConcurrency` at once, partial batch failures). The variants create
- * the function (zip or container image) in `createFunction()`.
+ * the function (zip or container image) in `_createFunction()`.
  */
 export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
   /** The processor function. */
@@ -162,7 +162,7 @@ export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
     this.role = role;
     this.grantPrincipal = role;
 
-    this.function = this.createFunction(context, options, { role, securityGroup: this.securityGroup, logGroup, timeout });
+    this.function = this._createFunction(context, options, { role, securityGroup: this.securityGroup, logGroup, timeout });
     setTracing(this.function, role, options.tracing ?? lambda.Tracing.ACTIVE);
     this.connections = this.function.connections;
     this.migrationFunction = this.function;
@@ -204,8 +204,10 @@ export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
    * Creates the processor function in the processing VPC with the given
    * role, security group and log group. Called from the constructor: it may
    * add children to `this` but not read the subclass's fields.
+   *
+   * @internal
    */
-  protected abstract createFunction(context: ProcessorBindContext, options: QueueLambdaProcessorOptions,
+  protected abstract _createFunction(context: ProcessorBindContext, options: QueueLambdaProcessorOptions,
     props: ProcessorFunctionProps): lambda.Function;
 }
 
