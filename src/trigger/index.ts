@@ -1,1 +1,2 @@
 export * from './trigger';
+export { ScheduleTriggerOptions } from './schedule-trigger';

@@ -14,10 +14,12 @@ export interface WatchedBuckets {
  * bucket is also the output or backup bucket, and `prefix` could match a key
  * the processor writes there. A prefix is safe when it neither starts with
  * one of those prefixes nor is the start of one (`re` matches `results/`).
+ * `shown` is the prefix as the user wrote it, for the message (a schedule's
+ * `raw/{date}/` is checked by its constant start `raw/`).
  *
  * @internal
  */
-export function assertNoSelfTrigger(where: string, buckets: WatchedBuckets, prefix: string | undefined): void {
+export function assertNoSelfTrigger(where: string, buckets: WatchedBuckets, prefix: string | undefined, shown: string | undefined = prefix): void {
   const shared: Array<[string, string[]]> = [];
   if (sameBucket(buckets.inputBucket, buckets.outputBucket)) shared.push(['outputBucket', [...OUTPUT_PREFIXES]]);
   if (sameBucket(buckets.inputBucket, buckets.backupBucket)) shared.push(['backupBucket', [BACKUP_PREFIX]]);
@@ -31,7 +33,7 @@ export function assertNoSelfTrigger(where: string, buckets: WatchedBuckets, pref
   const list = written.map((w) => `'${w}'`).join(', ');
   const problem = prefix === undefined
     ? 'it has no prefix'
-    : `its prefix '${prefix}' matches keys under '${clash}'`;
+    : `its prefix '${shown}' matches keys under '${clash}'`;
   throw new Error(`inputBucket is also the ${roles}, where the processor writes under ${list}: `
     + `${where} would start the processor on its own output (${problem}). Give ${where} a prefix such as 'incoming/' `
     + `that neither starts with nor is the start of ${list}, or use separate buckets.`);

@@ -59,6 +59,19 @@ export abstract class Trigger {
     return new UploadTrigger(options);
   }
 
+  /**
+   * Process every object under `prefix` (with `{date}` replaced by the run's
+   * date in the schedule's time zone) on a schedule, and write one report per
+   * run to the output bucket (`reports/<date>.json`). With a Lambda processor
+   * one invocation processes the whole prefix within the function's timeout,
+   * and its retry goes on with what it could not start (the files done are
+   * duplicates); large prefixes belong on a container processor, whose run
+   * has no time limit.
+   */
+  public static schedule(options: ScheduleTriggerOptions): Trigger {
+    return new ScheduleTrigger(options);
+  }
+
   /** Connects the trigger to the bound processor. */
   public abstract bind(scope: Construct, context: TriggerBindContext): void;
 }
@@ -82,3 +95,8 @@ class UploadTrigger extends Trigger {
     });
   }
 }
+
+// Imported last, as aws-ecs does for its image factories: ScheduleTrigger
+// extends Trigger, so Trigger must be defined before its module loads.
+// eslint-disable-next-line import/first, import/order
+import { ScheduleTrigger, ScheduleTriggerOptions } from './schedule-trigger';
