@@ -1,5 +1,6 @@
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as batch from 'aws-cdk-lib/aws-batch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -90,6 +91,18 @@ export function notifyFailedJobs(scope: Construct, id: string, jobQueue: batch.I
   }));
   allowEventBridge(to);
   return rule;
+}
+
+/**
+ * How often a failure rule matched (AWS/Events TriggeredRules), summed per
+ * minute: the failed tasks or jobs it notified.
+ *
+ * @internal
+ */
+export function metricRuleMatches(rule: events.IRule): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: 'AWS/Events', metricName: 'TriggeredRules', dimensionsMap: { RuleName: rule.ruleName }, statistic: 'Sum', period: Duration.minutes(1),
+  });
 }
 
 /** Lets EventBridge use the topic's key (the SnsTopic target adds the topic policy itself). */

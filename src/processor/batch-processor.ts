@@ -14,7 +14,7 @@ import { BoundContainerProcessor, validateContainerOptions, ContainerProcessorOp
 import { validateFargateSize } from './fargate-sizes';
 import { IBoundProcessor, Processor, ProcessorBindContext } from './processor';
 import { UPLOAD_EVENT } from './upload-events';
-import { notifyFailedJobs } from '../monitoring/failure-notifications';
+import { metricRuleMatches, notifyFailedJobs } from '../monitoring/failure-notifications';
 import type { PipelineMonitoring } from '../monitoring/pipeline-monitoring';
 
 /** Where a Batch processor's jobs run. */
@@ -221,13 +221,7 @@ export class BoundBatchProcessor extends BoundContainerProcessor {
 
   /** Jobs that failed after their last attempt (matches of the failure rule, per minute). */
   public metricErrors(): cloudwatch.IMetric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/Events',
-      metricName: 'TriggeredRules',
-      dimensionsMap: { RuleName: this.failedJobRule.ruleName },
-      statistic: 'Sum',
-      period: Duration.minutes(1),
-    });
+    return metricRuleMatches(this.failedJobRule);
   }
 
   /** @internal */

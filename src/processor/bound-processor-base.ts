@@ -22,7 +22,9 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
   public readonly securityGroup: ec2.ISecurityGroup;
   public abstract readonly role: iam.IRole;
   public abstract readonly grantPrincipal: iam.IPrincipal;
-  public abstract readonly connections: ec2.Connections;
+  public readonly connections: ec2.Connections;
+  /** The log group of the processor's code (retention `logRetention`, encrypted with the pipeline's log key). */
+  public readonly logGroup: logs.ILogGroup;
   public abstract readonly deadLetterQueue?: sqs.IQueue;
   public abstract readonly queue?: sqs.IQueue;
   public abstract readonly migrationFunction?: lambda.Function;
@@ -44,7 +46,7 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
   private monitoring?: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, context: ProcessorBindContext,
-    interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[], description: string) {
+    interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[], description: string, logRetention?: logs.RetentionDays) {
     super(scope, id);
     this.interfaceEndpoints = interfaceEndpoints;
     this.metricsNamespace = context.environment[ENV.METRICS_NAMESPACE] ?? DEFAULT_METRICS_NAMESPACE;
@@ -56,6 +58,11 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
     });
     securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs (VPC endpoints or NAT)');
     this.securityGroup = securityGroup;
+    this.connections = new ec2.Connections({ securityGroups: [securityGroup] });
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: context.logEncryptionKey,
+    });
   }
 
   public abstract addUploadSource(bucket: s3.IBucket, filter: s3.NotificationKeyFilter): void;
@@ -120,14 +127,6 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
       dimensionsMap: { [METRIC_DIMENSION]: this.pipelineName },
       statistic,
       period,
-    });
-  }
-
-  /** The processor's log group, encrypted with the pipeline's log key. */
-  protected createLogGroup(context: ProcessorBindContext, retention: logs.RetentionDays | undefined): logs.LogGroup {
-    return new logs.LogGroup(this, 'LogGroup', {
-      retention: retention ?? logs.RetentionDays.ONE_YEAR,
-      encryptionKey: context.logEncryptionKey,
     });
   }
 }

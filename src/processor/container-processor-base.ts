@@ -91,7 +91,6 @@ const UPLOAD_RETRY_ATTEMPTS = 2;
 export abstract class BoundContainerProcessor extends BoundProcessorBase {
   public readonly role: iam.IRole;
   public readonly grantPrincipal: iam.IPrincipal;
-  public readonly connections: ec2.Connections;
   /**
    * Where EventBridge puts upload events it could not start a run for
    * after its retries (encrypted, TLS only).
@@ -100,8 +99,6 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
   /** Container processors read from no queue. */
   public readonly queue?: sqs.IQueue;
   public readonly migrationFunction?: lambda.Function;
-  /** The container's log group. */
-  public readonly logGroup: logs.ILogGroup;
   /** The role the container's code runs with. */
   public readonly taskRole: iam.IRole;
   /** The role ECS pulls the image and writes the logs with. */
@@ -119,10 +116,8 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
 
   constructor(scope: Construct, id: string, context: ProcessorBindContext, options: ContainerProcessorOptions,
     interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[], description: string, defaultImage: ecs.ContainerImage) {
-    super(scope, id, context, interfaceEndpoints, description);
+    super(scope, id, context, interfaceEndpoints, description, options.logRetention);
     this.maxEventAge = options.maxEventAge ?? Duration.hours(24);
-    this.logGroup = this.createLogGroup(context, options.logRetention);
-    this.connections = new ec2.Connections({ securityGroups: [this.securityGroup] });
 
     // Roles of our own: their statements go to one managed policy each, never an inline one.
     const taskRole = new ManagedPolicyRole(this, 'TaskRole', {

@@ -14,7 +14,7 @@ import {
 import { validateFargateSize } from './fargate-sizes';
 import { IBoundProcessor, Processor, ProcessorBindContext } from './processor';
 import { UPLOAD_EVENT } from './upload-events';
-import { notifyFailedTasks } from '../monitoring/failure-notifications';
+import { metricRuleMatches, notifyFailedTasks } from '../monitoring/failure-notifications';
 import type { PipelineMonitoring } from '../monitoring/pipeline-monitoring';
 import { taggedTasksAcknowledgments } from '../nag-acknowledgments';
 
@@ -155,13 +155,7 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
 
   /** Tasks that stopped with a non-zero exit code or failed to start (matches of the failure rule, per minute). */
   public metricErrors(): cloudwatch.IMetric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/Events',
-      metricName: 'TriggeredRules',
-      dimensionsMap: { RuleName: this.failedTaskRule.ruleName },
-      statistic: 'Sum',
-      period: Duration.minutes(1),
-    });
+    return metricRuleMatches(this.failedTaskRule);
   }
 
   /** @internal */

@@ -1,11 +1,10 @@
 import { Token } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { defaultLambdaImageCode } from './container-image';
 import { checkEnvironmentSize, LAMBDA_ENVIRONMENT_LIMIT } from './lambda-environment';
-import { IBoundProcessor, Processor, ProcessorBindContext } from './processor';
-import { BoundQueueLambdaProcessor, ProcessorFunctionProps, QueueLambdaProcessorOptions, validateQueueLambdaOptions } from './queue-lambda-base';
+import { IBoundProcessor, ProcessorBindContext } from './processor';
+import { BoundQueueLambdaProcessor, ProcessorFunctionProps, QueueLambdaProcessor, QueueLambdaProcessorOptions } from './queue-lambda-base';
 import { ENV } from '../shared/env';
 
 /**
@@ -33,27 +32,6 @@ export interface LambdaContainerProcessorOptions extends QueueLambdaProcessorOpt
 }
 
 /**
- * Runs the processor program as a container-image Lambda function (seed
- * 001): the same queue, dead-letter queue, concurrency limit, retries and
- * tracing as `Processor.lambda()`. A container-image function cannot use
- * layers, so the sink configuration is in its environment
- * (`PIPELINE_SINKS`); the synth fails when it does not fit Lambda's 4 KB.
- */
-export class LambdaContainerProcessor extends Processor {
-  /** The function pulls its image from ECR. */
-  public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = [];
-
-  constructor(private readonly options: LambdaContainerProcessorOptions = {}) {
-    super();
-    validateQueueLambdaOptions('Processor.lambdaContainer()', options);
-  }
-
-  public bind(scope: Construct, context: ProcessorBindContext): IBoundProcessor {
-    return new BoundLambdaContainerProcessor(scope, 'LambdaProcessor', context, this.options);
-  }
-}
-
-/**
  * The resources of a bound {@link LambdaContainerProcessor}.
  */
 export class BoundLambdaContainerProcessor extends BoundQueueLambdaProcessor {
@@ -72,18 +50,29 @@ export class BoundLambdaContainerProcessor extends BoundQueueLambdaProcessor {
       description: 'cdk-data-pipeline processor (container image): claims, parses and loads uploaded CSV files',
       code: options.code ?? defaultLambdaImageCode(architecture),
       architecture,
-      memorySize: options.memorySize ?? 1024,
-      timeout: props.timeout,
-      reservedConcurrentExecutions: options.reservedConcurrentExecutions,
-      vpc: context.vpc,
-      vpcSubnets: context.vpcSubnets,
-      securityGroups: [props.securityGroup],
-      role: props.role,
-      logGroup: props.logGroup,
+      ...props.common,
       environment,
     });
     checkEnvironmentSize(fn);
     return fn;
+  }
+}
+
+/**
+ * Runs the processor program as a container-image Lambda function (seed
+ * 001): the same queue, dead-letter queue, concurrency limit, retries and
+ * tracing as `Processor.lambda()`. A container-image function cannot use
+ * layers, so the sink configuration is in its environment
+ * (`PIPELINE_SINKS`); the synth fails when it does not fit Lambda's 4 KB.
+ */
+export class LambdaContainerProcessor extends QueueLambdaProcessor {
+  // No endpoints: Lambda pulls and caches the image itself, outside the VPC.
+  constructor(private readonly options: LambdaContainerProcessorOptions = {}) {
+    super('Processor.lambdaContainer()', options);
+  }
+
+  public bind(scope: Construct, context: ProcessorBindContext): IBoundProcessor {
+    return new BoundLambdaContainerProcessor(scope, 'LambdaProcessor', context, this.options);
   }
 }
 

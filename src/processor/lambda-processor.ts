@@ -1,11 +1,10 @@
 import * as path from 'path';
 import { Annotations, Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { checkEnvironmentSize } from './lambda-environment';
-import { IBoundProcessor, Processor, ProcessorBindContext } from './processor';
-import { BoundQueueLambdaProcessor, ProcessorFunctionProps, QueueLambdaProcessorOptions, validateQueueLambdaOptions } from './queue-lambda-base';
+import { IBoundProcessor, ProcessorBindContext } from './processor';
+import { BoundQueueLambdaProcessor, ProcessorFunctionProps, QueueLambdaProcessor, QueueLambdaProcessorOptions } from './queue-lambda-base';
 import { SINKS_FILE_IN_LAYER, SinkConfigLayer } from './sink-config-layer';
 import { ENV } from '../shared/env';
 
@@ -45,12 +44,9 @@ export const PROCESSOR_LAMBDA_ASSET = path.join(__dirname, '..', '..', 'assets',
  * `maxConcurrency` at once, and reports the files that failed for a
  * pipeline reason, which are retried and then moved to a dead-letter queue.
  */
-export class LambdaProcessor extends Processor {
-  public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = [];
-
+export class LambdaProcessor extends QueueLambdaProcessor {
   constructor(private readonly options: LambdaProcessorOptions = {}) {
-    super();
-    validateQueueLambdaOptions('Processor.lambda()', options);
+    super('Processor.lambda()', options);
   }
 
   public bind(scope: Construct, context: ProcessorBindContext): IBoundProcessor {
@@ -92,14 +88,7 @@ export class BoundLambdaProcessor extends BoundQueueLambdaProcessor {
       layers: [layer],
       handler: 'index.handler',
       code: lambda.Code.fromAsset(PROCESSOR_LAMBDA_ASSET),
-      memorySize: options.memorySize ?? 1024,
-      timeout: props.timeout,
-      reservedConcurrentExecutions: options.reservedConcurrentExecutions,
-      vpc: context.vpc,
-      vpcSubnets: context.vpcSubnets,
-      securityGroups: [props.securityGroup],
-      role: props.role,
-      logGroup: props.logGroup,
+      ...props.common,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         ...context.environment,

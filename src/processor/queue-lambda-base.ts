@@ -13,7 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BoundProcessorBase } from './bound-processor-base';
 import { grantProcessorAccess } from './grants';
-import { ProcessorBindContext, ScheduledRunOptions } from './processor';
+import { Processor, ProcessorBindContext, ScheduledRunOptions } from './processor';
 import { createScheduledRun, scheduledRunPayload } from './scheduled-run';
 import { ManagedPolicyRole } from '../security/managed-policy-role';
 
@@ -97,6 +97,20 @@ export interface QueueLambdaProcessorOptions {
   readonly tracing?: lambda.Tracing;
 }
 
+/**
+ * The Lambda processors' factory side: their options are checked when the
+ * factory is called; they need no interface endpoints of their own.
+ */
+export abstract class QueueLambdaProcessor extends Processor {
+  public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = [];
+
+  /** `factory` names the factory in error messages, e.g. `Processor.lambda()`. */
+  constructor(factory: string, options: QueueLambdaProcessorOptions) {
+    super();
+    validateQueueLambdaOptions(factory, options);
+  }
+}
+
 /** How a file's message waits in the processor's queue (the SQS default). */
 export const QUEUE_RETENTION = Duration.days(4);
 
@@ -106,6 +120,8 @@ export interface ProcessorFunctionProps {
   readonly securityGroup: ec2.ISecurityGroup;
   readonly logGroup: logs.ILogGroup;
   readonly timeout: Duration;
+  /** What both variants set the same way: size, timeout, concurrency, VPC placement, role and logs. */
+  readonly common: lambda.FunctionOptions;
 }
 
 /**
@@ -121,7 +137,6 @@ export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
   public readonly function: lambda.Function;
   public readonly role: iam.IRole;
   public readonly grantPrincipal: iam.IPrincipal;
-  public readonly connections: ec2.Connections;
   public readonly deadLetterQueue?: sqs.IQueue;
   /**
    * The queue S3 notifications are sent to and the function reads from (one
@@ -130,12 +145,10 @@ export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
    */
   public readonly queue?: sqs.IQueue;
   public readonly migrationFunction?: lambda.Function;
-  /** The function's log group. */
-  public readonly logGroup: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, context: ProcessorBindContext, options: QueueLambdaProcessorOptions,
     interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[]) {
-    super(scope, id, context, interfaceEndpoints, 'Pipeline processor function');
+    super(scope, id, context, interfaceEndpoints, 'Pipeline processor function', options.logRetention);
     const timeout = options.timeout ?? Duration.minutes(5);
 
     const deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
@@ -156,15 +169,28 @@ export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
     });
     this.queue = queue;
 
-    const logGroup = this.createLogGroup(context, options.logRetention);
-    this.logGroup = logGroup;
+    const logGroup = this.logGroup;
     const role = createFunctionRole(this, 'Role', 'Pipeline processor function', logGroup);
     this.role = role;
     this.grantPrincipal = role;
 
-    this.function = this._createFunction(context, options, { role, securityGroup: this.securityGroup, logGroup, timeout });
+    this.function = this._createFunction(context, options, {
+      role,
+      securityGroup: this.securityGroup,
+      logGroup,
+      timeout,
+      common: {
+        memorySize: options.memorySize ?? 1024,
+        timeout,
+        reservedConcurrentExecutions: options.reservedConcurrentExecutions,
+        vpc: context.vpc,
+        vpcSubnets: context.vpcSubnets,
+        securityGroups: [this.securityGroup],
+        role,
+        logGroup,
+      },
+    });
     setTracing(this.function, role, options.tracing ?? lambda.Tracing.ACTIVE);
-    this.connections = this.function.connections;
     this.migrationFunction = this.function;
     // One file per invocation, so each gets the whole timeout; the runtime
     // reports internal failures per record and content errors as done.
