@@ -91,16 +91,28 @@ project.bundler.addBundle('./src/runtime/entry/cli/main.ts', {
   sourcemap: true,
 });
 
-// The container processors' image: src/processor/container/Dockerfile and the
-// CLI bundle (which has `run`) make assets/container/, the image asset's build
-// context, shipped in the npm package (assets/ is; src/ is not). Nothing here
-// builds an image: `cdk deploy` does, from the user's app.
+// The container-image Lambda's entry point (a Lambda Runtime API loop around
+// the zip Lambda's handler), so the one image serves Lambda too, without a
+// Lambda base image.
+project.bundler.addBundle('./src/runtime/entry/container-lambda.ts', {
+  platform: 'node',
+  target: 'node20',
+  externals: ['pg-native'],
+  sourcemap: true,
+});
+
+// The container processors' image: src/processor/container/Dockerfile, the
+// CLI bundle (which has `run`) and the Lambda entry make assets/container/,
+// the image asset's build context, shipped in the npm package (assets/ is;
+// src/ is not). Nothing here builds an image: `cdk deploy` does, from the
+// user's app.
 const containerAsset = project.addTask('bundle:container', {
-  description: 'Copy the Dockerfile and the CLI bundle to assets/container/ (the container processors\' image build context)',
+  description: 'Copy the Dockerfile, the CLI bundle and the Lambda entry to assets/container/ (the container processors\' image build context)',
   steps: [
-    { exec: 'rm -rf assets/container && mkdir -p assets/container/cli' },
+    { exec: 'rm -rf assets/container && mkdir -p assets/container/cli assets/container/lambda' },
     { exec: 'cp src/processor/container/Dockerfile assets/container/Dockerfile' },
     { exec: 'cp assets/runtime/entry/cli/main/index.js assets/runtime/entry/cli/main/index.js.map assets/container/cli/' },
+    { exec: 'cp assets/runtime/entry/container-lambda/index.js assets/runtime/entry/container-lambda/index.js.map assets/container/lambda/' },
   ],
 });
 project.bundler.bundleTask.spawn(containerAsset);

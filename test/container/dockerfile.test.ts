@@ -12,6 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DockerfileParser, Instruction } from 'dockerfile-ast';
 import { validate, ValidationSeverity } from 'dockerfile-utils';
+import { build } from 'esbuild';
 import { bundleCli, ROOT } from '../runtime/cli-bundle';
 
 const SOURCE = path.join(ROOT, 'src/processor/container/Dockerfile');
@@ -85,8 +86,8 @@ test('the final stage installs nothing and keeps no package manager or build too
   for (const p of ['/usr/local/lib/node_modules/npm', '/usr/local/bin/npm', '/usr/local/bin/npx', '/usr/local/lib/node_modules/corepack', '/root/.npm']) {
     expect(removed).toContain(p);
   }
-  // Only the bundle is copied in: no package.json, no node_modules.
-  expect(keyword('COPY').map(args)).toEqual([['cli/', '/app/cli/']]);
+  // Only the bundles are copied in (the CLI and the Lambda entry): no package.json, no node_modules.
+  expect(keyword('COPY').map(args)).toEqual([['cli/', '/app/cli/'], ['lambda/', '/app/lambda/']]);
   expect(keyword('ADD')).toEqual([]);
 });
 
@@ -102,16 +103,31 @@ describe('the build context', () => {
     context = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-image-'));
     fs.copyFileSync(SOURCE, path.join(context, 'Dockerfile'));
     await bundleCli(path.join(context, 'cli', 'index.js'));
+    // The container-image Lambda's entry, bundled as bundle:runtime/entry/container-lambda does.
+    await build({
+      entryPoints: [path.join(ROOT, 'src/runtime/entry/container-lambda.ts')],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      external: ['pg-native'],
+      outfile: path.join(context, 'lambda', 'index.js'),
+      logLevel: 'silent',
+    });
   });
   afterAll(() => fs.rmSync(context, { recursive: true, force: true }));
 
-  test('npx projen bundle makes it as assets/container/: the Dockerfile and the CLI bundle', () => {
+  test('npx projen bundle makes it as assets/container/: the Dockerfile, the CLI bundle and the Lambda entry', () => {
     const tasks = JSON.parse(fs.readFileSync(path.join(ROOT, '.projen/tasks.json'), 'utf8')).tasks;
     expect(tasks.bundle.steps).toContainEqual({ spawn: 'bundle:container' });
+    // The Lambda entry is bundled before bundle:container copies it.
+    const spawns = tasks.bundle.steps.map((s: { spawn?: string }) => s.spawn);
+    expect(spawns.indexOf('bundle:runtime/entry/container-lambda')).toBeGreaterThanOrEqual(0);
+    expect(spawns.indexOf('bundle:runtime/entry/container-lambda')).toBeLessThan(spawns.indexOf('bundle:container'));
     expect(tasks['bundle:container'].steps.map((s: { exec: string }) => s.exec)).toEqual([
-      'rm -rf assets/container && mkdir -p assets/container/cli',
+      'rm -rf assets/container && mkdir -p assets/container/cli assets/container/lambda',
       'cp src/processor/container/Dockerfile assets/container/Dockerfile',
       'cp assets/runtime/entry/cli/main/index.js assets/runtime/entry/cli/main/index.js.map assets/container/cli/',
+      'cp assets/runtime/entry/container-lambda/index.js assets/runtime/entry/container-lambda/index.js.map assets/container/lambda/',
     ]);
     // The npm package ships assets/ (and not src/).
     const npmignore = fs.readFileSync(path.join(ROOT, '.npmignore'), 'utf8').split('\n');
@@ -135,4 +151,12 @@ describe('the build context', () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Exit status:');
   });
+});
+
+test('the container-image Lambda runs the image\'s Lambda entry (/app/lambda/index.js) instead of the CLI', () => {
+  // The entry point Processor.lambdaContainer() sets must be a file the image copies.
+  const { CONTAINER_LAMBDA_ENTRYPOINT } = jest.requireActual('../../src/processor/container-image');
+  expect(CONTAINER_LAMBDA_ENTRYPOINT).toEqual(['node', '--enable-source-maps', '/app/lambda/index.js']);
+  const lambdaCopy = keyword('COPY').map(args).find(([, to]) => to === '/app/lambda/');
+  expect(lambdaCopy).toEqual(['lambda/', '/app/lambda/']);
 });
