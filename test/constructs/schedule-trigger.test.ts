@@ -108,6 +108,28 @@ describe('on Fargate', () => {
   });
 });
 
+describe.each<[string, () => Processor, string]>([
+  ['Batch', () => Processor.batch(), 'aws-sdk:batch:submitJob'],
+  ['the container-image Lambda', () => Processor.lambdaContainer(), ''],
+])('on %s', (_name, processor, universalAction) => {
+  test('one schedule with the time zone, a DLQ, and the run over the dated prefix', () => {
+    const { stack, template } = build({ processor: processor(), triggers: [Trigger.schedule({ schedule: nightly(), prefix: 'raw-data/{date}/' })] });
+    const [schedule] = schedules(template);
+    expect(schedules(template)).toHaveLength(1);
+    expect(schedule.ScheduleExpressionTimezone).toBe('Europe/London');
+    expect(schedule.Target.DeadLetterConfig.Arn).toBeDefined();
+    if (universalAction) {
+      expect(JSON.stringify(stack.resolve(schedule.Target.Arn))).toContain(universalAction);
+      const input = JSON.stringify(stack.resolve(schedule.Target.Input));
+      for (const part of ['"--prefix"', '"raw-data/{date}/"', '"--date"', '"<aws.scheduler.scheduled-time>"', '"--time-zone"', '"Europe/London"']) {
+        expect(input).toContain(part.replace(/"/g, '\\"'));
+      }
+    } else {
+      expect(payloadOf(stack, schedule).scheduledRun).toMatchObject({ prefix: 'raw-data/{date}/', scheduledTime: '<aws.scheduler.scheduled-time>', timeZone: 'Europe/London' });
+    }
+  });
+});
+
 describe('refused at synth, naming the option', () => {
   test.each<[string, () => unknown, string | RegExp]>([
     ['an empty prefix', () => Trigger.schedule({ schedule: nightly(), prefix: '' }), "Trigger.schedule(): prefix is required and must not be empty (got ''), e.g. 'raw-data/{date}/'"],
