@@ -158,6 +158,9 @@ test('a missing or bad environment variable is a usage error that names it', asy
   expect((await run(['--bucket', aws.input, '--key', 'x.csv'], noDb)).stderr).toContain('Set PIPELINE_DB_SECRET_ARN');
   expect((await run(['--bucket', aws.input, '--prefix', 'p/{date}/'], env({ RUN_DATE: '15/01/2026' }))).stderr)
     .toContain('RUN_DATE must be a date as YYYY-MM-DD or an ISO 8601 time with a zone such as 2026-01-15T02:00:00Z, got "15/01/2026"');
+  const badEvery = await run(['--bucket', aws.input, '--key', 'x.csv'], env({ PIPELINE_CHECKPOINT_EVERY: '10k' }));
+  expect(badEvery.code).toBe(2);
+  expect(badEvery.stderr).toContain('PIPELINE_CHECKPOINT_EVERY must be a whole number of rows >= 0 (0: one transaction per file), got "10k"');
 });
 
 test('--prefix with {date}: every .csv under that day, in key order, then a summary', async () => {
