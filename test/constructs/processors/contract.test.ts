@@ -110,6 +110,14 @@ describe.each(PROCESSORS)('the shared contract: Processor.%s()', (kind, processo
     template.hasResourceProperties('Custom::Trigger', { HandlerArn: Match.anyValue() });
   });
 
+  test('with natGateways: 0, the interface endpoints it lists (and the defaults) exist in the processing subnets', () => {
+    const isolated = buildPipeline({ bastion: false, natGateways: 0, processor: processor() });
+    const created = Object.values(isolated.template.findResources('AWS::EC2::VPCEndpoint'))
+      .map((e: any) => JSON.stringify(isolated.stack.resolve(e.Properties.ServiceName)));
+    const wanted = [...isolated.pipeline.processor.interfaceEndpoints.map((e) => e.shortName), 'secretsmanager', 'sns', 'logs', 's3'];
+    for (const name of wanted) expect(created.some((c) => c.includes(`.${name}"`) || c.endsWith(`.${name}`))).toBe(true);
+  });
+
   test('cdk-nag stays clean: see nag-variants.test.ts, which runs the five packs on a pipeline with each processor', () => {
     expect(logicalIdOf(template, 'AWS::SNS::Topic')).toBeDefined();
   });

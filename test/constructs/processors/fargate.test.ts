@@ -126,6 +126,12 @@ describe('Processor.fargate() validation names the prop and the bad value', () =
     expect(() => Processor.fargate(options)).toThrow(message);
   });
 
+  test('your own image', () => {
+    const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/example/processor:1.2.3');
+    const { template } = buildPipeline({ bastion: false, processor: Processor.fargate({ image }) });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [Match.objectLike({ Image: 'public.ecr.aws/example/processor:1.2.3' })] });
+  });
+
   test('valid sizes and arm64 synthesize', () => {
     const processor = Processor.fargate({ cpu: 4096, memoryLimitMiB: 30720, architecture: ecs.CpuArchitecture.ARM64 });
     const { template } = buildPipeline({ bastion: false, processor });
