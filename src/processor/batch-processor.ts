@@ -131,6 +131,15 @@ const BATCH_EC2_ENDPOINTS = [
  * EventBridge, which submits the job with the object as its parameters
  * (`run --bucket Ref::bucket --key Ref::key ...`); Spot reclaims and
  * interruptions are retried and resume from the last checkpoint.
+ *
+ * EventBridge notifications are turned on for the input bucket (aws-cdk-lib's
+ * bucket-notifications custom resource, which keeps the bucket's other
+ * notifications). For a bucket your stack imports but does not deploy, the
+ * custom resource needs s3:PutBucketNotification on it; if its owner manages
+ * its notifications elsewhere, have them enable "Send notifications to
+ * Amazon EventBridge" on the bucket instead. With your own `topic`, its
+ * resource policy (and its key's policy, if encrypted) must let
+ * `events.amazonaws.com` publish, or failure notifications are not delivered.
  */
 export class BatchProcessor extends Processor {
   public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[];

@@ -84,7 +84,17 @@ const FARGATE_ENDPOINTS = [
  * it through EventBridge ("Object Created" events of the input bucket),
  * which starts the task with `run --bucket B --key K --version-id V
  * --sequencer S`, retries twice and keeps what it could not start in a
- * dead-letter queue.
+ * dead-letter queue. Object keys reach the task as stored: EventBridge does
+ * not URL-encode them (S3's own notifications to SQS, SNS and Lambda do).
+ *
+ * EventBridge notifications are turned on for the input bucket (aws-cdk-lib's
+ * bucket-notifications custom resource, which keeps the bucket's other
+ * notifications). For a bucket your stack imports but does not deploy, the
+ * custom resource needs s3:PutBucketNotification on it; if its owner manages
+ * its notifications elsewhere, have them enable "Send notifications to
+ * Amazon EventBridge" on the bucket instead. With your own `topic`, its
+ * resource policy (and its key's policy, if encrypted) must let
+ * `events.amazonaws.com` publish, or failure notifications are not delivered.
  */
 export class FargateProcessor extends Processor {
   public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = FARGATE_ENDPOINTS;
