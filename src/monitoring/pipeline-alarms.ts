@@ -70,9 +70,14 @@ export function addPipelineAlarms(monitoring: PipelineMonitoring, o: PipelineAla
   const dlq = o.processor.deadLetterQueue;
   if (dlq) {
     const visible = dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' });
-    alarms.push(monitoring.addAlarm('DeadLetters', visible, whenAbove(0,
-      `${o.pipelineName}: files the pipeline could not process after every attempt (database, network or permission failures, `
-      + 'not bad content) wait in the dead-letter queue; fix the cause, then move them back to the processor\'s queue')));
+    // A queue-fed processor's dead letters are queue messages; a container
+    // processor's are the EventBridge events it could not start a run for.
+    const what = o.processor.queue
+      ? 'files the pipeline could not process after every attempt (database, network or permission failures, not bad content) wait in the '
+        + 'dead-letter queue; fix the cause, then move them back to the processor\'s queue'
+      : 'upload events for which no task or job could be started after EventBridge\'s retries (capacity, permissions, image pull) wait in the '
+        + 'dead-letter queue; fix the cause, then start a run for each object (run --bucket B --key K)';
+    alarms.push(monitoring.addAlarm('DeadLetters', visible, whenAbove(0, `${o.pipelineName}: ${what}`)));
   }
 
   // A content error is a final outcome (the file is recorded as failed and

@@ -70,6 +70,15 @@ describe('Processor.fargate()', () => {
     expect(rule.Properties.Targets[0].InputTransformer.InputTemplate).toContain('a processor task failed');
   });
 
+  test('failure notifications: undeliverable ones go to the DLQ; EventBridge may use the topic key', () => {
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r: any) => r.Properties.EventPattern.source[0] === 'aws.ecs') as any;
+    expect(rule.Properties.Targets[0].DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PipelineFargateProcessorDeadLetterQueue/), 'Arn'] });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowEventBridgeFailureNotifications', Principal: { Service: 'events.amazonaws.com' } })]) },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('upload events for which no task or job could be started') });
+  });
+
   test('natGateways: 0 creates the endpoints the task needs (ECR API, ECR Docker, Logs, STS; S3 gateway)', () => {
     const t = buildPipeline({ bastion: false, natGateways: 0, processor: Processor.fargate() }).template;
     const services = Object.values(t.findResources('AWS::EC2::VPCEndpoint')).map((e: any) => JSON.stringify(e.Properties.ServiceName));
