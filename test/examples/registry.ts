@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { FargatePostgresStack } from '../../examples/fargate-postgres/stack';
 import { LambdaMetadataStack } from '../../examples/lambda-metadata/stack';
 import { LambdaTableStack } from '../../examples/lambda-table/stack';
 import { CdkPipeline } from '../../src';
@@ -11,4 +12,5 @@ export interface ExampleStack extends Stack {
 export const EXAMPLES: Array<[string, (app: App, env?: { account: string; region: string }) => ExampleStack]> = [
   ['lambda-metadata', (app, env) => new LambdaMetadataStack(app, 'LambdaMetadataPipeline', { email: 'ops@example.com', env })],
   ['lambda-table', (app, env) => new LambdaTableStack(app, 'LambdaTablePipeline', { email: 'ops@example.com', env })],
+  ['fargate-postgres', (app, env) => new FargatePostgresStack(app, 'FargatePostgresPipeline', { email: 'ops@example.com', env })],
 ];
