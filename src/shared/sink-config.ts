@@ -28,6 +28,28 @@ export interface PostgresTableSinkConfig {
   readonly extraColumns: ExtraColumnPolicy;
   /** Default REPLACE: the newest version of a key is the only one in the table. */
   readonly previousVersions?: PreviousVersionsPolicy;
+  /**
+   * Connections one file is loaded through (FAIL_FILE files that take the
+   * COPY fast path); default 1. Above 1 the table is created partitioned by
+   * `_file_id` and each file becomes visible in one commit by attaching its
+   * partition (src/runtime/load/parallel/).
+   */
+  readonly parallelism?: number;
+}
+
+/** Upper bound of `parallelism`: connections one file may use. */
+export const MAX_PARALLELISM = 64;
+
+/**
+ * Why a `parallelism` value is refused (`undefined` when it is fine), shared
+ * by `Sink.postgresTable()` at synth time and the runtime's check.
+ */
+export function parallelismProblem(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_PARALLELISM) {
+    return `parallelism ${JSON.stringify(value) ?? String(value)} must be a whole number from 1 to ${MAX_PARALLELISM} (connections per file)`;
+  }
+  return undefined;
 }
 
 export type SinkConfig = PostgresTableSinkConfig;

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ColumnType } from './column-type';
-import { PostgresTableSinkConfig } from '../shared/sink-config';
+import { parallelismProblem, PostgresTableSinkConfig } from '../shared/sink-config';
 import { describeProblem, tableSinkProblems } from '../shared/table-rules';
 
 /** What happens to rows that do not fit the table. */
@@ -114,6 +114,28 @@ export interface PostgresTableSinkOptions {
    * @default PreviousVersions.REPLACE
    */
   readonly previousVersions?: PreviousVersions;
+  /**
+   * Database connections one file is loaded through, 1 to 64. Above 1, a
+   * FAIL_FILE file whose header maps onto the table is split at record
+   * boundaries (a quoted line break is never a split point) and its parts are
+   * copied through that many connections at once, so a large file loads on
+   * several of the database's CPU cores; it still becomes visible in one
+   * commit, all of it or nothing.
+   *
+   * For that, the processor creates the table partitioned by `_file_id`
+   * (`PARTITION BY LIST`), one partition per file version, and each file's
+   * partition is attached in the transaction that marks the file succeeded.
+   * An existing table that is not partitioned keeps loading through one
+   * connection. Files under SKIP_AND_REPORT, files with extra columns to drop
+   * and checkpointed loads (`checkpointEvery`) load through one connection
+   * into their partition.
+   *
+   * Each file then uses up to `parallelism + 1` connections: size the
+   * database's `max_connections` for the processor's concurrency times that.
+   *
+   * @default 1
+   */
+  readonly parallelism?: number;
 }
 
 /** The runtime configuration of a bound sink. */
@@ -165,12 +187,16 @@ class PostgresTableSink extends Sink {
       badRows: options.badRows ?? BadRowPolicy.FAIL_FILE,
       extraColumns: options.extraColumns ?? ExtraColumnPolicy.IGNORE,
       previousVersions: options.previousVersions ?? PreviousVersions.REPLACE,
+      ...(options.parallelism !== undefined ? { parallelism: options.parallelism } : {}),
     };
     // The rules the loader and the CLI apply (src/shared/table-rules.ts), so a
     // configuration that synthesizes is one the runtime accepts.
-    const problems = tableSinkProblems(Array.isArray(options.columns) ? this.config : { ...this.config, columns: options.columns });
+    const problems = tableSinkProblems(Array.isArray(options.columns) ? this.config : { ...this.config, columns: options.columns })
+      .map((p) => describeProblem(p));
+    const parallelism = parallelismProblem(options.parallelism);
+    if (parallelism) problems.push(parallelism);
     if (problems.length > 0) {
-      throw new Error(`Sink.postgresTable(): ${problems.map((p) => describeProblem(p)).join('; ')}`);
+      throw new Error(`Sink.postgresTable(): ${problems.join('; ')}`);
     }
   }
 

@@ -18,7 +18,10 @@ export function tableMigrationSql(config: PostgresTableSinkConfig): string[] {
   const indexName = quoteIdent(`${config.table}${FILE_ID_COLUMN}_idx`.slice(0, 63));
   const statements: string[] = [];
   if (config.schema !== 'public') statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(config.schema)}`);
-  statements.push(`CREATE TABLE IF NOT EXISTS ${table} (\n${columns.join(',\n')}\n)`);
+  // Loaded through several connections, each file is a partition of its own, attached in the
+  // transaction that marks the file succeeded (parallel/partitions.ts). An existing table keeps its layout.
+  const partitioned = (config.parallelism ?? 1) > 1 ? ` PARTITION BY LIST (${quoteIdent(FILE_ID_COLUMN)})` : '';
+  statements.push(`CREATE TABLE IF NOT EXISTS ${table} (\n${columns.join(',\n')}\n)${partitioned}`);
   // Not a bare CREATE INDEX IF NOT EXISTS: that takes a SHARE lock on the table before it looks for the
   // index, so every cold start would wait for the loads in flight, and new loads would queue behind it.
   const indexRef = `${quoteIdent(config.schema)}.${indexName}`.replace(/'/g, "''");

@@ -1,18 +1,25 @@
 import { Readable } from 'stream';
 import type { PoolClient } from 'pg';
 import { BlankLinesNeedChecking, quoteStateFromStart } from './blank-lines';
-import { isBlankLine, loadChecked } from './checked-copy';
+import { loadChecked } from './checked-copy';
 import { isRowDataError, locateCopyError, rowInputError } from './copy-errors';
-import { copyLinesOf, CsvScanner, Scan } from './csv-scanner';
+import { recordLineForCopyLine } from './copy-lines';
 import { copyRawBytes, EndOfDataMarkerFound } from './fast-copy';
 import { ColumnPlan, ParsedHeader, planColumns, readHeader } from './header';
+import { loadInParallel, ParallelLoadOptions, ParallelResult } from './parallel/parallel-copy';
+import { ensurePartition, isPartitioned } from './parallel/partitions';
 import { RejectReport } from './rejects';
 import { FILE_ID_COLUMN, FILE_ID_SETTING, qualifiedTableName, quoteIdent, validateTableSinkConfig } from './validate-config';
 import type { PostgresTableSinkConfig } from '../../shared/sink-config';
-import { InputError } from '../contract/errors';
 import type { FileContext, RowSink, SinkOutcome } from '../contract/sink-api';
 
 const SAVEPOINT = 'cdk_data_pipeline_load';
+
+/** How the processor (or a test) runs the sink; the configuration itself is `PostgresTableSinkConfig`. */
+export interface TableSinkOptions {
+  /** Connections, segment size and test hooks of parallel loads (`parallelism` > 1). */
+  readonly parallel?: ParallelLoadOptions;
+}
 
 /**
  * `Sink.postgresTable`: loads each CSV file into a typed table inside the
@@ -31,14 +38,23 @@ const SAVEPOINT = 'cdk_data_pipeline_load';
  * The sink works under its own savepoint: when it throws, everything it wrote
  * (including the deletion of the earlier rows) is undone and the caller's
  * transaction is still usable.
+ *
+ * With `parallelism` > 1 and a table created partitioned by `_file_id`
+ * (./migration.ts), FAIL_FILE files on the fast path are copied through
+ * several connections into their own partition, attached in the caller's
+ * transaction (./parallel/parallel-copy.ts); every other load of such a
+ * table goes through one connection into the file's partition, attached the
+ * same way. With `file.chunk` (checkpointed loads) each chunk commits on its
+ * own anyway, so chunks load through one connection.
  */
-export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSink {
+export function createPostgresTableSink(config: PostgresTableSinkConfig, options: TableSinkOptions = {}): RowSink {
   validateTableSinkConfig(config);
   const table = qualifiedTableName(config);
   const names = config.columns.map((c) => c.name);
+  const parallelism = config.parallelism ?? 1;
 
-  const copySqlFor = (plan: ColumnPlan): string =>
-    `COPY ${table} (${plan.loadedColumns.map((c) => quoteIdent(names[c])).join(', ')}) FROM STDIN (FORMAT csv)`;
+  const copySqlFor = (plan: ColumnPlan, into: string = table): string =>
+    `COPY ${into} (${plan.loadedColumns.map((c) => quoteIdent(names[c])).join(', ')}) FROM STDIN (FORMAT csv)`;
 
   const keepsEarlierVersions = config.previousVersions === 'APPEND';
 
@@ -52,13 +68,14 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
    * the earlier versions' rows. A chunk after the first removes nothing: the
    * committed chunks are this version's rows.
    */
-  async function prepare(client: PoolClient, file: FileContext): Promise<void> {
+  async function prepare(client: PoolClient, file: FileContext, partitioned: boolean): Promise<void> {
     await client.query('SELECT set_config($1, $2, true)', [FILE_ID_SETTING, String(file.fileId)]);
     if (file.chunk) {
       await discard(client, file.chunk.first ? [file.fileId] : []);
-      return;
+    } else {
+      await discard(client, keepsEarlierVersions ? [file.fileId] : [file.fileId, ...(file.earlierFileIds ?? [])]);
     }
-    await discard(client, keepsEarlierVersions ? [file.fileId] : [file.fileId, ...(file.earlierFileIds ?? [])]);
+    if (partitioned) await ensurePartition(client, config, file.fileId);
   }
 
   async function withHeader<T>(open: () => Promise<Readable>, body: (header: ParsedHeader, plan: ColumnPlan) => Promise<T>): Promise<T> {
@@ -101,15 +118,26 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
     async load(client: PoolClient, file: FileContext, open: () => Promise<Readable>): Promise<SinkOutcome> {
       await client.query(`SAVEPOINT ${SAVEPOINT}`);
       try {
-        await prepare(client, file);
+        const partitioned = parallelism > 1 && await isPartitioned(client, config);
+        let parallel: ParallelResult = 'one-connection';
+        if (partitioned && config.badRows === 'FAIL_FILE' && !file.chunk) {
+          await prepare(client, file, false);
+          parallel = await loadInParallel(client, { config, fileId: file.fileId, open, copySql: copySqlFor }, parallelism, options.parallel);
+          if (typeof parallel === 'string') await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+        }
+        if (typeof parallel !== 'string') {
+          await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+          return parallel;
+        }
+        await prepare(client, file, partitioned);
         let outcome: SinkOutcome | 'use-checked' = 'use-checked';
         const firstLine = file.chunk?.firstLine;
-        if (config.badRows === 'FAIL_FILE') outcome = await fast(client, open, firstLine);
+        if (config.badRows === 'FAIL_FILE' && parallel !== 'use-checked') outcome = await fast(client, open, firstLine);
         if (outcome === 'use-checked') {
-          if (config.badRows === 'FAIL_FILE') {
+          if (config.badRows === 'FAIL_FILE' && parallel !== 'use-checked') {
             // The fast attempt may have sent rows already: start over cleanly.
             await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
-            await prepare(client, file);
+            await prepare(client, file, partitioned);
           }
           outcome = await checked(client, open, firstLine);
         }
@@ -126,52 +154,4 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig): RowSin
       }
     },
   };
-}
-
-/**
- * File line where the record COPY calls "line N" starts. COPY counts quoted
- * line breaks only sometimes (see copyLinesOf) and reports a never-closed
- * quote at end of file, so the file is scanned again to find the record.
- */
-async function recordLineForCopyLine(open: () => Promise<Readable>, copyLine: number, firstLine: number | undefined): Promise<number | undefined> {
-  const stream = await open();
-  try {
-    const header = await readHeader(stream);
-    const scanner = new CsvScanner();
-    let buf = header.rest;
-    let pos = 0;
-    let atEof = false;
-    let line = firstLine ?? header.lines + 1;
-    let copyLines = 0;
-    let first = true;
-    for (;;) {
-      if (pos >= buf.length || scanner.scan(buf, pos, buf.length, atEof) === Scan.NEED_MORE) {
-        const next = await header.source.next();
-        if (next.done) {
-          if (pos >= buf.length || atEof) return undefined;
-          atEof = true;
-        } else {
-          buf = pos >= buf.length ? next.value : Buffer.concat([buf.subarray(pos), next.value]);
-          pos = 0;
-        }
-        continue;
-      }
-      if (isBlankLine(scanner)) {
-        // Not sent to COPY (see blank-lines.ts): a line of the file, not of COPY.
-        line++;
-        pos = scanner.next;
-        continue;
-      }
-      copyLines += copyLinesOf(scanner, first, scanner.eol);
-      first = false;
-      if (copyLines >= copyLine || scanner.unterminatedQuote) return line;
-      line += 1 + scanner.quotedLineBreaks;
-      pos = scanner.next;
-    }
-  } catch (e) {
-    if (e instanceof InputError) return undefined;
-    throw e;
-  } finally {
-    stream.destroy();
-  }
 }

@@ -4,7 +4,7 @@
  * which `Sink.postgresTable()` and `ColumnType` use at synth time, so both
  * sides always agree; this module only formats their verdict and quotes names.
  */
-import type { PostgresTableSinkConfig } from '../../shared/sink-config';
+import { parallelismProblem, PostgresTableSinkConfig } from '../../shared/sink-config';
 import { describeProblem, FILE_ID_COLUMN, tableSinkProblems } from '../../shared/table-rules';
 
 export { FILE_ID_COLUMN };
@@ -20,7 +20,10 @@ export const FILE_ID_SETTING = 'cdk_data_pipeline.file_id';
  * value (`columns[3].type "public.citext" is schema-qualified: ...`); empty when valid.
  */
 export function tableSinkConfigProblems(config: PostgresTableSinkConfig): string[] {
-  return tableSinkProblems(config).map((p) => describeProblem(p));
+  const problems = tableSinkProblems(config).map((p) => describeProblem(p));
+  const parallelism = parallelismProblem((config as { parallelism?: unknown } | undefined)?.parallelism);
+  if (parallelism) problems.push(parallelism);
+  return problems;
 }
 
 /** Throws an Error listing every problem (each naming the path and the bad value) when the configuration is invalid. */

@@ -1,0 +1,211 @@
+/**
+ * Parallel loads (`parallelism` > 1) against PostgreSQL: the table holds
+ * exactly what a one-connection load of the same file stores, bad rows are
+ * reported at the same line, reprocessing replaces, and the paths that
+ * cannot be shared between connections still load the file into its
+ * partition through one.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Readable } from 'stream';
+import { Client, PoolClient } from 'pg';
+import { BENCH_TABLE_CONFIG, generateCsv } from '../../../bench/csv-generator';
+import type { FileContext, SinkOutcome } from '../../../src/runtime/contract/sink-api';
+import { createPostgresTableSink, tableMigrationSql } from '../../../src/runtime/load';
+import type { ParallelLoadOptions } from '../../../src/runtime/load/parallel/parallel-copy';
+import type { PostgresTableSinkConfig } from '../../../src/shared/sink-config';
+import { createTestDatabase } from '../../support/db';
+import { chunked, COLUMNS, errorOf, tableConfig } from '../load/helpers';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let client: Client;
+let work: string;
+let big: string;
+
+const BIG_ROWS = 20_000;
+/** Small segments, so that even small files are split between the connections. */
+const SMALL: ParallelLoadOptions = { segmentBytes: 4096 };
+const benchColumns = BENCH_TABLE_CONFIG.columns.map((c) => c.name).join(', ');
+
+beforeAll(async () => {
+  db = await createTestDatabase('par');
+  client = new Client({ connectionString: db.url });
+  await client.connect();
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-par-'));
+  big = (await generateCsv(path.join(work, 'big.csv'), BIG_ROWS)).path;
+}, 120_000);
+
+afterAll(async () => {
+  await client.end();
+  await db.drop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+async function createTable(config: PostgresTableSinkConfig): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${config.schema}.${config.table}`);
+  for (const sql of tableMigrationSql(config)) await client.query(sql);
+}
+
+async function load(
+  config: PostgresTableSinkConfig, open: () => Promise<Readable>, file: Partial<FileContext> = {}, options: ParallelLoadOptions = SMALL,
+): Promise<SinkOutcome> {
+  const sink = createPostgresTableSink(config, { parallel: options });
+  await client.query('BEGIN');
+  try {
+    const outcome = await sink.load(client as unknown as PoolClient, { fileId: 1, bucket: 'b', key: 'k.csv', version: 'v1', ...file }, open);
+    await client.query('COMMIT');
+    return outcome;
+  } catch (e) {
+    await client.query('ROLLBACK');
+    throw e;
+  }
+}
+
+/** In 500-byte reads, as a file or S3 stream delivers it (the chunker cuts segments between reads). */
+const text = (s: string) => chunked(s, 500);
+const fromFile = (p: string) => async () => fs.createReadStream(p, { highWaterMark: 1000 });
+
+async function contents(table: string): Promise<{ n: number; md5: string }> {
+  const r = await client.query(`SELECT count(*)::int AS n, md5(string_agg(row(${benchColumns})::text, E'\\n' ORDER BY id)) AS md5 FROM ${table}`);
+  return r.rows[0];
+}
+
+async function partitions(table: string): Promise<string[]> {
+  const r = await client.query(`SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = $1::regclass ORDER BY 1`, [table]);
+  return r.rows.map((row) => `${row.relname} ${row.bound}`);
+}
+
+async function stagingTables(): Promise<string[]> {
+  const r = await client.query("SELECT relname FROM pg_class WHERE relkind = 'r' AND NOT relispartition AND obj_description(oid, 'pg_class') LIKE 'cdk-data-pipeline: partition%'");
+  return r.rows.map((row) => row.relname);
+}
+
+test('the generated file (quoted newlines, commas, quotes) through 3 connections: the same rows as one connection, in one partition', async () => {
+  const one = { ...BENCH_TABLE_CONFIG, table: 'par_one' };
+  const par = { ...BENCH_TABLE_CONFIG, table: 'par_three', parallelism: 3 };
+  await createTable(one);
+  await createTable(par);
+  expect(await load(one, fromFile(big))).toEqual({ rowsLoaded: BIG_ROWS, rowsRejected: 0 });
+  let steps: string[] = [];
+  const outcome = await load(par, fromFile(big), {}, { segmentBytes: 64 * 1024, onStep: (s) => { steps.push(s); } });
+  expect(outcome).toEqual({ rowsLoaded: BIG_ROWS, rowsRejected: 0 });
+  expect(steps).toEqual(['staging-created', 'segment-copied', 'parts-committed', 'attached']);
+  expect(await contents('par_three')).toEqual(await contents('par_one'));
+  expect(await partitions('par_three')).toEqual(["par_three__f1 FOR VALUES IN ('1')"]);
+  expect(await stagingTables()).toEqual([]);
+  steps = [];
+});
+
+test('segments are split only outside quotes: a quoted field full of line breaks spans a segment edge', async () => {
+  const config = tableConfig('par_quoted', COLUMNS, { parallelism: 2 });
+  await createTable(config);
+  const long = `"${'line\n'.repeat(2000)}"`;
+  const csv = `id,name\n1,a\n2,${long}\n3,"x\r\ny"\n4,b\n`;
+  expect(await load(config, text(csv), {}, { segmentBytes: 1000 })).toEqual({ rowsLoaded: 4, rowsRejected: 0 });
+  const r = await client.query('SELECT id, length(name) AS len FROM par_quoted ORDER BY id');
+  expect(r.rows).toEqual([{ id: 1, len: 1 }, { id: 2, len: 10000 }, { id: 3, len: 4 }, { id: 4, len: 1 }]);
+});
+
+const rowsCsv = (n: number, bad: Record<number, string> = {}, eol = '\n') =>
+  `id,name,amount\n${Array.from({ length: n }, (_, i) => bad[i + 1] ?? `${i + 1},"name ${i + 1}\nsecond line",${i}.50`).join(eol)}${eol}`;
+
+test.each([
+  ['a bad integer late in the file', { 700: 'x700,n,1' }],
+  ['two bad rows: the earlier one is reported, whichever connection meets it first', { 300: '300,n,notanumber', 900: 'x,n,1' }],
+  ['a row with a missing column', { 450: '450' }],
+  ['an unterminated quote in the last record', { 1000: '1000,"never closed,1' }],
+])('%s: the same error, line and column as the one-connection load, and nothing loaded', async (_name, bad) => {
+  const csv = rowsCsv(1000, bad);
+  const one = tableConfig('par_err_one', COLUMNS);
+  const par = tableConfig('par_err_par', COLUMNS, { parallelism: 4 });
+  await createTable(one);
+  await createTable(par);
+  const expected = await errorOf(load(one, text(csv)));
+  const steps: string[] = [];
+  const actual = await errorOf(load(par, text(csv), {}, { ...SMALL, onStep: (s) => { steps.push(s); } }));
+  // Split between the connections, and stopped before anything was committed.
+  expect(steps).toEqual(['staging-created', 'segment-copied']);
+  expect(expected.name).toBe('InputError');
+  expect(actual.message).toBe(expected.message);
+  expect(actual.message).toMatch(/line \d+/);
+  expect((await client.query('SELECT count(*)::int AS n FROM par_err_par')).rows[0].n).toBe(0);
+  expect(await partitions('par_err_par')).toEqual([]);
+  expect(await stagingTables()).toEqual([]);
+});
+
+test.each([
+  ['blank lines in the middle', rowsCsv(300).replace('\n100,', '\n\n\n100,')],
+  ['a line that is exactly \\.', rowsCsv(300).replace('\n150,"name 150', '\n\\.\n150,"name 150')],
+  ['CRLF line ends with a segment starting on LF', rowsCsv(200, {}, '\r\n').replace(/\r\n(1[5-9]\d,)/g, '\n$1')],
+  ['CR line ends', rowsCsv(300, {}, '\r')],
+])('%s: the parallel table ends as the one-connection table (loaded, or refused the same way)', async (_name, csv) => {
+  const one = tableConfig('par_alt_one', COLUMNS);
+  const par = tableConfig('par_alt_par', COLUMNS, { parallelism: 3 });
+  await createTable(one);
+  await createTable(par);
+  const a = await load(one, text(csv)).catch((e) => e.message);
+  const b = await load(par, text(csv)).catch((e) => e.message);
+  expect(b).toEqual(a);
+  const q = 'SELECT id, name, amount FROM %s ORDER BY id';
+  expect((await client.query(q.replace('%s', 'par_alt_par'))).rows).toEqual((await client.query(q.replace('%s', 'par_alt_one'))).rows);
+  expect(await stagingTables()).toEqual([]);
+});
+
+test('a new version replaces the earlier one (its partition emptied in the same transaction); APPEND keeps both; the same version again replaces itself', async () => {
+  const config = tableConfig('par_versions', COLUMNS, { parallelism: 2 });
+  await createTable(config);
+  await load(config, text(rowsCsv(500)), { fileId: 1 });
+  await load(config, text(rowsCsv(400)), { fileId: 2, earlierFileIds: [1] });
+  const byFile = async () => (await client.query('SELECT _file_id::int AS f, count(*)::int AS n FROM par_versions GROUP BY 1 ORDER BY 1')).rows;
+  expect(await byFile()).toEqual([{ f: 2, n: 400 }]);
+  // The same version loaded again (forced): its partition is in already, so it reloads in place.
+  expect(await load(config, text(rowsCsv(450)), { fileId: 2, earlierFileIds: [1] })).toEqual({ rowsLoaded: 450, rowsRejected: 0 });
+  expect(await byFile()).toEqual([{ f: 2, n: 450 }]);
+  const append = { ...config, previousVersions: 'APPEND' as const };
+  await load(append, text(rowsCsv(100)), { fileId: 3, earlierFileIds: [2] });
+  expect(await byFile()).toEqual([{ f: 2, n: 450 }, { f: 3, n: 100 }]);
+  expect(await partitions('par_versions')).toEqual([
+    "par_versions__f1 FOR VALUES IN ('1')", "par_versions__f2 FOR VALUES IN ('2')", "par_versions__f3 FOR VALUES IN ('3')",
+  ]);
+});
+
+test('SKIP_AND_REPORT, extra columns, small files and checkpointed chunks load through one connection into the file\'s partition', async () => {
+  const skip = tableConfig('par_skip', COLUMNS, { parallelism: 2, badRows: 'SKIP_AND_REPORT' });
+  await createTable(skip);
+  const out = await load(skip, text(rowsCsv(300, { 10: 'x,n,1' })), { fileId: 7 });
+  expect(out).toMatchObject({ rowsLoaded: 299, rowsRejected: 1 });
+  expect(await partitions('par_skip')).toEqual(["par_skip__f7 FOR VALUES IN ('7')"]);
+
+  const extra = tableConfig('par_extra', COLUMNS, { parallelism: 2 });
+  await createTable(extra);
+  expect(await load(extra, text('id,name,unknown\n1,a,z\n2,b,z\n'), { fileId: 8 })).toEqual({ rowsLoaded: 2, rowsRejected: 0 });
+  expect(await load(extra, text('id,name\n1,a\n'), { fileId: 9 }, {})).toEqual({ rowsLoaded: 1, rowsRejected: 0 });
+  expect(await partitions('par_extra')).toEqual(["par_extra__f8 FOR VALUES IN ('8')", "par_extra__f9 FOR VALUES IN ('9')"]);
+
+  const chunks = tableConfig('par_chunks', COLUMNS, { parallelism: 2 });
+  await createTable(chunks);
+  await load(chunks, text('id,name\n1,a\n2,b\n'), { fileId: 5, chunk: { firstLine: 2, first: true } });
+  await load(chunks, text('id,name\n3,c\n'), { fileId: 5, chunk: { firstLine: 4, first: false } });
+  expect((await client.query('SELECT id FROM par_chunks ORDER BY id')).rows.map((r) => r.id)).toEqual([1, 2, 3]);
+  expect(await partitions('par_chunks')).toEqual(["par_chunks__f5 FOR VALUES IN ('5')"]);
+});
+
+test('a table created before parallelism was set (not partitioned) keeps loading through one connection', async () => {
+  const plain = tableConfig('par_plain', COLUMNS);
+  await createTable(plain);
+  const now = { ...plain, parallelism: 4 };
+  for (const sql of tableMigrationSql(now)) await client.query(sql);
+  expect(await load(now, text(rowsCsv(200)))).toEqual({ rowsLoaded: 200, rowsRejected: 0 });
+  expect((await client.query("SELECT relkind FROM pg_class WHERE relname = 'par_plain'")).rows).toEqual([{ relkind: 'r' }]);
+});
+
+test('a table that happens to have the partition\'s name but is not the loader\'s is never touched: the load fails naming it', async () => {
+  const config = tableConfig('par_foreign', COLUMNS, { parallelism: 2 });
+  await createTable(config);
+  await client.query('CREATE TABLE par_foreign__f1 (x int)');
+  const e = await errorOf(load(config, text(rowsCsv(300))));
+  expect(e.message).toMatch(/table "public"."par_foreign__f1" exists but is not the loader's partition of "public"."par_foreign" for file 1/);
+  expect((await client.query("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'par_foreign__f1'")).rows[0].n).toBe(1);
+});
