@@ -69,6 +69,15 @@ const BY_EXAMPLE: Record<string, { add: string[]; remove: string[] }> = {
     ],
     remove: ['Serverless-LambdaEventSourceMappingDestination'],
   },
+  'batch-spot': {
+    add: [
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-SQS3',
+    ],
+    remove: ['Serverless-LambdaEventSourceMappingDestination'],
+  },
 };
 
 /**
@@ -80,6 +89,7 @@ const BY_EXAMPLE: Record<string, { add: string[]; remove: string[] }> = {
  */
 const UNMATCHED: Record<string, string[]> = {
   'fargate-postgres': ['AwsSolutions-IAM5[Resource::*] @ FargatePostgresPipeline/Pipeline/FargateProcessor/TaskRole/Policy/Resource'],
+  'batch-spot': ['AwsSolutions-IAM5[Resource::*] @ BatchSpotPipeline/Pipeline/BatchProcessor/TaskRole/Policy/Resource'],
 };
 
 /** The reviewed list of one example and pack. */

@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { BatchSpotStack } from '../../examples/batch-spot/stack';
 import { FargatePostgresStack } from '../../examples/fargate-postgres/stack';
 import { LambdaMetadataStack } from '../../examples/lambda-metadata/stack';
 import { LambdaTableStack } from '../../examples/lambda-table/stack';
@@ -13,4 +14,5 @@ export const EXAMPLES: Array<[string, (app: App, env?: { account: string; region
   ['lambda-metadata', (app, env) => new LambdaMetadataStack(app, 'LambdaMetadataPipeline', { email: 'ops@example.com', env })],
   ['lambda-table', (app, env) => new LambdaTableStack(app, 'LambdaTablePipeline', { email: 'ops@example.com', env })],
   ['fargate-postgres', (app, env) => new FargatePostgresStack(app, 'FargatePostgresPipeline', { email: 'ops@example.com', env })],
+  ['batch-spot', (app, env) => new BatchSpotStack(app, 'BatchSpotPipeline', { email: 'ops@example.com', env })],
 ];
