@@ -108,9 +108,11 @@ export class PipelineBastion extends Construct implements ec2.IConnectable {
   /** Where the bastion runs. */
   public readonly placement: BastionPlacement;
   /**
-   * The cdk-nag findings of the bastion's own choices that it acknowledges,
-   * with their reasons (the public IP of `BastionPlacement.PUBLIC`); empty
-   * for the default placement. They are already attached.
+   * The cdk-nag findings of the bastion that it acknowledges, with their
+   * reasons: the Session Manager actions that name no resource, no
+   * termination protection, and with `BastionPlacement.PUBLIC` the public
+   * IP. They are already attached, so a bastion used on its own has no
+   * other finding.
    */
   public readonly nagAcknowledgments: NagAcknowledgment[];
 
@@ -199,7 +201,21 @@ export class PipelineBastion extends Construct implements ec2.IConnectable {
     // checkers that read only the instance see it.
     (this.instance.node.defaultChild as ec2.CfnInstance).metadataOptions = { httpTokens: 'required', httpEndpoint: 'enabled' };
 
-    this.nagAcknowledgments = isPublic ? publicIpAcknowledgments(this.instance.node.defaultChild as Construct, props.sshCidr!) : [];
+    const cfnInstance = this.instance.node.defaultChild as Construct;
+    this.nagAcknowledgments = [
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Session Manager only: the ssmmessages Create/Open Control/Data Channel actions support no resource-level permissions, '
+          + 'and ssm:UpdateInstanceInformation cannot name the instance, which depends on this role.',
+        construct: this.sessionManagerPolicy.node.defaultChild as Construct,
+      },
+      {
+        id: 'AwsSolutions-EC29',
+        reason: 'The bastion holds no state and is recreated by a deploy; termination protection would only make `cdk destroy` fail.',
+        construct: cfnInstance,
+      },
+      ...(isPublic ? publicIpAcknowledgments(cfnInstance, props.sshCidr!) : []),
+    ];
     applyAcknowledgments(this, this.nagAcknowledgments);
   }
 }
