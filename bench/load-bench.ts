@@ -9,6 +9,13 @@
  * The loader runs in its own process (an esbuild bundle of the production
  * code) so its peak RSS is measured alone. The last line is:
  *   load rows=<N> ratio_vs_psql_copy=<x> peak_rss_mb=<y>
+ *
+ * With `--parallelism N` the loader loads through N connections into a
+ * table partitioned by `_file_id` (as the migration creates it then), and
+ * each rep also times the practical ceiling: the file split in N parts at
+ * record boundaries, loaded by N concurrent `psql \copy` into the plain
+ * table. The last line then is:
+ *   load rows=<N> ratio_vs_psql_copy=<x> ratio_vs_parallel_psql=<y> peak_rss_mb=<m>
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -16,16 +23,17 @@ import * as path from 'path';
 import { buildSync } from 'esbuild';
 import { Client } from 'pg';
 import { BENCH_TABLE_CONFIG, generateCsv } from './csv-generator';
+import { splitCsv } from './split-csv';
 import { tableMigrationSql } from '../src/runtime/load';
 import type { PostgresTableSinkConfig } from '../src/shared/sink-config';
 import { startPostgres } from '../test/support/services';
 
 const OUT_DIR = path.join(__dirname, 'out');
 
-interface Args { rows: number; reps: number; databaseUrl?: string; skip: boolean; checkpointEvery?: number }
+interface Args { rows: number; reps: number; databaseUrl?: string; skip: boolean; checkpointEvery?: number; parallelism: number }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { rows: 1_000_000, reps: 3, databaseUrl: process.env.DATABASE_URL, skip: true };
+  const args: Args = { rows: 1_000_000, reps: 3, databaseUrl: process.env.DATABASE_URL, skip: true, parallelism: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--rows') args.rows = Number(argv[++i]);
@@ -33,9 +41,11 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--database-url') args.databaseUrl = argv[++i];
     else if (a === '--no-skip') args.skip = false;
     else if (a === '--checkpoint-every') args.checkpointEvery = Number(argv[++i]);
-    else throw new Error(`unknown argument ${a}; usage: --rows N --reps R [--database-url URL] [--no-skip] [--checkpoint-every N]`);
+    else if (a === '--parallelism') args.parallelism = Number(argv[++i]);
+    else throw new Error(`unknown argument ${a}; usage: --rows N --reps R [--database-url URL] [--no-skip] [--checkpoint-every N] [--parallelism N]`);
   }
   if (!(args.rows > 0) || !(args.reps > 0)) throw new Error('--rows and --reps must be positive numbers');
+  if (!Number.isInteger(args.parallelism) || args.parallelism < 1 || args.parallelism > 64) throw new Error('--parallelism must be a whole number from 1 to 64');
   return args;
 }
 
@@ -120,10 +130,32 @@ async function bench(args: Args, url: string): Promise<void> {
     '',
   ].join('\n'));
 
+  // The loader's table: the plain one, or with --parallelism one partitioned by _file_id (dropped and
+  // created again before each run, so that the file's partition is new each time, as for a new file).
+  const parallel = args.parallelism > 1;
+  const loaderConfig: PostgresTableSinkConfig = parallel ? { ...config, table: `${config.table}_par`, parallelism: args.parallelism } : config;
+  const loaderTable = `${loaderConfig.schema}.${loaderConfig.table}`;
+  const parts = parallel ? await splitCsv(clean.path, args.parallelism, path.join(OUT_DIR, `bench-${args.rows}-part`)) : [];
+  const partScripts = parts.map((part, i) => {
+    const script = path.join(OUT_DIR, `psql-copy-part${i}.sql`);
+    fs.writeFileSync(script, [
+      'BEGIN;',
+      `SELECT set_config('cdk_data_pipeline.file_id', '${fileId}', true) \\g /dev/null`,
+      `\\copy ${table} (${cols}) FROM '${part}' WITH (FORMAT csv)`,
+      'COMMIT;',
+      '',
+    ].join('\n'));
+    return script;
+  });
   const reset = async (): Promise<void> => {
     await admin.query(`TRUNCATE ${table}`);
+    if (parallel) {
+      await admin.query(`DROP TABLE IF EXISTS ${loaderTable}`);
+      for (const sql of tableMigrationSql(loaderConfig)) await admin.query(sql);
+    }
     await admin.query('CHECKPOINT');
   };
+  const countLoaded = async (): Promise<number> => Number((await admin.query(`SELECT count(*) AS n FROM ${loaderTable}`)).rows[0].n);
   const count = async (): Promise<number> => Number((await admin.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
   const ours = async (file: string, cfg: PostgresTableSinkConfig): Promise<{ ms: number; rows: number; rejected: number; rssMb: number }> => {
     const r = await run(process.execPath, [loader, url, file, String(fileId), JSON.stringify(cfg)]);
@@ -132,6 +164,7 @@ async function bench(args: Args, url: string): Promise<void> {
   };
 
   const psqlRates: number[] = [];
+  const parallelPsqlRates: number[] = [];
   const ourRates: number[] = [];
   let peakRss = 0;
   for (let rep = 1; rep <= args.reps; rep++) {
@@ -140,13 +173,23 @@ async function bench(args: Args, url: string): Promise<void> {
     const pRows = await count();
     if (pRows !== args.rows) throw new Error(`psql loaded ${pRows} rows, expected ${args.rows}`);
     psqlRates.push(args.rows / (p.ms / 1000));
+    let parallelLine = '';
+    if (parallel) {
+      await reset();
+      const started = process.hrtime.bigint();
+      await Promise.all(partScripts.map((script) => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', script])));
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if ((await count()) !== args.rows) throw new Error(`${parts.length} psql loaded ${await count()} rows, expected ${args.rows}`);
+      parallelPsqlRates.push(args.rows / (ms / 1000));
+      parallelLine = `${parts.length} psql \\copy ${(ms / 1000).toFixed(2)} s (${Math.round(args.rows / (ms / 1000))} rows/s), `;
+    }
     await reset();
-    const o = await ours(clean.path, { ...config, badRows: 'FAIL_FILE' });
-    if (o.rows !== args.rows || (await count()) !== args.rows) throw new Error(`loader loaded ${o.rows} rows, expected ${args.rows}`);
+    const o = await ours(clean.path, { ...loaderConfig, badRows: 'FAIL_FILE' });
+    if (o.rows !== args.rows || (await countLoaded()) !== args.rows) throw new Error(`loader loaded ${o.rows} rows, expected ${args.rows}`);
     ourRates.push(args.rows / (o.ms / 1000));
     peakRss = Math.max(peakRss, o.rssMb);
-    console.log(`rep ${rep}: psql \\copy ${(p.ms / 1000).toFixed(2)} s (${Math.round(psqlRates[rep - 1])} rows/s), `
-      + `loader FAIL_FILE ${(o.ms / 1000).toFixed(2)} s (${Math.round(ourRates[rep - 1])} rows/s), peak RSS ${o.rssMb.toFixed(1)} MB`);
+    console.log(`rep ${rep}: psql \\copy ${(p.ms / 1000).toFixed(2)} s (${Math.round(psqlRates[rep - 1])} rows/s), ${parallelLine}`
+      + `loader FAIL_FILE${parallel ? ` x${args.parallelism}` : ''} ${(o.ms / 1000).toFixed(2)} s (${Math.round(ourRates[rep - 1])} rows/s), peak RSS ${o.rssMb.toFixed(1)} MB`);
   }
   const psqlMedian = median(psqlRates);
   const ratio = median(ourRates) / psqlMedian;
@@ -171,7 +214,13 @@ async function bench(args: Args, url: string): Promise<void> {
   }
   if (args.checkpointEvery) await checkpointBench(args, url, clean.path, config, reset, count, psqlMedian);
   await admin.end();
-  console.log(`load rows=${args.rows} ratio_vs_psql_copy=${ratio.toFixed(3)} peak_rss_mb=${peakRss.toFixed(1)}`);
+  const vsParallel = parallel ? ` ratio_vs_parallel_psql=${(median(ourRates) / median(parallelPsqlRates)).toFixed(3)}` : '';
+  if (parallel) {
+    const range = (xs: number[]) => `${Math.round(Math.min(...xs))}..${Math.round(Math.max(...xs))}`;
+    console.log(`rows/s medians (ranges): psql ${Math.round(psqlMedian)} (${range(psqlRates)}), ${parts.length} psql ${Math.round(median(parallelPsqlRates))} `
+      + `(${range(parallelPsqlRates)}), loader x${args.parallelism} ${Math.round(median(ourRates))} (${range(ourRates)})`);
+  }
+  console.log(`load rows=${args.rows} ratio_vs_psql_copy=${ratio.toFixed(3)}${vsParallel} peak_rss_mb=${peakRss.toFixed(1)}`);
 }
 
 /**

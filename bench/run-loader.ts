@@ -3,7 +3,8 @@
  * and reports its own timing and peak RSS, so the figure is the loader's,
  * not the benchmark driver's. Bundled by esbuild before it runs.
  *
- * argv: <database-url> <csv-path> <file-id> <config-json>
+ * argv: <database-url> <csv-path> <file-id> <config-json> [<segment-bytes>]
+ * (segment bytes of a parallel load, when the config sets `parallelism`)
  */
 import * as fs from 'fs';
 import { Client } from 'pg';
@@ -12,9 +13,9 @@ import type { PoolClient } from 'pg';
 import type { PostgresTableSinkConfig } from '../src/shared/sink-config';
 
 async function main(): Promise<void> {
-  const [url, csvPath, fileId, configJson] = process.argv.slice(2);
+  const [url, csvPath, fileId, configJson, segmentBytes] = process.argv.slice(2);
   const config = JSON.parse(configJson) as PostgresTableSinkConfig;
-  const sink = createPostgresTableSink(config);
+  const sink = createPostgresTableSink(config, segmentBytes ? { parallel: { segmentBytes: Number(segmentBytes) } } : {});
   // Where the memory goes, sampled, to explain the peak RSS.
   const peak = { heapTotal: 0, external: 0, arrayBuffers: 0 };
   const sampler = setInterval(() => {
