@@ -56,6 +56,7 @@ export class FargatePostgresStack extends Stack {
       LogGroup: processor.logGroup.logGroupName,
       BastionId: this.pipeline.bastion!.instance.instanceId,
       DatabaseHost: this.pipeline.database.instance.dbInstanceEndpointAddress,
+      DatabaseSecret: this.pipeline.database.secret.secretArn,
     };
     Object.entries(outputs).forEach(([name, value]) => new CfnOutput(this, name, { value }));
   }

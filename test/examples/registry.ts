@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { BatchSpotStack } from '../../examples/batch-spot/stack';
+import { ContainerLambdaBastionStack } from '../../examples/container-lambda-bastion/stack';
 import { FargatePostgresStack } from '../../examples/fargate-postgres/stack';
 import { LambdaMetadataStack } from '../../examples/lambda-metadata/stack';
 import { LambdaTableStack } from '../../examples/lambda-table/stack';
@@ -15,4 +16,5 @@ export const EXAMPLES: Array<[string, (app: App, env?: { account: string; region
   ['lambda-table', (app, env) => new LambdaTableStack(app, 'LambdaTablePipeline', { email: 'ops@example.com', env })],
   ['fargate-postgres', (app, env) => new FargatePostgresStack(app, 'FargatePostgresPipeline', { email: 'ops@example.com', env })],
   ['batch-spot', (app, env) => new BatchSpotStack(app, 'BatchSpotPipeline', { email: 'ops@example.com', env })],
+  ['container-lambda-bastion', (app, env) => new ContainerLambdaBastionStack(app, 'ContainerLambdaBastionPipeline', { email: 'ops@example.com', env })],
 ];
