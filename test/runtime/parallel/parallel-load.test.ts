@@ -14,6 +14,7 @@ import { BENCH_TABLE_CONFIG, generateCsv } from '../../../bench/csv-generator';
 import type { FileContext, SinkOutcome } from '../../../src/runtime/contract/sink-api';
 import { createPostgresTableSink, tableMigrationSql } from '../../../src/runtime/load';
 import type { ParallelLoadOptions } from '../../../src/runtime/load/parallel/parallel-copy';
+import { createStagingTable, lockStagingTable, sweepStagingTables } from '../../../src/runtime/load/parallel/partitions';
 import type { PostgresTableSinkConfig } from '../../../src/shared/sink-config';
 import { createTestDatabase } from '../../support/db';
 import { chunked, COLUMNS, errorOf, tableConfig } from '../load/helpers';
@@ -208,4 +209,27 @@ test('a table that happens to have the partition\'s name but is not the loader\'
   const e = await errorOf(load(config, text(rowsCsv(300))));
   expect(e.message).toMatch(/table "public"."par_foreign__f1" exists but is not the loader's partition of "public"."par_foreign" for file 1/);
   expect((await client.query("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'par_foreign__f1'")).rows[0].n).toBe(1);
+});
+
+test('the sweep drops staging tables that killed loads left, keeps one a live load holds, and never touches other tables', async () => {
+  const config = tableConfig('par_sweep', COLUMNS, { parallelism: 2 });
+  await createTable(config);
+  const other = new Client({ connectionString: db.url });
+  await other.connect();
+  try {
+    // Two dead loads' staging tables (files 21, 22), one a live load still holds (23), and a look-alike without the marker.
+    for (const id of [21, 22, 23]) await createStagingTable(client, config, id);
+    await lockStagingTable(other, config, 23);
+    await client.query('CREATE TABLE par_sweep__f24 (x int)');
+    expect(await sweepStagingTables(client, config)).toEqual(['par_sweep__f21', 'par_sweep__f22']);
+    // The next parallel load of the table sweeps too.
+    await createStagingTable(client, config, 25);
+    await load(config, text(rowsCsv(300)), { fileId: 26 });
+    const left = await client.query("SELECT relname FROM pg_class WHERE relname LIKE 'par_sweep__f%' AND relkind = 'r' ORDER BY 1");
+    expect(left.rows.map((r) => r.relname)).toEqual(['par_sweep__f23', 'par_sweep__f24', 'par_sweep__f26']);
+  } finally {
+    await other.end();
+  }
+  // The lock went with its session: now the sweep takes it.
+  expect(await sweepStagingTables(client, config)).toEqual(['par_sweep__f23']);
 });
