@@ -12,6 +12,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BoundProcessorBase } from './bound-processor-base';
+import { checkpointEnvironment, DEFAULT_CONTAINER_CHECKPOINT_EVERY, validateCheckpointEvery } from './checkpoint-option';
 import { grantProcessorAccess } from './grants';
 import { createMigrationFunction } from './migration-function';
 import { ProcessorBindContext, ScheduledRunOptions } from './processor';
@@ -66,6 +67,17 @@ export interface ContainerProcessorOptions {
    * @default Duration.days(14)
    */
   readonly deadLetterRetention?: Duration;
+
+  /**
+   * Load files with sinks in checkpointed chunks of this many rows: each
+   * chunk commits with the file's checkpoint, so a Spot reclaim, a stopped
+   * task or a crash keeps what was loaded and the next run of the object
+   * resumes after it (readers see a file's rows as its chunks commit).
+   * 0: one transaction per file.
+   *
+   * @default 10000
+   */
+  readonly checkpointEvery?: number;
 }
 
 /** What the rule and schedule targets of a container processor are given. @internal */
@@ -146,7 +158,11 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
     });
     this.image = options.image ?? defaultImage;
     // Containers take the sink configuration as environment: ECS and Batch allow far more than Lambda's 4 KB.
-    this.containerEnvironment = { ...context.environment, [ENV.SINKS]: context.sinksJson };
+    this.containerEnvironment = {
+      ...context.environment,
+      ...checkpointEnvironment(options.checkpointEvery ?? DEFAULT_CONTAINER_CHECKPOINT_EVERY),
+      [ENV.SINKS]: context.sinksJson,
+    };
     this.migrationFunction = createMigrationFunction(this, context, this.securityGroup);
   }
 
@@ -236,6 +252,7 @@ export interface ScheduledRunCall {
  * @internal
  */
 export function validateContainerOptions(factory: string, o: ContainerProcessorOptions): void {
+  validateCheckpointEvery(factory, o.checkpointEvery);
   const age = o.maxEventAge?.toSeconds();
   if (age !== undefined && (age < 60 || age > 86400)) {
     throw new Error(`${factory}: maxEventAge must be between 1 minute and 24 hours (EventBridge's limits) (got ${o.maxEventAge!.toHumanString()})`);

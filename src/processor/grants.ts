@@ -1,14 +1,11 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ProcessorBindContext } from './processor';
-import { BACKUP_PREFIX, REJECTS_PREFIX, RESULTS_PREFIX } from '../shared/object-keys';
-
-/** Prefixes of the output bucket the runtime writes to. */
-const OUTPUT_PREFIXES = [RESULTS_PREFIX, REJECTS_PREFIX];
+import { BACKUP_PREFIX, OUTPUT_PREFIXES, REJECTS_PREFIX } from '../shared/object-keys';
 
 /**
  * The processor's data permissions, the same for every processor: read the
  * input objects, write only its own prefixes of the output and backup
- * buckets (and delete only under `rejects/`), read the database secret, publish to the topic. Actions are
+ * buckets (`results/`, `rejects/`, `reports/`; delete only under `rejects/`), read the database secret, publish to the topic. Actions are
  * listed one by one (no `s3:*`-style wildcards); the only `*` in resources
  * is the object-key part of bucket ARNs, since keys are only known at run time.
  */

@@ -12,6 +12,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BoundProcessorBase } from './bound-processor-base';
+import { checkpointEnvironment, validateCheckpointEvery } from './checkpoint-option';
 import { grantProcessorAccess } from './grants';
 import { Processor, ProcessorBindContext, ScheduledRunOptions } from './processor';
 import { createScheduledRun, scheduledRunPayload } from './scheduled-run';
@@ -95,6 +96,19 @@ export interface QueueLambdaProcessorOptions {
    * @default lambda.Tracing.ACTIVE
    */
   readonly tracing?: lambda.Tracing;
+
+  /**
+   * Load files with sinks in checkpointed chunks of this many rows: each
+   * chunk commits with the file's checkpoint, so a run that ends early (the
+   * time limit is near, the database connection is lost) keeps what it
+   * loaded and the retry resumes after it. Near the function's timeout the
+   * load stops between chunks and fails retryably, instead of being killed.
+   * Readers see a file's rows as its chunks commit. 0 or unset: one
+   * transaction per file (a file is loaded entirely or not at all).
+   *
+   * @default - one transaction per file
+   */
+  readonly checkpointEvery?: number;
 }
 
 /**
@@ -174,7 +188,8 @@ export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
     this.role = role;
     this.grantPrincipal = role;
 
-    this.function = this._createFunction(context, options, {
+    const withCheckpoints = { ...context, environment: { ...context.environment, ...checkpointEnvironment(options.checkpointEvery) } };
+    this.function = this._createFunction(withCheckpoints, options, {
       role,
       securityGroup: this.securityGroup,
       logGroup,
@@ -296,6 +311,7 @@ export function setTracing(fn: lambda.Function, role: iam.IRole, tracing: lambda
  * @internal
  */
 export function validateQueueLambdaOptions(factory: string, o: QueueLambdaProcessorOptions): void {
+  validateCheckpointEvery(factory, o.checkpointEvery);
   if (o.memorySize !== undefined && (!Number.isInteger(o.memorySize) || o.memorySize < 128 || o.memorySize > 10240)) {
     throw new Error(`${factory}: memorySize must be a whole number of MiB between 128 and 10240 (got ${o.memorySize})`);
   }

@@ -10,7 +10,7 @@ export interface TriggerBindContext {
   /** Bucket CSV files are uploaded to. */
   readonly inputBucket: s3.IBucket;
   /**
-   * Bucket the processor writes `results/` and `rejects/` to. A trigger on
+   * Bucket the processor writes `results/`, `rejects/` and `reports/` to. A trigger on
    * the same bucket must not match those keys.
    */
   readonly outputBucket: s3.IBucket;
