@@ -217,8 +217,11 @@ async function bench(args: Args, url: string): Promise<void> {
   const vsParallel = parallel ? ` ratio_vs_parallel_psql=${(median(ourRates) / median(parallelPsqlRates)).toFixed(3)}` : '';
   if (parallel) {
     const range = (xs: number[]) => `${Math.round(Math.min(...xs))}..${Math.round(Math.max(...xs))}`;
+    // Each rep's loader run against that rep's N psql: the pairs run back to back, so the machine's load moves them together.
+    const paired = ourRates.map((r, i) => r / parallelPsqlRates[i]);
     console.log(`rows/s medians (ranges): psql ${Math.round(psqlMedian)} (${range(psqlRates)}), ${parts.length} psql ${Math.round(median(parallelPsqlRates))} `
-      + `(${range(parallelPsqlRates)}), loader x${args.parallelism} ${Math.round(median(ourRates))} (${range(ourRates)})`);
+      + `(${range(parallelPsqlRates)}), loader x${args.parallelism} ${Math.round(median(ourRates))} (${range(ourRates)}); `
+      + `paired loader/${parts.length} psql ${Math.min(...paired).toFixed(3)}..${Math.max(...paired).toFixed(3)} (median ${median(paired).toFixed(3)})`);
   }
   console.log(`load rows=${args.rows} ratio_vs_psql_copy=${ratio.toFixed(3)}${vsParallel} peak_rss_mb=${peakRss.toFixed(1)}`);
 }
