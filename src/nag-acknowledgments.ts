@@ -215,6 +215,14 @@ export function taggedTasksAcknowledgments(eventRole: iam.IRole, taggedTasksArn:
  *
  * @internal
  */
+/** The on-failure queue of a Lambda processor's scheduled invocations. @internal */
+export function failedInvocationsAcknowledgments(queue: IConstruct): NagAcknowledgment[] {
+  return [
+    { construct: queue, id: 'AwsSolutions-SQS3', reason: 'FailedScheduledRuns is itself the on-failure destination of the function\'s asynchronous invocations; nothing consumes it, so a further dead-letter queue would stay empty. An alarm fires on its first message.' },
+    { construct: queue, id: 'Serverless-SQSRedrivePolicy', reason: 'FailedScheduledRuns is itself where failed asynchronous invocations end: a dead-letter queue of it would only move the same messages again.' },
+  ];
+}
+
 export function scheduledRunAcknowledgments(deadLetterQueue: IConstruct, role: iam.IRole, functionArn?: string): NagAcknowledgment[] {
   const list: NagAcknowledgment[] = [
     { construct: deadLetterQueue, id: 'AwsSolutions-SQS3', reason: 'The schedule\'s DeadLetterQueue is itself the dead-letter queue of EventBridge Scheduler; nothing consumes it, so a further dead-letter queue would stay empty. An alarm fires on its first message.' },

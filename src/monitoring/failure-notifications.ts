@@ -41,7 +41,8 @@ export function notifyFailedTasks(scope: Construct, id: string, cluster: ecs.ICl
         taskDefinitionArn: events.Match.prefix(`arn:${Aws.PARTITION}:ecs:${stack.region}:${stack.account}:task-definition/${taskDefinition.family}:`),
         lastStatus: ['STOPPED'],
         $or: [
-          { containers: { exitCode: [{ 'anything-but': 0 }] } },
+          // A Spot reclaim is not a failure: the task is started again and resumes.
+          { containers: { exitCode: [{ 'anything-but': 0 }] }, stopCode: [{ 'anything-but': ['SpotInterruption'] }] },
           { stopCode: ['TaskFailedToStart'] },
         ],
       },

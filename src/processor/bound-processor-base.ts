@@ -34,6 +34,7 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
    * scheduler keeps the runs it could not start after its retries.
    */
   public readonly scheduleDeadLetterQueues: sqs.IQueue[] = [];
+  private readonly scheduleDeadLetterWhat: (string | undefined)[] = [];
   /**
    * The cdk-nag findings of the processor's own resources that it
    * acknowledges (each with its reason), applied by the processor.
@@ -84,7 +85,7 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
 
   public addMonitoring(monitoring: PipelineMonitoring): cloudwatch.Alarm[] {
     this.monitoring = monitoring;
-    const alarms = this.scheduleDeadLetterQueues.map((dlq, i) => this.scheduleDeadLetterAlarm(monitoring, dlq, i));
+    const alarms = this.scheduleDeadLetterQueues.map((dlq, i) => this.scheduleDeadLetterAlarm(monitoring, dlq, i, this.scheduleDeadLetterWhat[i]));
     return [...alarms, ...this.addOwnMonitoring(monitoring)];
   }
 
@@ -92,15 +93,16 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
    * Records a scheduled run's dead-letter queue; a run added after the
    * alarms were created gets its alarm at once.
    */
-  protected addScheduleDeadLetterQueue(dlq: sqs.IQueue): void {
+  protected addScheduleDeadLetterQueue(dlq: sqs.IQueue, what?: string): void {
     this.scheduleDeadLetterQueues.push(dlq);
-    if (this.monitoring) this.scheduleDeadLetterAlarm(this.monitoring, dlq, this.scheduleDeadLetterQueues.length - 1);
+    this.scheduleDeadLetterWhat.push(what);
+    if (this.monitoring) this.scheduleDeadLetterAlarm(this.monitoring, dlq, this.scheduleDeadLetterQueues.length - 1, what);
   }
 
-  private scheduleDeadLetterAlarm(monitoring: PipelineMonitoring, dlq: sqs.IQueue, i: number): cloudwatch.Alarm {
+  private scheduleDeadLetterAlarm(monitoring: PipelineMonitoring, dlq: sqs.IQueue, i: number, what?: string): cloudwatch.Alarm {
     return monitoring.addAlarm(`ScheduleDeadLetters${i}`,
       dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), {
-        alarmDescription: `${this.pipelineName}: a scheduled run could not be started after its retries; its request waits in the schedule's dead-letter queue`,
+        alarmDescription: `${this.pipelineName}: ${what ?? "a scheduled run could not be started after its retries; its request waits in the schedule's dead-letter queue"}`,
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,

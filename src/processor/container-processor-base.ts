@@ -166,17 +166,17 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
     this.migrationFunction = createMigrationFunction(this, context, this.securityGroup);
   }
 
+  /** What the upload rules' targets are given (role, DLQ, retries, event age). @internal */
+  protected _uploadTargetProps(): UploadTargetProps {
+    return { role: this.eventRole, deadLetterQueue: this.deadLetterQueue!, retryAttempts: UPLOAD_RETRY_ATTEMPTS, maxEventAge: this.maxEventAge };
+  }
+
   public addUploadSource(bucket: s3.IBucket, filter: s3.NotificationKeyFilter): void {
     const rule = new events.Rule(this, `Upload${this.uploadRules.length}`, {
       description: `cdk-data-pipeline: start the processor for objects created in ${bucket.node.path}`,
       eventPattern: uploadEventPattern(bucket, filter),
     });
-    this._addUploadTarget(rule, {
-      role: this.eventRole,
-      deadLetterQueue: this.deadLetterQueue!,
-      retryAttempts: UPLOAD_RETRY_ATTEMPTS,
-      maxEventAge: this.maxEventAge,
-    });
+    this._addUploadTarget(rule, this._uploadTargetProps());
     this.uploadRules.push(rule);
   }
 

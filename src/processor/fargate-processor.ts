@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -47,8 +47,8 @@ export interface FargateProcessorOptions extends ContainerProcessorOptions {
   /**
    * Run the tasks on Fargate Spot (up to 70% cheaper; a task can be
    * reclaimed with a 2-minute warning, on which the program saves its
-   * checkpoint and exits 75, and EventBridge does not retry it: the next
-   * run of the same object resumes from the checkpoint).
+   * checkpoint and exits 75; a rule then starts the task again with the
+   * same command, and it resumes from the checkpoint).
    *
    * @default false
    */
@@ -121,6 +121,9 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
   public readonly container: ecs.ContainerDefinition;
   /** The rule that notifies the topic of tasks that stopped with a non-zero exit code. */
   public readonly failedTaskRule: events.Rule;
+  /** With `spot`: the rule that starts a task stopped by a Spot reclaim again. */
+  public readonly restartRule?: events.Rule;
+  private tagResourceAcknowledged = false;
 
   private readonly spot: boolean;
   private readonly subnets: ec2.SubnetSelection;
@@ -160,7 +163,42 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
     this.failedTaskRule = notifyFailedTasks(this, 'FailedTasks', this.cluster, this.taskDefinition, {
       topic: context.topic, topicKey: context.topicKey, pipelineName: this.pipelineName, deadLetterQueue: this.deadLetterQueue!,
     });
+    if (this.spot) this.restartRule = this.restartReclaimedTasks();
     this._acknowledgeContainerFindings({ taskDefinition: this.taskDefinition });
+  }
+
+  /**
+   * With `spot`: starts a task that a Fargate Spot reclaim stopped again,
+   * with the same command. The program saved its checkpoint on the
+   * reclaim's SIGTERM, so the new task resumes the file there (and a file
+   * already finished is a duplicate). Other stops are not restarted: a
+   * failed file is final, and `ecs stop-task` means stop.
+   */
+  private restartReclaimedTasks(): events.Rule {
+    const stack = Stack.of(this);
+    const rule = new events.Rule(this, 'RestartReclaimed', {
+      description: `${this.pipelineName}: start again a processor task a Fargate Spot reclaim stopped (it resumes from its checkpoint)`,
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: {
+          clusterArn: [this.cluster.clusterArn],
+          taskDefinitionArn: events.Match.prefix(`arn:${Aws.PARTITION}:ecs:${stack.region}:${stack.account}:task-definition/${this.taskDefinition.family}:`),
+          lastStatus: ['STOPPED'],
+          stopCode: ['SpotInterruption'],
+        },
+      },
+    });
+    this.addTaskTarget(rule, this._uploadTargetProps());
+    // The same target as an upload's, with the stopped task's own command
+    // (a JSON array, which the transformer inserts as it is).
+    const cfn = rule.node.defaultChild as events.CfnRule;
+    cfn.addPropertyDeletionOverride('Targets.0.Input');
+    cfn.addPropertyOverride('Targets.0.InputTransformer', {
+      InputPathsMap: { command: '$.detail.overrides.containerOverrides[0].command' },
+      InputTemplate: `{"containerOverrides":[{"name":"${CONTAINER_NAME}","command":<command>}]}`,
+    });
+    return rule;
   }
 
   /** Tasks that stopped with a non-zero exit code or failed to start (matches of the failure rule, per minute). */
@@ -170,6 +208,12 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
 
   /** @internal */
   protected _addUploadTarget(rule: events.Rule, props: UploadTargetProps): void {
+    this.addTaskTarget(rule, props, ['run', '--bucket', UPLOAD_EVENT.bucket, '--key', UPLOAD_EVENT.key,
+      '--version-id', UPLOAD_EVENT.versionId, '--sequencer', UPLOAD_EVENT.sequencer]);
+  }
+
+  /** A RunTask target for the rule's first target; without `command`, the caller sets the input. */
+  private addTaskTarget(rule: events.Rule, props: UploadTargetProps, command?: string[]): void {
     rule.addTarget(new targets.EcsTask({
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
@@ -177,11 +221,7 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
       subnetSelection: this.subnets,
       securityGroups: [this.securityGroup],
       assignPublicIp: false,
-      containerOverrides: [{
-        containerName: CONTAINER_NAME,
-        command: ['run', '--bucket', UPLOAD_EVENT.bucket, '--key', UPLOAD_EVENT.key,
-          '--version-id', UPLOAD_EVENT.versionId, '--sequencer', UPLOAD_EVENT.sequencer],
-      }],
+      containerOverrides: command ? [{ containerName: CONTAINER_NAME, command }] : undefined,
       deadLetterQueue: props.deadLetterQueue,
       retryAttempts: props.retryAttempts,
       maxEventAge: props.maxEventAge,
@@ -193,7 +233,8 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
       cfn.addPropertyDeletionOverride('Targets.0.EcsParameters.LaunchType');
       cfn.addPropertyOverride('Targets.0.EcsParameters.CapacityProviderStrategy', [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }]);
     }
-    if (this.uploadRules.length === 0) {
+    if (!this.tagResourceAcknowledged) {
+      this.tagResourceAcknowledged = true;
       // The resource aws-cdk-lib's EcsTask target grants ecs:TagResource on (once per role).
       this.acknowledge(taggedTasksAcknowledgments(props.role,
         `arn:${Stack.of(this).partition}:ecs:${this.cluster.env.region}:*:task/${this.cluster.clusterName}/*`));

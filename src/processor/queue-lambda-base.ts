@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -16,6 +17,7 @@ import { checkpointEnvironment, validateCheckpointEvery } from './checkpoint-opt
 import { grantProcessorAccess } from './grants';
 import { Processor, ProcessorBindContext, ScheduledRunOptions } from './processor';
 import { createScheduledRun, scheduledRunPayload } from './scheduled-run';
+import { failedInvocationsAcknowledgments } from '../nag-acknowledgments';
 import { ManagedPolicyRole } from '../security/managed-policy-role';
 
 /**
@@ -159,6 +161,7 @@ export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
    */
   public readonly queue?: sqs.IQueue;
   public readonly migrationFunction?: lambda.Function;
+  private failedScheduledRuns?: sqs.Queue;
 
   constructor(scope: Construct, id: string, context: ProcessorBindContext, options: QueueLambdaProcessorOptions,
     interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[]) {
@@ -231,6 +234,35 @@ export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
     }), this.function.functionArn);
     this.addScheduleDeadLetterQueue(run.deadLetterQueue);
     this.nagAcknowledgments.push(...run.acknowledgments);
+    this.keepFailedScheduledInvocations();
+  }
+
+  /**
+   * The scheduler invokes the function asynchronously: a run that fails
+   * (out of time with files left, the database down) is retried by Lambda,
+   * twice, and then kept in an encrypted queue with an alarm instead of
+   * being dropped. Once per function, for all its schedules.
+   */
+  private keepFailedScheduledInvocations(): void {
+    if (this.failedScheduledRuns) return;
+    this.failedScheduledRuns = new sqs.Queue(this, 'FailedScheduledRuns', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new lambdaDestinations.SqsDestination(this.failedScheduledRuns),
+    });
+    this.acknowledge(failedInvocationsAcknowledgments(this.failedScheduledRuns));
+    this.addScheduleDeadLetterQueue(this.failedScheduledRuns,
+      'a scheduled run failed after Lambda\'s retries (see the function\'s logs); the invocation waits in the FailedScheduledRuns queue');
+  }
+
+  /** With a scheduled run: where invocations that failed after Lambda's retries are kept. */
+  public get failedInvocations(): sqs.IQueue | undefined {
+    return this.failedScheduledRuns;
   }
 
   public metricErrors(): cloudwatch.IMetric {

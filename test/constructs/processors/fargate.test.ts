@@ -63,7 +63,7 @@ describe('Processor.fargate()', () => {
     const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r: any) => r.Properties.EventPattern.source[0] === 'aws.ecs') as any;
     const detail = rule.Properties.EventPattern.detail;
     expect(detail.lastStatus).toEqual(['STOPPED']);
-    expect(detail.$or).toContainEqual({ containers: { exitCode: [{ 'anything-but': 0 }] } });
+    expect(detail.$or).toContainEqual({ containers: { exitCode: [{ 'anything-but': 0 }] }, stopCode: [{ 'anything-but': ['SpotInterruption'] }] });
     expect(JSON.stringify(detail.taskDefinitionArn)).toMatch(/task-definition\/TestStackPipelineFargateProcessorTaskDefinition[0-9A-F]+:/);
     expect(detail.clusterArn).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^PipelineFargateProcessorCluster/), 'Arn'] }]);
     expect(rule.Properties.Targets[0].Arn).toEqual({ Ref: expect.stringMatching(/^PipelineMonitoringTopic/) });
@@ -114,6 +114,31 @@ describe('Processor.fargate({ spot: true })', () => {
     expect(target.EcsParameters.CapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }]);
     expect(target.EcsParameters.LaunchType).toBeUndefined();
     built.template.hasResourceProperties('AWS::ECS::ClusterCapacityProviderAssociations', { CapacityProviders: ['FARGATE', 'FARGATE_SPOT'] });
+  });
+
+  test('a task stopped by a Spot reclaim is started again with its own command, on FARGATE_SPOT; the failure e-mail skips reclaims', () => {
+    const rules = Object.values(built.template.findResources('AWS::Events::Rule')) as any[];
+    const restart = rules.find((r) => r.Properties.EventPattern.detail?.stopCode?.[0] === 'SpotInterruption');
+    expect(restart).toBeDefined();
+    expect(restart.Properties.EventPattern).toMatchObject({ 'source': ['aws.ecs'], 'detail-type': ['ECS Task State Change'], 'detail': { lastStatus: ['STOPPED'] } });
+    const [target] = restart.Properties.Targets;
+    expect(target.Input).toBeUndefined();
+    expect(target.InputTransformer).toEqual({
+      InputPathsMap: { command: '$.detail.overrides.containerOverrides[0].command' },
+      InputTemplate: '{"containerOverrides":[{"name":"processor","command":<command>}]}',
+    });
+    expect(target.EcsParameters.CapacityProviderStrategy).toEqual([{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }]);
+    expect(target.EcsParameters.LaunchType).toBeUndefined();
+    expect(target.DeadLetterConfig).toBeDefined();
+    expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 2 });
+    const failed = rules.find((r) => r.Properties.Description?.endsWith('stopped with a non-zero exit code or failed to start'));
+    expect(JSON.stringify(failed.Properties.EventPattern)).toContain('{"anything-but":["SpotInterruption"]}');
+  });
+
+  test('without spot there is no restart rule', () => {
+    const { template } = buildPipeline({ bastion: false, processor: Processor.fargate() });
+    const rules = Object.values(template.findResources('AWS::Events::Rule')) as any[];
+    expect(rules.filter((r) => r.Properties.EventPattern.detail?.stopCode?.[0] === 'SpotInterruption')).toEqual([]);
   });
 
   test('scheduled runs use FARGATE_SPOT too', () => {

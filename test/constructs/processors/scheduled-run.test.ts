@@ -1,4 +1,4 @@
-import { TimeZone } from 'aws-cdk-lib';
+import { Duration, TimeZone } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { buildPipeline } from './helpers';
@@ -22,5 +22,21 @@ describe('addScheduledRun on the zip Lambda', () => {
     expect(input).toContain('\\"timeZone\\":\\"Europe/London\\"');
     expect(input).toContain('\\"prefix\\":\\"raw-data/{date}/\\"');
     template.hasResourceProperties('AWS::SQS::Queue', Match.objectLike({ SqsManagedSseEnabled: true }));
+  });
+});
+
+test('a Lambda scheduled run that fails after Lambda\'s own retries is kept in an encrypted queue with an alarm', () => {
+  const { template } = buildPipeline({}, (pipeline) => {
+    pipeline.processor.addScheduledRun(pipeline, 'One', { schedule: scheduler.ScheduleExpression.rate(Duration.hours(1)), bucket: pipeline.inputBucket, prefix: 'a/', suffix: '.csv' });
+    pipeline.processor.addScheduledRun(pipeline, 'Two', { schedule: scheduler.ScheduleExpression.rate(Duration.hours(2)), bucket: pipeline.inputBucket, prefix: 'b/', suffix: '.csv' });
+  });
+  template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+  template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+    MaximumRetryAttempts: 2,
+    MaximumEventAgeInSeconds: 21600,
+    DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+  });
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    AlarmDescription: Match.stringLikeRegexp("a scheduled run failed after Lambda's retries"),
   });
 });
