@@ -12,6 +12,7 @@ import { PipelineMonitoring } from './monitoring';
 import { addPipelineAlarms } from './monitoring/pipeline-alarms';
 import { applyAcknowledgments, NagAcknowledgment, pipelineAcknowledgments } from './nag-acknowledgments';
 import { PipelineBastion, PipelineNetwork, PipelineNetworkOptions } from './network';
+import { addPipelineBastion, PipelineBastionOptions } from './network/bastion-options';
 import { rulesWaitForPeering } from './network/wait-for-peering';
 import { validatePipelineProps } from './pipeline-validation';
 import { BoundProcessorBase, BoundQueueLambdaProcessor, IBoundProcessor, Processor } from './processor';
@@ -28,7 +29,8 @@ import { Trigger } from './trigger';
  * Properties of a {@link CdkPipeline}. Every part has a secure default; the
  * props below only change what you name.
  */
-export interface CdkPipelineProps extends PipelineNetworkOptions, PipelineStorageOptions, PipelineDatabaseOptions, PipelineComplianceOptions {
+export interface CdkPipelineProps
+  extends PipelineNetworkOptions, PipelineBastionOptions, PipelineStorageOptions, PipelineDatabaseOptions, PipelineComplianceOptions {
   // ---------------------------------------------------------------- processing
   /**
    * Where files are processed.
@@ -135,20 +137,9 @@ export interface CdkPipelineProps extends PipelineNetworkOptions, PipelineStorag
 
   // ------------------------------------------------------------------- network
   // (singleVpc, processingVpc, databaseVpc, CIDRs, natGateways, maxAzs and
-  // vpcEndpoints come from PipelineNetworkOptions)
-  /**
-   * Create a Session Manager bastion with the PostgreSQL client.
-   *
-   * @default true
-   */
-  readonly bastion?: boolean;
-
-  /**
-   * Instance type of the bastion.
-   *
-   * @default t4g.nano
-   */
-  readonly bastionInstanceType?: ec2.InstanceType;
+  // vpcEndpoints come from PipelineNetworkOptions; bastion, bastionPlacement,
+  // bastionSshCidr, bastionKeyPair and bastionInstanceType from
+  // PipelineBastionOptions)
 
   // ------------------------------------------------------------------- storage
   // (inputBucket, outputBucket, backupBucket and backupRetention come from
@@ -313,18 +304,8 @@ export class CdkPipeline extends Construct {
     this.processor = processor.bind(this, processorContext);
     this.database.allowFrom('FromProcessor', this.processor.securityGroup, 'pipeline processor');
 
-    if (props.bastion ?? true) {
-      if (!this.network.hasNatEgress) {
-        [ec2.InterfaceVpcEndpointAwsService.SSM, ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES, ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES]
-          .forEach((s) => this.network.addInterfaceEndpoint(s));
-      }
-      this.bastion = new PipelineBastion(this, 'Bastion', {
-        vpc: this.network.processingVpc,
-        vpcSubnets: this.network.processingSubnets,
-        instanceType: props.bastionInstanceType,
-      });
-      this.database.allowFrom('FromBastion', this.bastion.securityGroup, 'pipeline bastion');
-    }
+    this.bastion = addPipelineBastion(this, props, this.network);
+    if (this.bastion) this.database.allowFrom('FromBastion', this.bastion.securityGroup, 'pipeline bastion');
 
     if (props.migrateOnDeploy ?? true) {
       // The database construct holds its ingress and egress rules (allowFrom,
@@ -357,8 +338,6 @@ export class CdkPipeline extends Construct {
       processorFunction: this.processor instanceof BoundQueueLambdaProcessor ? this.processor.function : undefined,
       processorDeadLetterQueue: this.processor.deadLetterQueue,
       subscriptionDeadLetterQueue: this.monitoring.subscriptionDeadLetterQueue,
-      bastionRole: this.bastion?.role,
-      bastionInstance: this.bastion?.instance,
       buckets: {
         input: props.inputBucket ? undefined : this.inputBucket,
         output: props.outputBucket ? undefined : this.outputBucket,
@@ -375,6 +354,7 @@ export class CdkPipeline extends Construct {
     applyAcknowledgments(this, this.nagAcknowledgments);
     // The processor applies its own (some are added with its scheduled runs).
     if (this.processor instanceof BoundProcessorBase) this.nagAcknowledgments.push(...this.processor.nagAcknowledgments);
+    if (this.bastion) this.nagAcknowledgments.push(...this.bastion.nagAcknowledgments);
 
     rulesWaitForPeering(this, this.network);
   }

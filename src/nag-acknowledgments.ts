@@ -29,8 +29,6 @@ export interface AcknowledgmentTargets {
   readonly processorFunction?: IConstruct;
   readonly processorDeadLetterQueue?: IConstruct;
   readonly subscriptionDeadLetterQueue?: IConstruct;
-  readonly bastionRole?: iam.IRole;
-  readonly bastionInstance?: IConstruct;
   /** Buckets the construct created, by what they hold. */
   readonly buckets: { [name: string]: IConstruct | undefined };
   /** Every bucket a trigger may have added S3 notifications to (created or brought). */
@@ -98,11 +96,6 @@ export function pipelineAcknowledgments(scope: IConstruct, t: AcknowledgmentTarg
   add(t.subscriptionDeadLetterQueue, 'AwsSolutions-SQS3',
     'SubscriptionDeadLetterQueue is the dead-letter queue of the topic\'s e-mail subscriptions (an SNS redrive policy, which the rule does not recognise as a queue redrive).');
 
-  const bastionPolicy = t.bastionRole ? policyOf(t.bastionRole) : undefined;
-  add(bastionPolicy, 'AwsSolutions-IAM5[Resource::*]',
-    'Session Manager only: the ssmmessages Create/Open Control/Data Channel actions support no resource-level permissions, and ssm:UpdateInstanceInformation cannot name the instance, which depends on this role.');
-  add(t.bastionInstance, 'AwsSolutions-EC29',
-    'The bastion holds no state and is recreated by a deploy; termination protection would only make `cdk destroy` fail.');
 
   const replicationReason = (name: string) => `The ${name} bucket is not replicated to another region by default: Cross-Region Replication doubles storage and adds transfer cost and a second region to operate. ` +
     (name === 'backup' ? 'Set `backupReplicationBucket` to replicate it.' : 'Its data is recoverable from the backup bucket, which `backupReplicationBucket` replicates.');

@@ -1,2 +1,3 @@
 export * from './pipeline-network';
 export * from './pipeline-bastion';
+export * from './bastion-options';

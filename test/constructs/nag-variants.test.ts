@@ -3,7 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
-import { BatchComputeType, CdkPipeline, CdkPipelineProps, Processor } from '../../src';
+import { BastionPlacement, BatchComputeType, CdkPipeline, CdkPipelineProps, Processor } from '../../src';
 
 /** Options that add, remove or replace resources: the five packs stay clean with each. */
 const VARIANTS: Array<[string, (s: Stack) => CdkPipelineProps]> = [
@@ -29,6 +29,7 @@ const VARIANTS: Array<[string, (s: Stack) => CdkPipelineProps]> = [
     }),
   })],
   ['Processor.lambdaContainer()', () => ({ processor: Processor.lambdaContainer() })],
+  ['a public bastion with SSH from one CIDR', () => ({ singleVpc: true, bastionPlacement: BastionPlacement.PUBLIC, bastionSshCidr: '203.0.113.0/24' })],
   ['Processor.fargate(), natGateways: 0', () => ({ processor: Processor.fargate(), natGateways: 0 })],
   ['Processor.fargate({ spot: true }) with e-mails', () => ({ processor: Processor.fargate({ spot: true }), notificationEmails: ['ops@example.com'] })],
   ['Processor.batch() (Fargate Spot), natGateways: 0', () => ({ processor: Processor.batch(), natGateways: 0 })],
