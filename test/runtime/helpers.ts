@@ -11,6 +11,7 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Client } from 'pg';
 import { silentLogger } from '../../src/runtime/contract/logger';
 import { createRuntime, Runtime } from '../../src/runtime/entry/lambda-runtime';
+import type { ColumnConfig, PostgresTableSinkConfig } from '../../src/shared/sink-config';
 import { motoClientConfig, motoEndpoint, uniqueName } from '../support/moto';
 
 let sharedS3: S3Client | undefined;
@@ -197,3 +198,8 @@ export async function query<T extends Record<string, unknown> = Record<string, a
 }
 
 export const fileRows = (url: string) => query(url, 'SELECT * FROM file_metadata ORDER BY id');
+
+/** A table sink's configuration as the construct ships it: public schema, extra columns ignored, `extra` on top. */
+export function tableSinkConfig(table: string, columns: ColumnConfig[], extra: Partial<PostgresTableSinkConfig> = {}): PostgresTableSinkConfig {
+  return { kind: 'postgresTable', schema: 'public', table, badRows: 'FAIL_FILE', extraColumns: 'IGNORE', columns, ...extra };
+}

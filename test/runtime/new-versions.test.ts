@@ -4,7 +4,8 @@
  * APPEND), and a late event for an older version changes nothing.
  */
 import {
-  closeHelpers, createAws, exists, fileRows, nextSequencer, putObject, query, readText, s3Event, sentMessages, TestAws, testRuntime, upload,
+  closeHelpers, createAws, exists, fileRows, nextSequencer, putObject, query, readText, s3Event, sentMessages, tableSinkConfig,
+  TestAws, testRuntime, upload,
 } from './helpers';
 import { compareSequencers } from '../../src/runtime/core/version-order';
 import { handleS3Event } from '../../src/runtime/entry/handle-event';
@@ -14,15 +15,8 @@ import { createTestDatabase } from '../support/db';
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;
 
-const table = (name: string, extra: Partial<PostgresTableSinkConfig> = {}): PostgresTableSinkConfig => ({
-  kind: 'postgresTable',
-  schema: 'public',
-  table: name,
-  badRows: 'SKIP_AND_REPORT',
-  extraColumns: 'IGNORE',
-  columns: [{ name: 'id', type: 'integer', nullable: false }, { name: 'qty', type: 'integer', nullable: true }],
-  ...extra,
-});
+const table = (name: string, extra: Partial<PostgresTableSinkConfig> = {}): PostgresTableSinkConfig =>
+  tableSinkConfig(name, [{ name: 'id', type: 'integer', nullable: false }, { name: 'qty', type: 'integer', nullable: true }], { badRows: 'SKIP_AND_REPORT', ...extra });
 
 beforeAll(async () => {
   db = await createTestDatabase('nv');

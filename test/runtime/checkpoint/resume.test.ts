@@ -11,20 +11,13 @@ import { FileOutcome } from '../../../src/runtime/core/outcome';
 import { processFile } from '../../../src/runtime/core/process-file';
 import { PostgresTableSinkConfig } from '../../../src/shared/sink-config';
 import { createTestDatabase } from '../../support/db';
-import { closeHelpers, createAws, exists, fileRows, nextSequencer, putObject, query, readText, TestAws, testRuntime } from '../helpers';
+import { closeHelpers, createAws, exists, fileRows, nextSequencer, putObject, query, readText, tableSinkConfig, TestAws, testRuntime } from '../helpers';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;
 
-const table = (name: string, extra: Partial<PostgresTableSinkConfig> = {}): PostgresTableSinkConfig => ({
-  kind: 'postgresTable',
-  schema: 'public',
-  table: name,
-  badRows: 'FAIL_FILE',
-  extraColumns: 'IGNORE',
-  columns: [{ name: 'id', type: 'integer', nullable: false }, { name: 'note', type: 'text', nullable: true }],
-  ...extra,
-});
+const table = (name: string, extra: Partial<PostgresTableSinkConfig> = {}): PostgresTableSinkConfig =>
+  tableSinkConfig(name, [{ name: 'id', type: 'integer', nullable: false }, { name: 'note', type: 'text', nullable: true }], extra);
 
 beforeAll(async () => {
   db = await createTestDatabase('ckp');
