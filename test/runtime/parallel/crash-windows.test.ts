@@ -2,7 +2,7 @@
  * The crash windows of a parallel load, against a PostgreSQL server of its
  * own: a child process loading a new version of a file through 3
  * connections is killed with SIGKILL at every step (staging table created,
- * a segment copied, the parts committed, the partition attached, just
+ * a segment copied, the first worker committed, the parts committed, the partition attached, just
  * before and just after the COMMIT). After each kill the table shows the
  * earlier version whole (or, after the COMMIT, the new one whole), nothing
  * holds a lock, an open transaction or a snapshot that would hold back
@@ -24,7 +24,7 @@ const V1_ROWS = 30_000;
 const V2_ROWS = 24_000;
 /** The polling reader's sessions, left out of the leftovers. */
 const READER = 'crash-test-reader';
-const STEPS = ['staging-created', 'segment-copied', 'parts-committed', 'attached', 'before-commit', 'after-commit'] as const;
+const STEPS = ['staging-created', 'segment-copied', 'worker-committed', 'parts-committed', 'attached', 'before-commit', 'after-commit'] as const;
 
 let server: FaultPostgres;
 let url: string;

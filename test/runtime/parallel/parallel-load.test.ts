@@ -92,7 +92,7 @@ test('the generated file (quoted newlines, commas, quotes) through 3 connections
   let steps: string[] = [];
   const outcome = await load(par, fromFile(big), {}, { segmentBytes: 64 * 1024, onStep: (s) => { steps.push(s); } });
   expect(outcome).toEqual({ rowsLoaded: BIG_ROWS, rowsRejected: 0 });
-  expect(steps).toEqual(['staging-created', 'segment-copied', 'parts-committed', 'attached']);
+  expect(steps).toEqual(['staging-created', 'segment-copied', 'worker-committed', 'parts-committed', 'attached']);
   expect(await contents('par_three')).toEqual(await contents('par_one'));
   expect(await partitions('par_three')).toEqual(["par_three__f1 FOR VALUES IN ('1')"]);
   expect(await stagingTables()).toEqual([]);
@@ -232,4 +232,56 @@ test('the sweep drops staging tables that killed loads left, keeps one a live lo
   }
   // The lock went with its session: now the sweep takes it.
   expect(await sweepStagingTables(client, config)).toEqual(['par_sweep__f23']);
+});
+
+describe('a REPEATABLE READ snapshot taken while the workers commit', () => {
+  const config = tableConfig('par_rr', COLUMNS, { parallelism: 3 });
+  const count = async (c: Client) => (await c.query('SELECT _file_id::int AS f, count(*)::int AS n FROM par_rr GROUP BY 1 ORDER BY 1')).rows;
+  let reader: Client;
+
+  beforeEach(async () => {
+    await createTable(config);
+    await load(config, text(rowsCsv(600)), { fileId: 1 });
+    reader = new Client({ connectionString: db.url });
+    await reader.connect();
+  });
+  afterEach(async () => {
+    await reader.end();
+  });
+
+  /** Loads v2 (400 rows) replacing v1; the reader takes its snapshot after the first worker committed. */
+  function loadV2(options: ParallelLoadOptions): { done: Promise<SinkOutcome>; finished: () => boolean } {
+    let finished = false;
+    const done = load(config, text(rowsCsv(400)), { fileId: 2, earlierFileIds: [1] }, {
+      ...SMALL,
+      ...options,
+      onStep: async (step) => {
+        if (step === 'worker-committed') await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1');
+      },
+    }).finally(() => { finished = true; });
+    return { done, finished: () => finished };
+  }
+
+  test('the load waits for it to end before attaching: the reader sees the earlier version whole', async () => {
+    const v2 = loadV2({});
+    await new Promise((r) => setTimeout(r, 700));
+    expect(v2.finished()).toBe(false);
+    expect(await count(reader)).toEqual([{ f: 1, n: 600 }]);
+    await reader.query('COMMIT');
+    expect(await v2.done).toEqual({ rowsLoaded: 400, rowsRejected: 0 });
+    expect(await count(reader)).toEqual([{ f: 2, n: 400 }]);
+  });
+
+  test('if it stays open past snapshotWaitMs, the file loads through one connection, and the reader still sees one whole version', async () => {
+    const warnings: string[] = [];
+    const log = { info: () => undefined, error: () => undefined, warn: (m: string) => { warnings.push(m); } };
+    const v2 = loadV2({ snapshotWaitMs: 300, log });
+    expect(await v2.done).toEqual({ rowsLoaded: 400, rowsRejected: 0 });
+    expect(warnings).toEqual([expect.stringMatching(/^loading the file through one connection: transactions that may hold a snapshot/)]);
+    // Its snapshot predates the commit: the earlier version, whole, even though it first reads the table now.
+    expect(await count(reader)).toEqual([{ f: 1, n: 600 }]);
+    await reader.query('COMMIT');
+    expect(await count(reader)).toEqual([{ f: 2, n: 400 }]);
+    expect(await stagingTables()).toEqual([]);
+  });
 });

@@ -11,7 +11,10 @@
  *    fast path as a one-connection load (blank lines, `\.`), so it stores
  *    exactly the rows the one-connection COPY would.
  * 3. Every segment in: the workers commit (invisible: the staging table is
- *    not part of the table yet), then the claim transaction attaches the
+ *    not part of the table yet); the load waits for the transactions that
+ *    may hold a snapshot taken while they were committing (./snapshots.ts:
+ *    past `snapshotWaitMs` it loads through one connection instead); then
+ *    the claim transaction attaches the
  *    staging table as the file's partition. Its COMMIT, which also marks the
  *    file succeeded and removes the earlier versions' rows, is the one
  *    moment readers see the file: all of it, and the earlier version gone.
@@ -29,19 +32,21 @@ import { lineEndingOf, LineEnding } from './line-ending';
 import {
   attachPartition, createStagingTable, lockStagingTable, partitionName, partitionState, sweepStagingTables, unlockStagingTable,
 } from './partitions';
+import { waitForWindowSnapshots } from './snapshots';
 import type { PostgresTableSinkConfig } from '../../../shared/sink-config';
 import { MAX_SEGMENT_BYTES, Segment, segmentsOf } from '../../checkpoint/chunker';
 import { readFileHead } from '../../checkpoint/file-head';
+import type { Logger } from '../../contract/logger';
 import type { SinkOutcome } from '../../contract/sink-api';
 import { BlankLinesNeedChecking, quoteStateFromStart } from '../blank-lines';
 import { isRowDataError, locateCopyError, rowInputError } from '../copy-errors';
 import { recordLineForCopyLine } from '../copy-lines';
 import { copyRawBytes, EndOfDataMarkerFound } from '../fast-copy';
 import { ColumnPlan, planColumns } from '../header';
-import { FILE_ID_SETTING, quoteIdent } from '../validate-config';
+import { FILE_ID_SETTING, qualifiedTableName, quoteIdent } from '../validate-config';
 
 /** Where a parallel load is; the crash-window tests stop the process at each. */
-export type ParallelStep = 'staging-created' | 'segment-copied' | 'parts-committed' | 'attached';
+export type ParallelStep = 'staging-created' | 'segment-copied' | 'worker-committed' | 'parts-committed' | 'attached';
 
 export interface ParallelLoadOptions {
   /** Opens a worker connection; default: a new connection with the claim connection's settings. */
@@ -51,6 +56,14 @@ export interface ParallelLoadOptions {
    * `parallelism + 2` segments are held in memory). Default 2 MiB: larger ones only raise the peak RSS (8 MiB: +40 MB).
    */
   readonly segmentBytes?: number;
+  /**
+   * How long to wait, once the workers have committed, for transactions that
+   * may hold a snapshot taken while they were committing (./snapshots.ts);
+   * past it the file is loaded through one connection. Default 30 s.
+   */
+  readonly snapshotWaitMs?: number;
+  /** Where the fall-backs to one connection are said. */
+  readonly log?: Logger;
   /** Awaited at each step (tests). */
   readonly onStep?: (step: ParallelStep) => Promise<void> | void;
 }
@@ -112,6 +125,10 @@ export async function loadInParallel(
       await createStagingTable(lead, config, fileId);
       created = true;
       await options.onStep?.('staging-created');
+      const pids: number[] = [];
+      await Promise.all([claim, ...workers.map((w) => w.client)].map(async (c) => {
+        pids.push((await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+      }));
       await Promise.all(workers.map(async (w) => {
         await w.client.query('BEGIN');
         // Safe: the claim transaction's COMMIT comes later and is flushed with everything before it.
@@ -166,8 +183,21 @@ export async function loadInParallel(
           throw rowInputError(line, where.column, where.reason);
         }
       }
-      await Promise.all(workers.map((w) => w.client.query('COMMIT')));
+      // One after the other, so that the window between the first and the last commit is the shortest and known.
+      for (const [i, w] of workers.entries()) {
+        await w.client.query('COMMIT');
+        if (i === 0) await options.onStep?.('worker-committed');
+      }
+      const committedAt = (await lead.query<{ t: string }>('SELECT clock_timestamp()::text AS t')).rows[0].t;
       await options.onStep?.('parts-committed');
+      const waited = await waitForWindowSnapshots(lead, { committedAt, ownPids: pids, maxWaitMs: options.snapshotWaitMs ?? 30_000 });
+      if (!waited.ok) {
+        options.log?.warn('loading the file through one connection: transactions that may hold a snapshot taken while the parallel parts were committing '
+          + 'did not end in time (a REPEATABLE READ reader could see part of the file); sessions of other roles count unless this role has pg_read_all_stats', {
+          table: qualifiedTableName(config), fileId, blocking: waited.blocking,
+        });
+        return 'one-connection';
+      }
       await attachPartition(claim, config, fileId);
       created = false;
       await options.onStep?.('attached');
