@@ -1,16 +1,23 @@
 import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BadRowPolicy, BoundQueueLambdaProcessor, CdkPipeline, ColumnType, Processor, Sink, Trigger } from '../../src';
+import { BadRowPolicy, BastionPlacement, BoundQueueLambdaProcessor, CdkPipeline, ColumnType, Processor, Sink, Trigger } from '../../src';
 
 export interface ContainerLambdaBastionStackProps extends StackProps {
   /** Where success, failure and alarm e-mails go (none when omitted). */
   readonly email?: string;
+  /**
+   * The network SSH to the bastion is allowed from.
+   *
+   * @default '203.0.113.0/24' - a documentation range that reaches nothing: pass yours
+   */
+  readonly sshCidr?: string;
 }
 
 /**
  * Seed 001: S3 -> a container-image Lambda -> rows in RDS PostgreSQL, in
- * one VPC (public, private and isolated subnets), with a bastion that has
- * the PostgreSQL client and may reach the database.
+ * one VPC (public, private and isolated subnets), with a bastion in a public
+ * subnet (SSH from one CIDR only) that has the PostgreSQL client and may
+ * reach the database.
  */
 export class ContainerLambdaBastionStack extends Stack {
   public readonly pipeline: CdkPipeline;
@@ -33,8 +40,11 @@ export class ContainerLambdaBastionStack extends Stack {
         ],
         badRows: BadRowPolicy.SKIP_AND_REPORT,
       })],
-      // Seed 001's bastion, reached through Session Manager (the default; see the README for SSH).
+      // Seed 001's bastion: in a public subnet, SSH from one network only
+      // (203.0.113.0/24 is a documentation range: put yours), Session Manager too.
       bastion: true,
+      bastionPlacement: BastionPlacement.PUBLIC,
+      bastionSshCidr: props.sshCidr ?? '203.0.113.0/24',
       notificationEmails: props.email ? [props.email] : undefined,
     });
 
@@ -47,6 +57,7 @@ export class ContainerLambdaBastionStack extends Stack {
       LogGroup: processor.logGroup.logGroupName,
       DeadLetterQueue: processor.deadLetterQueue!.queueArn,
       BastionId: this.pipeline.bastion!.instance.instanceId,
+      BastionPublicIp: this.pipeline.bastion!.instance.instancePublicIp,
       DatabaseHost: this.pipeline.database.instance.dbInstanceEndpointAddress,
       DatabaseSecret: this.pipeline.database.secret.secretArn,
     };

@@ -24,6 +24,7 @@ const PACKS: Array<[string, string, () => NagPack, string[]]> = [
     'AwsSolutions-IAM5[Resource::<Bucket>/*]',
     'AwsSolutions-IAM5[Resource::<Bucket>/backup/*]',
     'AwsSolutions-IAM5[Resource::<Bucket>/rejects/*]',
+    'AwsSolutions-IAM5[Resource::<Bucket>/reports/*]',
     'AwsSolutions-IAM5[Resource::<Bucket>/results/*]',
     'AwsSolutions-RDS11',
     'AwsSolutions-SQS3',
@@ -77,6 +78,12 @@ const BY_EXAMPLE: Record<string, { add: string[]; remove: string[] }> = {
       'AwsSolutions-SQS3',
     ],
     remove: ['Serverless-LambdaEventSourceMappingDestination'],
+  },
+  'container-lambda-bastion': {
+    // The bastion's public IP (placement: BastionPlacement.PUBLIC, SSH from one CIDR), and the instance's
+    // subnet being in its network interface, which EC2InstancesInVPC does not look at.
+    add: ['HIPAA.Security', 'NIST.800.53.R5', 'PCI.DSS.321'].flatMap((p) => [`${p}-EC2InstanceNoPublicIp`, `${p}-EC2InstancesInVPC`]),
+    remove: [],
   },
 };
 
