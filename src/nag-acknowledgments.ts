@@ -73,7 +73,8 @@ export function pipelineAcknowledgments(scope: IConstruct, t: AcknowledgmentTarg
     'The AWS Backup selection role of the database plan is assumed only by backup.amazonaws.com; AWSBackupServiceRolePolicyForBackup is the service-role policy AWS Backup documents and maintains for taking snapshots.');
 
   const processorPolicy = t.processorRole ? policyOf(t.processorRole) : undefined;
-  add(processorPolicy, 'AwsSolutions-IAM5[Resource::*]',
+  // Only a Lambda processor's role has these `*` statements; a container task role has none.
+  if (t.processorFunction) add(processorPolicy, 'AwsSolutions-IAM5[Resource::*]',
     'Two statements of the processor policy: ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses (Lambda creates the function\'s VPC interfaces with them) and xray:PutTraceSegments, xray:PutTelemetryRecords (active tracing); neither EC2 nor X-Ray supports resource-level permissions for these actions.');
   for (const arn of t.processorObjectArns) {
     add(processorPolicy, `AwsSolutions-IAM5[Resource::${nagResourceString(stack, arn)}]`,

@@ -14,7 +14,7 @@ test('by default the bastion is private, Session Manager only', () => {
 });
 
 test('bastionPlacement PUBLIC with bastionSshCidr: a public subnet, a public IP, SSH from that CIDR only; the pipeline lists its acknowledgments', () => {
-  const { template, pipeline } = buildPipeline({ bastionPlacement: BastionPlacement.PUBLIC, bastionSshCidr: '203.0.113.0/24' });
+  const { template, pipeline } = buildPipeline({ singleVpc: true, bastionPlacement: BastionPlacement.PUBLIC, bastionSshCidr: '203.0.113.0/24' });
   const props = instance(template).Properties;
   expect(props.NetworkInterfaces[0].AssociatePublicIpAddress).toBe(true);
   const ingress = (Object.values(template.findResources('AWS::EC2::SecurityGroup')) as any[])
@@ -25,5 +25,15 @@ test('bastionPlacement PUBLIC with bastionSshCidr: a public subnet, a public IP,
 });
 
 test.each(['0.0.0.0/0', '::/0'])('bastionSshCidr %s is refused', (cidr) => {
-  expect(() => buildPipeline({ bastionPlacement: BastionPlacement.PUBLIC, bastionSshCidr: cidr })).toThrow(/0\.0\.0\.0\/0|::\/0|\/0/);
+  expect(() => buildPipeline({ singleVpc: true, bastionPlacement: BastionPlacement.PUBLIC, bastionSshCidr: cidr })).toThrow(/0\.0\.0\.0\/0|::\/0|\/0/);
+});
+
+test('a public bastion with two peered VPCs is refused: it would have no route to the database', () => {
+  expect(() => buildPipeline({ bastionPlacement: BastionPlacement.PUBLIC, bastionSshCidr: '203.0.113.0/24' }))
+    .toThrow('bastionPlacement: BastionPlacement.PUBLIC needs singleVpc: true');
+});
+
+test('bastion props with bastion: false are refused, naming them', () => {
+  expect(() => buildPipeline({ bastion: false, bastionPlacement: BastionPlacement.PUBLIC, bastionSshCidr: '203.0.113.0/24' }))
+    .toThrow('bastionPlacement, bastionSshCidr are set but bastion is false: remove one of them');
 });
