@@ -74,8 +74,10 @@ export function pipelineAcknowledgments(scope: IConstruct, t: AcknowledgmentTarg
 
   const processorPolicy = t.processorRole ? policyOf(t.processorRole) : undefined;
   // Only a Lambda processor's role has these `*` statements; a container task role has none.
-  if (t.processorFunction) add(processorPolicy, 'AwsSolutions-IAM5[Resource::*]',
-    'Two statements of the processor policy: ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses (Lambda creates the function\'s VPC interfaces with them) and xray:PutTraceSegments, xray:PutTelemetryRecords (active tracing); neither EC2 nor X-Ray supports resource-level permissions for these actions.');
+  if (t.processorFunction) {
+    add(processorPolicy, 'AwsSolutions-IAM5[Resource::*]',
+      'Two statements of the processor policy: ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses (Lambda creates the function\'s VPC interfaces with them) and xray:PutTraceSegments, xray:PutTelemetryRecords (active tracing); neither EC2 nor X-Ray supports resource-level permissions for these actions.');
+  }
   for (const arn of t.processorObjectArns) {
     add(processorPolicy, `AwsSolutions-IAM5[Resource::${nagResourceString(stack, arn)}]`,
       'Object keys are only known when a file arrives: the wildcard is limited to the key part of the one bucket (and prefix) the processor reads or writes.');

@@ -1,6 +1,6 @@
-import { BastionPlacement } from './network/pipeline-bastion';
 import type { CdkPipelineProps } from './cdk-pipeline';
 import { validateNoSuccessPeriod } from './monitoring/pipeline-alarms';
+import { BastionPlacement } from './network/pipeline-bastion';
 
 /**
  * Checks of `CdkPipelineProps` that no single part can make: props that
