@@ -86,6 +86,13 @@ export interface ScheduledRunOptions {
    */
   readonly timeZone?: TimeZone;
   /**
+   * `{date}` is the scheduled time's date this many days before, e.g. 1 for
+   * a run at 02:00 that processes the previous day's folder.
+   *
+   * @default 0
+   */
+  readonly daysBefore?: number;
+  /**
    * Description of the schedule.
    *
    * @default - one naming the bucket and prefix

@@ -31,6 +31,7 @@ export function scheduledRunCommand(o: ScheduledRunOptions): string[] {
   return [
     'run', '--bucket', o.bucket.bucketName, '--prefix', o.prefix, '--suffix', o.suffix,
     '--date', SCHEDULED_TIME, '--time-zone', scheduledRunTimeZone(o),
+    ...(o.daysBefore ? ['--days-before', String(o.daysBefore)] : []),
   ];
 }
 
@@ -43,6 +44,7 @@ export function scheduledRunPayload(o: ScheduledRunOptions): { [key: string]: un
       suffix: o.suffix,
       scheduledTime: SCHEDULED_TIME,
       timeZone: scheduledRunTimeZone(o),
+      ...(o.daysBefore ? { daysBefore: o.daysBefore } : {}),
     },
   };
 }

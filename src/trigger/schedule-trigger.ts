@@ -47,6 +47,16 @@ export interface ScheduleTriggerOptions {
   readonly timeZone?: TimeZone;
 
   /**
+   * `{date}` is the scheduled time's date this many days before: 1 makes a
+   * run at 02:00 process the previous day's folder (`raw-data/2026-01-14/`
+   * on the night of the 15th). A whole number from 0 to 366; needs `{date}`
+   * in `prefix`.
+   *
+   * @default 0 - the scheduled time's own date
+   */
+  readonly daysBefore?: number;
+
+  /**
    * Description of the schedule.
    *
    * @default - one naming the prefix and suffix
@@ -85,6 +95,7 @@ export class ScheduleTrigger extends Trigger {
       prefix,
       suffix: this.suffix,
       timeZone: this.options.timeZone,
+      daysBefore: this.options.daysBefore,
       description: this.options.description,
     });
   }
@@ -119,6 +130,13 @@ function validateScheduleOptions(o: ScheduleTriggerOptions): void {
   const suffix = o.suffix;
   if (suffix !== undefined && (Buffer.byteLength(suffix, 'utf8') > MAX_KEY_BYTES || /[*?]/.test(suffix))) {
     throw new Error(`${where}: suffix must be at most ${MAX_KEY_BYTES} bytes without wildcards (got '${suffix}'); '' processes every key under the prefix`);
+  }
+  const back = o.daysBefore;
+  if (back !== undefined && (!Number.isInteger(back) || back < 0 || back > 366)) {
+    throw new Error(`${where}: daysBefore must be a whole number of days from 0 to 366 (got ${back})`);
+  }
+  if (back && !prefix.includes(DATE_PLACEHOLDER)) {
+    throw new Error(`${where}: daysBefore is set but prefix '${prefix}' has no ${DATE_PLACEHOLDER} for it to change`);
   }
   if (o.description !== undefined && o.description.length > 512) {
     throw new Error(`${where}: description must be at most 512 characters, EventBridge Scheduler's limit (got ${o.description.length})`);

@@ -108,6 +108,28 @@ describe('on Fargate', () => {
   });
 });
 
+describe('daysBefore: the previous day\'s folder on a nightly run', () => {
+  test('containers get --days-before, the Lambdas daysBefore in the payload', () => {
+    const fargate = build({ processor: Processor.fargate(), triggers: [Trigger.schedule({ schedule: nightly(), prefix: 'raw-data/{date}/', daysBefore: 1 })] });
+    const input = JSON.stringify(fargate.stack.resolve(schedules(fargate.template)[0].Target.Input));
+    expect(input).toContain('\\"--days-before\\",\\"1\\"');
+    const lambda = build({ triggers: [Trigger.schedule({ schedule: nightly(), prefix: 'raw-data/{date}/', daysBefore: 1 })] });
+    expect(payloadOf(lambda.stack, schedules(lambda.template)[0]).scheduledRun).toMatchObject({ daysBefore: 1 });
+    const none = build({ triggers: [Trigger.schedule({ schedule: nightly(), prefix: 'raw-data/{date}/' })] });
+    expect(payloadOf(none.stack, schedules(none.template)[0]).scheduledRun).not.toHaveProperty('daysBefore');
+  });
+
+  test.each([[-1], [1.5], [367]])('daysBefore %p is refused', (bad) => {
+    expect(() => Trigger.schedule({ schedule: nightly(), prefix: 'raw-data/{date}/', daysBefore: bad }))
+      .toThrow(`Trigger.schedule(): daysBefore must be a whole number of days from 0 to 366 (got ${bad})`);
+  });
+
+  test('daysBefore without {date} is refused', () => {
+    expect(() => Trigger.schedule({ schedule: nightly(), prefix: 'raw-data/', daysBefore: 1 }))
+      .toThrow("Trigger.schedule(): daysBefore is set but prefix 'raw-data/' has no {date} for it to change");
+  });
+});
+
 describe.each<[string, () => Processor, string]>([
   ['Batch', () => Processor.batch(), 'aws-sdk:batch:submitJob'],
   ['the container-image Lambda', () => Processor.lambdaContainer(), ''],

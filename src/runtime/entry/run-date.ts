@@ -71,6 +71,25 @@ export function parseRunDate(value: string, source: string, timeZone: string = D
   return { date: dateIn(at!, timeZone), instant: at!.toISOString() };
 }
 
+/** How many days before the run's date `{date}` may be set back (`--days-before`, `daysBefore`). */
+export const MAX_DAYS_BEFORE = 366;
+
+/** The calendar date `days` days before `date` (YYYY-MM-DD). */
+export function daysBefore(date: string, days: number): string {
+  const at = new Date(`${date}T00:00:00Z`);
+  at.setUTCDate(at.getUTCDate() - days);
+  return at.toISOString().slice(0, 10);
+}
+
+/** Reads a number of days before the run's date: a whole number from 0 to MAX_DAYS_BEFORE. */
+export function parseDaysBefore(value: unknown, source: string): number {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_DAYS_BEFORE) {
+    throw new RunDateError(`${source} must be a whole number of days from 0 to ${MAX_DAYS_BEFORE}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
 /** Puts `date` in for every `{date}` of the prefix template. */
 export function resolvePrefix(template: string, date: string | undefined): string {
   return date === undefined ? template : template.split('{date}').join(date);

@@ -19,7 +19,7 @@
  * container processor (Fargate, Batch), whose run has no time limit.
  */
 import type { EventDeps } from './handle-event';
-import { checkTimeZone, parseRunDate, resolvePrefix } from './run-date';
+import { checkTimeZone, daysBefore, parseDaysBefore, parseRunDate, resolvePrefix } from './run-date';
 import { s3PrefixAccess } from './s3-listing';
 import { runPrefix } from '../core/prefix-run';
 import { RunCounts } from '../core/run-report';
@@ -34,6 +34,8 @@ export interface ScheduledRunPayload {
   readonly scheduledTime: string;
   /** IANA name. */
   readonly timeZone: string;
+  /** `{date}` is the scheduled date this many days before (0 when absent). */
+  readonly daysBefore: number;
 }
 
 export interface ScheduledRunResult {
@@ -72,13 +74,14 @@ export function parseScheduledRun(event: unknown): ScheduledRunPayload {
     suffix: field(r, 'suffix', true),
     scheduledTime: field(r, 'scheduledTime', false),
     timeZone: checkTimeZone(field(r, 'timeZone', false), 'scheduledRun.timeZone'),
+    daysBefore: r.daysBefore === undefined ? 0 : parseDaysBefore(r.daysBefore, 'scheduledRun.daysBefore'),
   };
 }
 
 export async function handleScheduledRun(event: unknown, deps: EventDeps): Promise<ScheduledRunResult> {
   const payload = parseScheduledRun(event);
   const when = parseRunDate(payload.scheduledTime, 'scheduledRun.scheduledTime', payload.timeZone);
-  const date = payload.prefix.includes('{date}') ? when.date : undefined;
+  const date = payload.prefix.includes('{date}') ? daysBefore(when.date, payload.daysBefore) : undefined;
   const prefix = resolvePrefix(payload.prefix, date);
   const { report, reportLocation, reportError, outcomes } = await runPrefix(
     { bucket: payload.bucket, prefix, date, suffix: payload.suffix, runTime: when.instant },

@@ -108,6 +108,15 @@ test('the scheduled time becomes the date in the schedule\'s time zone (23:30Z i
   expect(JSON.parse(await readText(aws.output, 'reports/2026-07-15.json')).files.map((f: any) => f.key)).toEqual(['tz/2026-07-15/early.csv']);
 });
 
+test('daysBefore: a 02:00 run processes the previous day\'s folder and reports under that date', async () => {
+  await putObject(aws.input, 'nightly/2026-02-28/a.csv', 'id,name\n30,yesterday\n');
+  await putObject(aws.input, 'nightly/2026-03-01/b.csv', 'id,name\n31,today\n');
+  const r = await handler({ scheduledRun: { bucket: aws.input, prefix: 'nightly/{date}/', suffix: '.csv', scheduledTime: '2026-03-01T02:00:00Z', timeZone: 'UTC', daysBefore: 1 } },
+    contextWith(60_000)) as any;
+  expect(r.scheduledRun).toMatchObject({ prefix: 'nightly/2026-02-28/', date: '2026-02-28', counts: { files: 1, succeeded: 1 } });
+  expect(JSON.parse(await readText(aws.output, 'reports/2026-02-28.json')).files.map((f: any) => f.key)).toEqual(['nightly/2026-02-28/a.csv']);
+});
+
 test('a prefix without {date}: the report is named after the prefix and the scheduled time', async () => {
   await putObject(aws.input, 'flat/in/x.csv', 'id,name\n20,x\n');
   const r = await handler(payload('flat/in/', '2026-03-01T06:00:00Z', 'UTC'), contextWith(60_000)) as any;
@@ -176,6 +185,7 @@ describe('a malformed scheduledRun names the field', () => {
       'scheduledRun.scheduledTime must be a date as YYYY-MM-DD or an ISO 8601 time with a zone such as 2026-01-15T02:00:00Z, got "<aws.scheduler.scheduled-time>"'],
     ['an unknown time zone', (p) => ({ ...p, timeZone: 'Europe/Lodnon' }),
       'scheduledRun.timeZone must be an IANA time zone name such as Europe/London or UTC, got "Europe/Lodnon"'],
+    ['a negative daysBefore', (p) => ({ ...p, daysBefore: -1 }), 'scheduledRun.daysBefore must be a whole number of days from 0 to 366, got -1'],
   ])('%s', async (_name, change, message) => {
     await expect(handler({ scheduledRun: change(good()) }, contextWith(60_000))).rejects.toThrow(message);
   });

@@ -18,6 +18,31 @@ const runArgs = (args: string[], env: Record<string, string> = {}): RunArgs => {
 };
 const prefixTarget = (args: string[], env: Record<string, string> = {}) => runArgs(['--bucket', 'b', ...args], env).target;
 
+describe('--days-before: the folder of a day before the run\'s date', () => {
+  test.each([
+    ['2026-03-01T02:00:00Z', 'UTC', 1, '2026-02-28'],
+    ['2024-03-01T02:00:00Z', 'UTC', 1, '2024-02-29'],
+    ['2026-01-01T01:30:00Z', 'Europe/London', 1, '2025-12-31'],
+    // 23:30Z in summer is already the 15th in London; a day before is the 14th.
+    ['2026-07-14T23:30:00Z', 'Europe/London', 1, '2026-07-14'],
+    ['2026-01-15', 'UTC', 7, '2026-01-08'],
+    ['2026-01-15', 'UTC', 0, '2026-01-15'],
+  ])('%s in %s, %i days before: %s', (time, zone, days, date) => {
+    const target = prefixTarget(['--prefix', 'raw-data/{date}/', '--date', time, '--time-zone', zone, '--days-before', String(days)]);
+    expect(target).toMatchObject({ prefix: `raw-data/${date}/`, date });
+  });
+
+  test.each([['-1'], ['x'], ['367'], ['1.5']])('--days-before %s is a usage error naming it', (bad) => {
+    expect(() => prefixTarget(['--prefix', 'p/{date}/', `--days-before=${bad}`])).toThrow(UsageError);
+    expect(() => prefixTarget(['--prefix', 'p/{date}/', `--days-before=${bad}`])).toThrow(/--days-before must be a whole number of days from 0 to 366/);
+  });
+
+  test('--days-before needs {date} in the prefix, and goes with --prefix only', () => {
+    expect(() => prefixTarget(['--prefix', 'p/', '--days-before', '1'])).toThrow('--days-before is given but --prefix "p/" has no {date} to replace');
+    expect(() => prefixTarget(['--key', 'k.csv', '--days-before', '1'])).toThrow('--days-before goes with --prefix, not --key');
+  });
+});
+
 describe('--date as a scheduled time in --time-zone', () => {
   test.each([
     // Summer (BST, UTC+1): 23:30Z is already the next day in London.

@@ -9,7 +9,9 @@ import { DEFAULT_OUTPUT_DIR } from './usage';
 import { ENV } from '../../../shared/env';
 import { SinkConfig } from '../../../shared/sink-config';
 import { ConfigError, parseCheckpointEvery, parseSslMode, SslMode } from '../../contract/config';
-import { checkTimeZone, dateIn, DEFAULT_TIME_ZONE, parseRunDate, resolvePrefix, RunDate, RunDateError } from '../run-date';
+import {
+  checkTimeZone, dateIn, daysBefore, DEFAULT_TIME_ZONE, parseDaysBefore, parseRunDate, resolvePrefix, RunDate, RunDateError,
+} from '../run-date';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -59,6 +61,7 @@ export const RUN_OPTIONS = {
   'prefix': { type: 'string' },
   'date': { type: 'string' },
   'time-zone': { type: 'string' },
+  'days-before': { type: 'string' },
   'suffix': { type: 'string' },
   'checkpoint-every': { type: 'string' },
   'force': { type: 'boolean' },
@@ -207,7 +210,7 @@ function parseRun(rest: readonly string[], env: Record<string, string | undefine
   const common = { bucket, force, ...(checkpointEvery !== undefined ? { checkpointEvery } : {}) };
   if (key !== undefined) {
     if (key === '') throw new UsageError('--key must not be empty');
-    for (const flag of ['date', 'time-zone', 'suffix'] as const) {
+    for (const flag of ['date', 'time-zone', 'days-before', 'suffix'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --prefix, not --key`);
     }
     const versionId = present(values['version-id']);
@@ -232,7 +235,9 @@ function parseRun(rest: readonly string[], env: Record<string, string | undefine
     throw new UsageError(`--date is given but --prefix ${JSON.stringify(template)} has no {date} to replace`);
   }
   const suffix = values.suffix ?? env[SUFFIX_ENV] ?? DEFAULT_SUFFIX;
-  const date = hasDate ? given?.date ?? dateIn(new Date(), timeZone) : undefined;
+  const back = values['days-before'] === undefined ? 0 : usage(() => parseDaysBefore(values['days-before'], '--days-before'));
+  if (back > 0 && !hasDate) throw new UsageError(`--days-before is given but --prefix ${JSON.stringify(template)} has no {date} to replace`);
+  const date = hasDate ? daysBefore(given?.date ?? dateIn(new Date(), timeZone), back) : undefined;
   const target = {
     kind: 'prefix' as const,
     template,

@@ -69,8 +69,8 @@ Examples:
 export const RUN_USAGE = `Usage: cdk-data-pipeline run --bucket <bucket> --key <key> [--version-id <id>]
                              [--sequencer <hex>] [--checkpoint-every <n>] [--force]
        cdk-data-pipeline run --bucket <bucket> --prefix <prefix> [--date <date|time>]
-                             [--time-zone <zone>] [--suffix <suffix>]
-                             [--checkpoint-every <n>] [--force]
+                             [--time-zone <zone>] [--days-before <n>]
+                             [--suffix <suffix>] [--checkpoint-every <n>] [--force]
 
 Processes S3 objects exactly as the pipeline's processor does: the command
 the container image runs (ENTRYPOINT cdk-data-pipeline, CMD run), and the way
@@ -106,6 +106,8 @@ Options:
                          only names the report
   --time-zone <zone>     IANA time zone of that date, e.g. Europe/London
                          (default: UTC)
+  --days-before <n>      Use the date n days before it (0-366, default 0):
+                         a run at 02:00 with 1 reads the previous day's folder
   --suffix <suffix>      Only keys ending with it (default: $PIPELINE_SUFFIX,
                          else .csv; case-sensitive like S3's filters; "" for all)
   --checkpoint-every <n> Commit every n rows with a checkpoint, so an
