@@ -11,10 +11,12 @@
  *   load rows=<N> ratio_vs_psql_copy=<x> peak_rss_mb=<y>
  *
  * With `--parallelism N` the loader loads through N connections into a
- * table partitioned by `_file_id` (as the migration creates it then), and
- * each rep also times the practical ceiling: the file split in N parts at
- * record boundaries, loaded by N concurrent `psql \copy` into the plain
- * table. The last line then is:
+ * table partitioned by `_file_id` (as the migration creates it then: no
+ * `_file_id` index, partition pruning finds a file's rows), and each rep
+ * also times the practical ceiling: the file split in N parts at record
+ * boundaries, loaded by N concurrent `psql \copy` into the baseline's table
+ * (ratio_vs_parallel_psql) and, printed before the last line, into a table
+ * of the loader's partition layout (no index). The last line then is:
  *   load rows=<N> ratio_vs_psql_copy=<x> ratio_vs_parallel_psql=<y> peak_rss_mb=<m>
  */
 import { spawn } from 'child_process';
@@ -136,20 +138,29 @@ async function bench(args: Args, url: string): Promise<void> {
   const loaderConfig: PostgresTableSinkConfig = parallel ? { ...config, table: `${config.table}_par`, parallelism: args.parallelism } : config;
   const loaderTable = `${loaderConfig.schema}.${loaderConfig.table}`;
   const parts = parallel ? await splitCsv(clean.path, args.parallelism, path.join(OUT_DIR, `bench-${args.rows}-part`)) : [];
-  const partScripts = parts.map((part, i) => {
-    const script = path.join(OUT_DIR, `psql-copy-part${i}.sql`);
+  // Two ceilings: N psql into the baseline's table (what ratio_vs_parallel_psql compares with), and into a
+  // table of the loader's partition layout (the columns and the default, no _file_id index).
+  const ceilingTable = `${config.schema}.${config.table}_ceiling`;
+  if (parallel) {
+    await admin.query(`DROP TABLE IF EXISTS ${ceilingTable}`);
+    await admin.query(`CREATE TABLE ${ceilingTable} (LIKE ${table} INCLUDING DEFAULTS)`);
+  }
+  const partScripts = (into: string) => parts.map((part, i) => {
+    const script = path.join(OUT_DIR, `psql-copy-part${i}-${into.replace(/\W/g, '_')}.sql`);
     fs.writeFileSync(script, [
       'BEGIN;',
       `SELECT set_config('cdk_data_pipeline.file_id', '${fileId}', true) \\g /dev/null`,
-      `\\copy ${table} (${cols}) FROM '${part}' WITH (FORMAT csv)`,
+      `\\copy ${into} (${cols}) FROM '${part}' WITH (FORMAT csv)`,
       'COMMIT;',
       '',
     ].join('\n'));
     return script;
   });
+  const ceilings = parallel ? [{ into: table, scripts: partScripts(table), rates: [] as number[] }, { into: ceilingTable, scripts: partScripts(ceilingTable), rates: [] as number[] }] : [];
   const reset = async (): Promise<void> => {
     await admin.query(`TRUNCATE ${table}`);
     if (parallel) {
+      await admin.query(`TRUNCATE ${ceilingTable}`);
       await admin.query(`DROP TABLE IF EXISTS ${loaderTable}`);
       for (const sql of tableMigrationSql(loaderConfig)) await admin.query(sql);
     }
@@ -164,7 +175,6 @@ async function bench(args: Args, url: string): Promise<void> {
   };
 
   const psqlRates: number[] = [];
-  const parallelPsqlRates: number[] = [];
   const ourRates: number[] = [];
   let peakRss = 0;
   for (let rep = 1; rep <= args.reps; rep++) {
@@ -174,14 +184,15 @@ async function bench(args: Args, url: string): Promise<void> {
     if (pRows !== args.rows) throw new Error(`psql loaded ${pRows} rows, expected ${args.rows}`);
     psqlRates.push(args.rows / (p.ms / 1000));
     let parallelLine = '';
-    if (parallel) {
+    for (const ceiling of ceilings) {
       await reset();
       const started = process.hrtime.bigint();
-      await Promise.all(partScripts.map((script) => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', script])));
+      await Promise.all(ceiling.scripts.map((script) => run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', script])));
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if ((await count()) !== args.rows) throw new Error(`${parts.length} psql loaded ${await count()} rows, expected ${args.rows}`);
-      parallelPsqlRates.push(args.rows / (ms / 1000));
-      parallelLine = `${parts.length} psql \\copy ${(ms / 1000).toFixed(2)} s (${Math.round(args.rows / (ms / 1000))} rows/s), `;
+      const loaded = Number((await admin.query(`SELECT count(*) AS n FROM ${ceiling.into}`)).rows[0].n);
+      if (loaded !== args.rows) throw new Error(`${parts.length} psql loaded ${loaded} rows into ${ceiling.into}, expected ${args.rows}`);
+      ceiling.rates.push(args.rows / (ms / 1000));
+      parallelLine += `${parts.length} psql \\copy into ${ceiling.into} ${(ms / 1000).toFixed(2)} s (${Math.round(args.rows / (ms / 1000))} rows/s), `;
     }
     await reset();
     const o = await ours(clean.path, { ...loaderConfig, badRows: 'FAIL_FILE' });
@@ -214,14 +225,19 @@ async function bench(args: Args, url: string): Promise<void> {
   }
   if (args.checkpointEvery) await checkpointBench(args, url, clean.path, config, reset, count, psqlMedian);
   await admin.end();
-  const vsParallel = parallel ? ` ratio_vs_parallel_psql=${(median(ourRates) / median(parallelPsqlRates)).toFixed(3)}` : '';
+  const vsParallel = parallel ? ` ratio_vs_parallel_psql=${(median(ourRates) / median(ceilings[0].rates)).toFixed(3)}` : '';
   if (parallel) {
     const range = (xs: number[]) => `${Math.round(Math.min(...xs))}..${Math.round(Math.max(...xs))}`;
-    // Each rep's loader run against that rep's N psql: the pairs run back to back, so the machine's load moves them together.
-    const paired = ourRates.map((r, i) => r / parallelPsqlRates[i]);
-    console.log(`rows/s medians (ranges): psql ${Math.round(psqlMedian)} (${range(psqlRates)}), ${parts.length} psql ${Math.round(median(parallelPsqlRates))} `
-      + `(${range(parallelPsqlRates)}), loader x${args.parallelism} ${Math.round(median(ourRates))} (${range(ourRates)}); `
-      + `paired loader/${parts.length} psql ${Math.min(...paired).toFixed(3)}..${Math.max(...paired).toFixed(3)} (median ${median(paired).toFixed(3)})`);
+    // Each rep's loader run against that rep's N psql: the runs are back to back, so the machine's load moves them together.
+    const paired = (rates: number[]) => {
+      const r = ourRates.map((x, i) => x / rates[i]);
+      return `${Math.min(...r).toFixed(3)}..${Math.max(...r).toFixed(3)} (median ${median(r).toFixed(3)})`;
+    };
+    console.log(`rows/s medians (ranges): psql ${Math.round(psqlMedian)} (${range(psqlRates)}), loader x${args.parallelism} ${Math.round(median(ourRates))} (${range(ourRates)})`);
+    for (const c of ceilings) {
+      console.log(`  ${parts.length} psql into ${c.into}: ${Math.round(median(c.rates))} (${range(c.rates)}); paired loader/${parts.length} psql ${paired(c.rates)}; `
+        + `ratio ${(median(ourRates) / median(c.rates)).toFixed(3)}`);
+    }
   }
   console.log(`load rows=${args.rows} ratio_vs_psql_copy=${ratio.toFixed(3)}${vsParallel} peak_rss_mb=${peakRss.toFixed(1)}`);
 }

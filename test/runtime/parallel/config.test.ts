@@ -29,4 +29,7 @@ test('the table is created partitioned by _file_id only when parallelism is abov
   expect(create(undefined)).toMatch(/\n\)$/);
   expect(create(1)).toMatch(/\n\)$/);
   expect(create(2)).toMatch(/\n\) PARTITION BY LIST \("_file_id"\)$/);
+  // Partition pruning finds a file's rows: no _file_id index on a partitioned table.
+  expect(tableMigrationSql(tableConfig('orders', COLUMNS, { parallelism: 2 })).filter((s) => s.includes('INDEX'))).toEqual([]);
+  expect(tableMigrationSql(tableConfig('orders', COLUMNS)).filter((s) => s.includes('INDEX'))).toHaveLength(1);
 });
