@@ -27,7 +27,9 @@ export function tableMigrationSql(config: PostgresTableSinkConfig): string[] {
   // Not a bare CREATE INDEX IF NOT EXISTS: that takes a SHARE lock on the table before it looks for the
   // index, so every cold start would wait for the loads in flight, and new loads would queue behind it.
   const indexRef = `${quoteIdent(config.schema)}.${indexName}`.replace(/'/g, "''");
-  if (!partitioned) statements.push(`DO $cdp$ BEGIN IF to_regclass('${indexRef}') IS NULL THEN `
-    + `CREATE INDEX IF NOT EXISTS ${indexName} ON ${table} (${quoteIdent(FILE_ID_COLUMN)}); END IF; END $cdp$`);
+  if (!partitioned) {
+    statements.push(`DO $cdp$ BEGIN IF to_regclass('${indexRef}') IS NULL THEN `
+      + `CREATE INDEX IF NOT EXISTS ${indexName} ON ${table} (${quoteIdent(FILE_ID_COLUMN)}); END IF; END $cdp$`);
+  }
   return statements;
 }
