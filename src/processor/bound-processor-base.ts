@@ -43,6 +43,7 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
 
   /** The CloudWatch namespace and pipeline name the runtime's metrics carry. */
   protected readonly metricsNamespace: string;
+  /** The pipeline's name, as in its notifications and metric dimensions. */
   protected readonly pipelineName: string;
   private monitoring?: PipelineMonitoring;
 
