@@ -123,8 +123,13 @@ export interface PostgresTableSinkOptions {
    * commit, all of it or nothing.
    *
    * For that, the processor creates the table partitioned by `_file_id`
-   * (`PARTITION BY LIST`), one partition per file version, and each file's
-   * partition is attached in the transaction that marks the file succeeded.
+   * (`PARTITION BY LIST`, without the `_file_id` index a plain table gets:
+   * partition pruning finds a file's rows), one partition per file version,
+   * and each file's partition is attached in the transaction that marks the
+   * file succeeded. Before that, the load waits (up to 30 s, then it loads
+   * through one connection) for REPEATABLE READ transactions that took their
+   * snapshot while the parts were committing; grant the pipeline's database
+   * role `pg_read_all_stats` so that it can see other roles' sessions.
    * An existing table that is not partitioned keeps loading through one
    * connection. Files under SKIP_AND_REPORT, files with extra columns to drop
    * and checkpointed loads (`checkpointEvery`) load through one connection

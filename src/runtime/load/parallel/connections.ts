@@ -39,6 +39,7 @@ export function connectionsLike(claim: ClientBase): ConnectWorker {
       password: typeof password === 'string' ? password : undefined,
       ssl: p.ssl as never,
       keepAlive: true,
+      connectionTimeoutMillis: 10_000,
       application_name: 'cdk-data-pipeline parallel copy',
     });
     // A connection that dies fails its query; the event itself must not crash the process.
