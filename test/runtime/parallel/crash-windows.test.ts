@@ -35,8 +35,8 @@ let v2: string;
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-function start(args: string[]): { proc: ChildProcess; paused: Promise<string>; done: Promise<Run> } {
-  const proc = spawn(process.execPath, [child, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[], env: Record<string, string> = {}): { proc: ChildProcess; paused: Promise<string>; done: Promise<Run> } {
+  const proc = spawn(process.execPath, [child, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   let onPause: (step: string) => void = () => undefined;
@@ -178,3 +178,49 @@ test.each(STEPS)('kill -9 at %s: one whole version visible, nothing left holding
     expect(seen.reads).toBeGreaterThan(10);
   }
 }, 180_000);
+
+describe('sessions of another role, whose activity the loading role may not see', () => {
+  let other: Client;
+  const config = { ...BENCH_TABLE_CONFIG, table: 'other_role', parallelism: 3 };
+
+  beforeAll(async () => {
+    for (const s of tableMigrationSql(config)) await sql(s);
+    const first = await start([url, v1, '1', JSON.stringify(config), '[]']).done;
+    expect(first.stderr).toBe('');
+    // A second role, connected to the same database (PUBLIC may connect).
+    const login = await server.createLogin();
+    const into = new URL(login.url);
+    into.pathname = new URL(url).pathname;
+    other = new Client({ connectionString: into.toString() });
+    await other.connect();
+    const [seen] = await sql('SELECT state, backend_xmin FROM pg_stat_activity WHERE usename = $1', [login.user]);
+    // What makes this case: the loading role sees the session but not what it does.
+    expect(seen).toEqual({ state: null, backend_xmin: null });
+  }, 60_000);
+  afterAll(async () => {
+    await other.end();
+  });
+
+  test('idle: not waited for, the file loads in parallel', async () => {
+    const run = await start([url, v2, '2', JSON.stringify(config), '[1]'], { SNAPSHOT_WAIT_MS: '60000' }).done;
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ rowsLoaded: V2_ROWS, rowsRejected: 0 });
+    expect(await visible('other_role')).toEqual({ 2: V2_ROWS });
+  }, 60_000);
+
+  test('in a transaction: waited for; past the wait the file loads through one connection, whole, saying why', async () => {
+    await other.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await other.query('SELECT 1');
+    try {
+      const run = await start([url, v1, '3', JSON.stringify(config), '[2]'], { SNAPSHOT_WAIT_MS: '500' }).done;
+      expect(JSON.parse(run.stdout)).toEqual({ rowsLoaded: V1_ROWS, rowsRejected: 0 });
+      const warning = JSON.parse(run.stderr.trim());
+      expect(warning.message).toMatch(/^loading the file through one connection: transactions that may hold a snapshot/);
+      expect(warning.blocking).toEqual([{ pid: expect.any(Number), application: '', visible: false }]);
+    } finally {
+      await other.query('COMMIT');
+    }
+    expect(await visible('other_role')).toEqual({ 3: V1_ROWS });
+    expect(await stagingTables('other_role')).toEqual([]);
+  }, 60_000);
+});

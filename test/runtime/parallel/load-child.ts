@@ -6,6 +6,7 @@
  * COMMIT, printing `PAUSED <step>` and waiting there to be killed.
  *
  * argv: <database-url> <csv-path> <file-id> <config-json> <earlier-file-ids-json> [<pause-at>]
+ * env: SNAPSHOT_WAIT_MS (the parallel load's snapshotWaitMs); warnings go to stderr as JSON.
  */
 import * as fs from 'fs';
 import { Client } from 'pg';
@@ -22,7 +23,15 @@ async function pauseIf(step: string, pauseAt: string | undefined): Promise<void>
 async function main(): Promise<void> {
   const [url, csvPath, fileId, configJson, earlierJson, pauseAt] = process.argv.slice(2);
   const config = JSON.parse(configJson) as PostgresTableSinkConfig;
-  const sink = createPostgresTableSink(config, { parallel: { segmentBytes: 256 * 1024, onStep: (step) => pauseIf(step, pauseAt) } });
+  const log = {
+    info: () => undefined,
+    error: () => undefined,
+    warn: (message: string, fields?: Record<string, unknown>) => { process.stderr.write(`${JSON.stringify({ message, ...fields })}\n`); },
+  };
+  const snapshotWaitMs = process.env.SNAPSHOT_WAIT_MS ? Number(process.env.SNAPSHOT_WAIT_MS) : undefined;
+  const sink = createPostgresTableSink(config, {
+    parallel: { segmentBytes: 256 * 1024, snapshotWaitMs, log, onStep: (step) => pauseIf(step, pauseAt) },
+  });
   const client = new Client({ connectionString: url, application_name: 'parallel-test-claim' });
   await client.connect();
   await client.query('BEGIN');
