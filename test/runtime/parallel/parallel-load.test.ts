@@ -285,3 +285,27 @@ describe('a REPEATABLE READ snapshot taken while the workers commit', () => {
     expect(await stagingTables()).toEqual([]);
   });
 });
+
+test('two files into the same table at once, each through 2 connections: both load whole (the second ATTACH waits for the first COMMIT)', async () => {
+  const config = tableConfig('par_two', COLUMNS, { parallelism: 2 });
+  await createTable(config);
+  const second = new Client({ connectionString: db.url });
+  await second.connect();
+  try {
+    const loadOn = async (c: Client, fileId: number, rows: number) => {
+      const sink = createPostgresTableSink(config, { parallel: SMALL });
+      await c.query('BEGIN');
+      const out = await sink.load(c as unknown as PoolClient, { fileId, bucket: 'b', key: `k${fileId}.csv`, version: 'v1' }, text(rowsCsv(rows)));
+      // Hold the transaction a little, as the processor does while it writes the backup and the result.
+      await new Promise((r) => setTimeout(r, 200));
+      await c.query('COMMIT');
+      return out;
+    };
+    const [a, b] = await Promise.all([loadOn(client, 31, 700), loadOn(second, 32, 500)]);
+    expect([a.rowsLoaded, b.rowsLoaded]).toEqual([700, 500]);
+  } finally {
+    await second.end();
+  }
+  expect((await client.query('SELECT _file_id::int AS f, count(*)::int AS n FROM par_two GROUP BY 1 ORDER BY 1')).rows).toEqual([{ f: 31, n: 700 }, { f: 32, n: 500 }]);
+  expect(await partitions('par_two')).toEqual(["par_two__f31 FOR VALUES IN ('31')", "par_two__f32 FOR VALUES IN ('32')"]);
+});
