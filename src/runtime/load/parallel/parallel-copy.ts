@@ -122,7 +122,10 @@ export async function loadInParallel(
     try {
       await sweepStagingTables(lead, config);
       await lockStagingTable(lead, config, fileId);
+      // One transaction: a table of that name without its marker comment would never be swept, and would stop the file.
+      await lead.query('BEGIN');
       await createStagingTable(lead, config, fileId);
+      await lead.query('COMMIT');
       created = true;
       await options.onStep?.('staging-created');
       const pids: number[] = [];
