@@ -135,8 +135,12 @@ export interface PostgresTableSinkOptions {
    * and checkpointed loads (`checkpointEvery`) load through one connection
    * into their partition.
    *
-   * Each file then uses up to `parallelism + 1` connections: size the
-   * database's `max_connections` for the processor's concurrency times that.
+   * Each file version is a partition of its own (empty, not dropped, once a
+   * new version replaces it): set this for tables that receive large files,
+   * not for tables that receive thousands of small files, whose partitions
+   * would slow down planning. Each file then uses up to `parallelism + 1`
+   * connections: size the database's `max_connections` for the processor's
+   * concurrency times that.
    *
    * @default 1
    */
