@@ -36,7 +36,7 @@ import { waitForWindowSnapshots } from './snapshots';
 import type { PostgresTableSinkConfig } from '../../../shared/sink-config';
 import { MAX_SEGMENT_BYTES, Segment, segmentsOf } from '../../checkpoint/chunker';
 import { readFileHead } from '../../checkpoint/file-head';
-import type { Logger } from '../../contract/logger';
+import { Logger, stderrLogger } from '../../contract/logger';
 import type { SinkOutcome } from '../../contract/sink-api';
 import { BlankLinesNeedChecking, quoteStateFromStart } from '../blank-lines';
 import { isRowDataError, locateCopyError, rowInputError } from '../copy-errors';
@@ -62,7 +62,7 @@ export interface ParallelLoadOptions {
    * past it the file is loaded through one connection. Default 30 s.
    */
   readonly snapshotWaitMs?: number;
-  /** Where the fall-backs to one connection are said. */
+  /** Where the fall-backs to one connection are said; default: JSON lines on stderr (CloudWatch Logs in AWS). */
   readonly log?: Logger;
   /** Awaited at each step (tests). */
   readonly onStep?: (step: ParallelStep) => Promise<void> | void;
@@ -195,7 +195,7 @@ export async function loadInParallel(
       await options.onStep?.('parts-committed');
       const waited = await waitForWindowSnapshots(lead, { committedAt, ownPids: pids, maxWaitMs: options.snapshotWaitMs ?? 30_000 });
       if (!waited.ok) {
-        options.log?.warn('loading the file through one connection: transactions that may hold a snapshot taken while the parallel parts were committing '
+        (options.log ?? stderrLogger).warn('loading the file through one connection: transactions that may hold a snapshot taken while the parallel parts were committing '
           + 'did not end in time (a REPEATABLE READ reader could see part of the file); sessions of other roles count unless this role has pg_read_all_stats', {
           table: qualifiedTableName(config), fileId, blocking: waited.blocking,
         });
