@@ -19,7 +19,8 @@ import { bundleCli } from '../cli-bundle';
 import { closeHelpers, createAws, putObject, query, runtimeEnv, TestAws } from '../helpers';
 
 const V1_ROWS = 50_000;
-const V2_ROWS = 45_000;
+/** Large enough that its parallel load lasts a while (about 22 MB). */
+const V2_ROWS = 150_000;
 const KILLS = 5;
 const READER = 'cli-kill-reader';
 
@@ -37,13 +38,16 @@ function start(args: string[]): { child: ChildProcess; done: Promise<{ code: num
   return { child, done: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout }))) };
 }
 
-const stagingTables = async () => query(db.url,
-  "SELECT oid::int AS oid, relname FROM pg_class WHERE relkind = 'r' AND NOT relispartition AND obj_description(oid, 'pg_class') LIKE 'cdk-data-pipeline: partition%'");
+let watcher: Client;
+const stagingTables = async () => (await watcher.query(
+  "SELECT oid::int AS oid, relname FROM pg_class WHERE relkind = 'r' AND NOT relispartition AND obj_description(oid, 'pg_class') LIKE 'cdk-data-pipeline: partition%'")).rows;
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-par-cli-'));
   main = await bundleCli(path.join(work, 'cli', 'main.js'));
   db = await createTestDatabase('parcli');
+  watcher = new Client({ connectionString: db.url, application_name: READER });
+  await watcher.connect();
   aws = await createAws({ versioned: true });
   env = {
     ...runtimeEnv(aws, db.url),
@@ -56,6 +60,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await watcher?.end();
   closeHelpers();
   await db.drop();
   fs.rmSync(work, { recursive: true, force: true });

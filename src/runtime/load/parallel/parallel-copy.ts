@@ -3,8 +3,9 @@
  * one commit (the sink's `parallelism` > 1, table partitioned by `_file_id`).
  *
  * 1. The file is split at record boundaries into segments of about
- *    `segmentBytes` (../../checkpoint/chunker.ts: a line end outside quotes,
- *    by quote parity, so a quoted line break is never a split point).
+ *    `segmentBytes` (./segments.ts, by the chunker's rule: a line end
+ *    outside quotes, by quote parity, so a quoted line break is never a
+ *    split point).
  * 2. One worker connection creates the file's staging table and commits it
  *    (./partitions.ts). Each of the N workers opens a transaction and COPYs
  *    segments into it as they come, one COPY per segment, through the same
@@ -32,9 +33,10 @@ import { lineEndingOf, LineEnding } from './line-ending';
 import {
   attachPartition, createStagingTable, lockStagingTable, partitionName, partitionState, sweepStagingTables, unlockStagingTable,
 } from './partitions';
+import { DataSegment, dataSegments, lineAtOffset } from './segments';
 import { waitForWindowSnapshots } from './snapshots';
 import type { PostgresTableSinkConfig } from '../../../shared/sink-config';
-import { MAX_SEGMENT_BYTES, Segment, segmentsOf } from '../../checkpoint/chunker';
+import { MAX_SEGMENT_BYTES } from '../../checkpoint/chunker';
 import { readFileHead } from '../../checkpoint/file-head';
 import { Logger, stderrLogger } from '../../contract/logger';
 import type { SinkOutcome } from '../../contract/sink-api';
@@ -86,7 +88,7 @@ type PgError = Parameters<typeof locateCopyError>[0];
 type SegmentOutcome =
   | { readonly ok: true; readonly rows: number }
   | { readonly ok: false; readonly instead: 'use-checked' | 'one-connection' }
-  | { readonly ok: false; readonly rowError: PgError; readonly segment: Segment }
+  | { readonly ok: false; readonly rowError: PgError; readonly segment: DataSegment }
   | { readonly ok: false; readonly fatal: unknown };
 
 /**
@@ -105,16 +107,14 @@ export async function loadInParallel(
     // A reload of a version whose partition is in already: its rows are replaced in place.
     if ((await partitionState(claim, config, fileId)) === 'attached') return 'one-connection';
     const segmentBytes = Math.min(options.segmentBytes ?? DEFAULT_SEGMENT_BYTES, MAX_SEGMENT_BYTES);
-    const segments = segmentsOf(head.header.rest, head.header.source, {
-      start: head.dataOffset, firstLine: head.header.lines + 1, rows: Number.MAX_SAFE_INTEGER, maxBytes: segmentBytes,
-    });
+    const segments = dataSegments(head.header.rest, head.header.source, head.dataOffset, segmentBytes);
     const first = await segments.next();
     // One segment: nothing to share between connections.
     if (first.done || first.value.last) return 'one-connection';
     const fileEnding = lineEndingOf(first.value.buffers);
     const staging = `${quoteIdent(config.schema)}.${quoteIdent(partitionName(config.table, fileId))}`;
     const copySql = load.copySql(plan, staging);
-    const openSegment = (s: Segment) => async () => Readable.from([head.headerBytes, ...s.buffers]);
+    const openSegment = (s: DataSegment) => async () => Readable.from([head.headerBytes, ...s.buffers]);
 
     const workers = await openWorkers(options.connect ?? connectionsLike(claim), parallelism);
     const lead = workers[0].client;
@@ -143,14 +143,14 @@ export async function loadInParallel(
       let stop = false;
       let next = 0;
       let copied = false;
-      async function* all(): AsyncGenerator<{ index: number; segment: Segment }> {
-        yield { index: next++, segment: first.value as Segment };
+      async function* all(): AsyncGenerator<{ index: number; segment: DataSegment }> {
+        yield { index: next++, segment: first.value as DataSegment };
         for await (const segment of segments) yield { index: next++, segment };
       }
       const feed = all();
       await Promise.all(workers.map(async (w) => {
         while (!stop) {
-          let item: IteratorResult<{ index: number; segment: Segment }>;
+          let item: IteratorResult<{ index: number; segment: DataSegment }>;
           try {
             item = await feed.next();
           } catch (err) {
@@ -182,7 +182,7 @@ export async function loadInParallel(
           const where = locateCopyError(failed.rowError, config.columns.map((c) => c.name));
           const line = where.copyLine === undefined
             ? undefined
-            : await recordLineForCopyLine(openSegment(failed.segment), where.copyLine, failed.segment.firstLine);
+            : await recordLineForCopyLine(openSegment(failed.segment), where.copyLine, await lineAtOffset(load.open, failed.segment.start));
           throw rowInputError(line, where.column, where.reason);
         }
       }
@@ -245,7 +245,7 @@ async function cleanUp(workers: WorkerConnection[], config: PostgresTableSinkCon
 }
 
 async function copySegment(
-  client: ClientBase, copySql: string, segment: Segment, fileEnding: LineEnding | undefined, open: () => Promise<Readable>,
+  client: ClientBase, copySql: string, segment: DataSegment, fileEnding: LineEnding | undefined, open: () => Promise<Readable>,
 ): Promise<SegmentOutcome> {
   if (segment.bytes === 0) return { ok: true, rows: 0 };
   // COPY takes the line ending from the first line it reads: a segment must
