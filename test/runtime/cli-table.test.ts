@@ -95,7 +95,7 @@ test.each<[string, () => string[], RegExp]>([
   }))],
   /multi\.json: sinks\[1\]\.columns\[0\]\.name "xmin" is the name of a PostgreSQL system column/],
   ['a misspelt key in a config file', () => ['--config', file('typo.json', JSON.stringify({ table: 't', columns: [{ name: 'a', type: 'int', nulable: false }] }))],
-    /typo\.json: unknown key columns\[0\]\.nulable \(a table has kind, schema, table, columns, badRows, extraColumns, previousVersions; a column has name, type, nullable\)/],
+    /typo\.json: unknown key columns\[0\]\.nulable \(a table has kind, schema, table, columns, badRows, extraColumns, previousVersions, parallelism; a column has name, type, nullable\)/],
   ['a column without a type', () => ['--table', 't', '--column', 'a'], /--column "a" must be name:type/],
   ['--table without columns', () => ['--table', 't'], /--table needs at least one --column/],
   ['--column without --table', () => ['--column', 'a:int'], /--columns need --table/],

@@ -115,6 +115,19 @@ test('--previous-versions APPEND keeps the rows of both versions; a bad value is
   expect(bad.stderr).toContain('--previous-versions "keep" must be REPLACE or APPEND');
 });
 
+test('--parallelism 2 loads a large file through two connections into a partitioned table, every row once; a bad value names the flag', async () => {
+  const rows = Array.from({ length: 120_000 }, (_, i) => `${i + 1},"note ${i + 1}, with a comma"`);
+  const file = csv('parallel.csv', `id,note\n${rows.join('\n')}\n`);
+  const table = ['--table', 'parallel_cli', '--column', 'id:integer:not-null', '--column', 'note:text', '--parallelism', '2'];
+  const out = JSON.parse(cli(['process', file, ...dbArgs(), ...table]).stdout);
+  expect(out).toMatchObject({ status: 'succeeded', rows: 120_000 });
+  expect(await query(db.url, 'SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM parallel_cli')).toEqual([{ n: 120_000, ids: 120_000 }]);
+  expect(await query(db.url, "SELECT relkind::text AS kind FROM pg_class WHERE relname = 'parallel_cli'")).toEqual([{ kind: 'p' }]);
+  const bad = cli(['process', file, ...dbArgs(), '--table', 'parallel_cli', '--column', 'id:integer', '--parallelism', '0']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/--parallelism.*must be a whole number from 1 to 64/);
+});
+
 test('a corrected file under the same name replaces the rows of the earlier one', async () => {
   const table = ['--table', 'corrected', '--column', 'id:integer:not-null', '--column', 'qty:integer'];
   const first = csv('day1.csv', 'id,qty\n1,10\n2,20\n');

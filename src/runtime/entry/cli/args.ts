@@ -32,6 +32,7 @@ export const PROCESS_OPTIONS = {
   'bad-rows': { type: 'string' },
   'extra-columns': { type: 'string' },
   'previous-versions': { type: 'string' },
+  'parallelism': { type: 'string' },
   'checkpoint-every': { type: 'string' },
   'force': { type: 'boolean' },
   'verbose': { type: 'boolean', short: 'v' },
@@ -157,6 +158,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
         badRows: values['bad-rows'],
         extraColumns: values['extra-columns'],
         previousVersions: values['previous-versions'],
+        parallelism: values.parallelism,
       }),
     },
   };

@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import { UsageError } from './args';
 import { jsonErrorLocation } from './json-position';
-import { ColumnConfig, PostgresTableSinkConfig, SinkConfig } from '../../../shared/sink-config';
+import { ColumnConfig, MAX_PARALLELISM, parallelismProblem, PostgresTableSinkConfig, SinkConfig } from '../../../shared/sink-config';
 import { ConfigProblem, describeProblem, tableSinkProblems } from '../../../shared/table-rules';
 
 export interface SinkFlags {
@@ -20,6 +20,7 @@ export interface SinkFlags {
   readonly badRows?: string;
   readonly extraColumns?: string;
   readonly previousVersions?: string;
+  readonly parallelism?: string;
 }
 
 /** The sinks the flags describe; none when neither --config nor --table is given. */
@@ -29,7 +30,7 @@ export function sinksFromFlags(flags: SinkFlags): SinkConfig[] {
   }
   if (flags.config) return sinksFromConfigFile(flags.config);
   if (flags.table === undefined) {
-    const stray = (['schema', 'columns', 'badRows', 'extraColumns', 'previousVersions'] as const).filter((k) => flags[k] !== undefined && (k !== 'columns' || flags.columns!.length > 0));
+    const stray = (['schema', 'columns', 'badRows', 'extraColumns', 'previousVersions', 'parallelism'] as const).filter((k) => flags[k] !== undefined && (k !== 'columns' || flags.columns!.length > 0));
     if (stray.length > 0) throw new UsageError(`--${stray.map(kebab).join(', --')} need --table`);
     return [];
   }
@@ -45,6 +46,7 @@ export function sinksFromFlags(flags: SinkFlags): SinkConfig[] {
     badRows: (flags.badRows ?? 'FAIL_FILE') as PostgresTableSinkConfig['badRows'],
     extraColumns: (flags.extraColumns ?? 'IGNORE') as PostgresTableSinkConfig['extraColumns'],
     previousVersions: (flags.previousVersions ?? 'REPLACE') as PostgresTableSinkConfig['previousVersions'],
+    ...(flags.parallelism !== undefined ? { parallelism: (/^\d+$/.test(flags.parallelism) ? Number(flags.parallelism) : flags.parallelism) as number } : {}),
   }, (p) => describeProblem(p, optionOf(p.path, columnFlags)), '')];
 }
 
@@ -115,11 +117,12 @@ function sinksFromConfigFile(file: string): SinkConfig[] {
       badRows: (e.badRows as PostgresTableSinkConfig['badRows'] | undefined) ?? 'FAIL_FILE',
       extraColumns: (e.extraColumns as PostgresTableSinkConfig['extraColumns'] | undefined) ?? 'IGNORE',
       previousVersions: (e.previousVersions as PostgresTableSinkConfig['previousVersions'] | undefined) ?? 'REPLACE',
+      ...(e.parallelism !== undefined ? { parallelism: e.parallelism as number } : {}),
     }, (p) => describeProblem(p, `${prefix}${p.path}`), `${file}: `);
   });
 }
 
-const TABLE_KEYS = ['kind', 'schema', 'table', 'columns', 'badRows', 'extraColumns', 'previousVersions'];
+const TABLE_KEYS = ['kind', 'schema', 'table', 'columns', 'badRows', 'extraColumns', 'previousVersions', 'parallelism'];
 const COLUMN_KEYS = ['name', 'type', 'nullable'];
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -129,6 +132,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function checked(config: PostgresTableSinkConfig, describe: (p: ConfigProblem) => string, where: string): PostgresTableSinkConfig {
   const problems = tableSinkProblems(config);
   if (problems.length > 0) throw new UsageError(`${where}${problems.map(describe).join('; ')}`);
+  if (parallelismProblem(config.parallelism)) {
+    throw new UsageError(`${where}${describe({ path: 'parallelism', value: config.parallelism, reason: `must be a whole number from 1 to ${MAX_PARALLELISM} (connections per file)` })}`);
+  }
   return config;
 }
 

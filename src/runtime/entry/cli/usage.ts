@@ -41,7 +41,8 @@ Options:
                          "type": "bigint", "nullable": false}, ...],
                          "badRows": "FAIL_FILE" | "SKIP_AND_REPORT",
                          "extraColumns": "IGNORE" | "REJECT",
-                         "previousVersions": "REPLACE" | "APPEND"}
+                         "previousVersions": "REPLACE" | "APPEND",
+                         "parallelism": 1-64}
   --table <name>         ...or describe it with flags: the table,
   --column <n:type[:not-null]>  one per column (repeat),
   --schema <name>        its schema (default public),
@@ -49,6 +50,8 @@ Options:
   --extra-columns <p>    IGNORE (default) or REJECT,
   --previous-versions <p> REPLACE (default: a changed file under the same
                          name replaces the rows of the earlier one) or APPEND
+  --parallelism <n>      COPY through n connections (1-64, default 1); the
+                         file still becomes visible in one commit
   --checkpoint-every <n> Commit every n rows with a checkpoint, so an interrupted
                          run resumes after the last one; 0 = one transaction
                          per file (default: $PIPELINE_CHECKPOINT_EVERY, else 0)
