@@ -52,7 +52,7 @@ const RETURN = 0x0d;
 /** Default byte cap of a segment: rows are buffered in memory until their chunk commits. */
 export const MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
 
-class Splitter {
+class Splitter implements Splitting<Omit<Segment, 'last'>> {
   private parts: Buffer[] = [];
   private bytes = 0;
   private start: number;
@@ -153,16 +153,25 @@ class Splitter {
   }
 }
 
+/** What splits a stream of buffers into pieces: the chunker's Splitter, the parallel loader's cutter. */
+export interface Splitting<P extends { readonly bytes: number }> {
+  /** Consumes a buffer; returns the pieces it completes. */
+  push(buf: Buffer): P[];
+  /** What is left at the end of the data (possibly empty). */
+  end(): P;
+}
+
 /**
- * The segments of `first` followed by the rest of `source`. One segment is
- * held back until the next has a byte (or the data ends), so the last one is
- * known as such. Data that ends right after a boundary yields no empty
- * segment after it; no data at all yields one empty, last segment.
+ * The pieces `splitting` cuts from `first` followed by the rest of `source`.
+ * One piece is held back until the next has a byte (or the data ends), so the
+ * last one is known as such. Data that ends right after a boundary yields no
+ * empty piece after it; no data at all yields one empty, last piece. With
+ * `skipEmpty`, empty pieces in between are dropped too.
  */
-export async function* segmentsOf(first: Buffer, source: AsyncIterator<Buffer>, options: ChunkerOptions): AsyncGenerator<Segment> {
-  if (!Number.isInteger(options.rows) || options.rows < 1) throw new Error(`rows per chunk must be a whole number >= 1 (got ${options.rows})`);
-  const splitter = new Splitter(options);
-  let held: Omit<Segment, 'last'> | undefined;
+export async function* lastMarked<P extends { readonly bytes: number }>(
+  first: Buffer, source: AsyncIterator<Buffer>, splitting: Splitting<P>, skipEmpty = false,
+): AsyncGenerator<P & { readonly last: boolean }> {
+  let held: P | undefined;
   let chunk: Buffer | undefined = first;
   for (;;) {
     if (chunk === undefined) {
@@ -170,17 +179,24 @@ export async function* segmentsOf(first: Buffer, source: AsyncIterator<Buffer>, 
       if (next.done) break;
       chunk = next.value;
     }
-    for (const s of splitter.push(chunk)) {
+    for (const piece of splitting.push(chunk)) {
+      if (skipEmpty && piece.bytes === 0) continue;
       if (held) yield { ...held, last: false };
-      held = s;
+      held = piece;
     }
     chunk = undefined;
   }
-  const rest = splitter.end();
+  const rest = splitting.end();
   if (rest.bytes > 0 || !held) {
     if (held) yield { ...held, last: false };
     yield { ...rest, last: true };
   } else {
     yield { ...held, last: true };
   }
+}
+
+/** The record-aligned segments of `first` followed by the rest of `source` (see lastMarked). */
+export async function* segmentsOf(first: Buffer, source: AsyncIterator<Buffer>, options: ChunkerOptions): AsyncGenerator<Segment> {
+  if (!Number.isInteger(options.rows) || options.rows < 1) throw new Error(`rows per chunk must be a whole number >= 1 (got ${options.rows})`);
+  yield* lastMarked(first, source, new Splitter(options));
 }

@@ -15,6 +15,7 @@
  */
 /* eslint-disable no-bitwise -- the quote parity is counted four bytes at a time on the hot path. */
 import { Readable } from 'stream';
+import { lastMarked, Splitting } from '../../checkpoint/chunker';
 import { readFileHead } from '../../checkpoint/file-head';
 
 export interface DataSegment {
@@ -54,7 +55,7 @@ export function quoteParity(buf: Buffer, from: number, to: number): number {
   return p;
 }
 
-class Cutter {
+class Cutter implements Splitting<Omit<DataSegment, 'last'>> {
   private parts: Buffer[] = [];
   private bytes = 0;
   private inQuote = false;
@@ -142,29 +143,7 @@ class Cutter {
  * empty segment after it, and no data at all one empty, last segment.
  */
 export async function* dataSegments(first: Buffer, source: AsyncIterator<Buffer>, start: number, maxBytes: number): AsyncGenerator<DataSegment> {
-  const cutter = new Cutter(start, Math.max(1, maxBytes));
-  let held: Omit<DataSegment, 'last'> | undefined;
-  let chunk: Buffer | undefined = first;
-  for (;;) {
-    if (chunk === undefined) {
-      const next = await source.next();
-      if (next.done) break;
-      chunk = next.value;
-    }
-    for (const s of cutter.push(chunk)) {
-      if (s.bytes === 0) continue;
-      if (held) yield { ...held, last: false };
-      held = s;
-    }
-    chunk = undefined;
-  }
-  const rest = cutter.end();
-  if (rest.bytes > 0 || !held) {
-    if (held) yield { ...held, last: false };
-    yield { ...rest, last: true };
-  } else {
-    yield { ...held, last: true };
-  }
+  yield* lastMarked(first, source, new Cutter(start, Math.max(1, maxBytes)), true);
 }
 
 /**
