@@ -1,11 +1,10 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BadRowPolicy, BatchComputeType, BoundBatchProcessor, CdkPipeline, ColumnType, Processor, Sink, Trigger } from '../../src';
+import { BadRowPolicy, BatchComputeType, BoundBatchProcessor, CdkPipeline, ColumnType, Processor, Trigger } from '../../src';
+import { addExampleOutputs, ExampleStackProps, notificationEmails, ordersSink } from '../shared';
 
-export interface BatchSpotStackProps extends StackProps {
-  /** Where success, failure and alarm e-mails go (none when omitted). */
-  readonly email?: string;
-}
+/** Props of the example stack. */
+export type BatchSpotStackProps = ExampleStackProps;
 
 /**
  * Seed 004, option 2 (AWS Batch on EC2 Spot): one Batch job per uploaded
@@ -30,32 +29,15 @@ export class BatchSpotStack extends Stack {
         retryAttempts: 3,
       }),
       triggers: [Trigger.onUpload({ prefix: 'incoming/' })],
-      sinks: [Sink.postgresTable({
-        table: 'orders',
-        columns: [
-          { name: 'order_id', type: ColumnType.BIGINT, nullable: false },
-          { name: 'customer', type: ColumnType.TEXT, nullable: false },
-          { name: 'placed_at', type: ColumnType.TIMESTAMPTZ, nullable: false },
-          { name: 'amount', type: ColumnType.numeric(12, 2), nullable: false },
-          { name: 'currency', type: ColumnType.varchar(3), nullable: false },
-        ],
-        badRows: BadRowPolicy.FAIL_FILE,
-      })],
-      notificationEmails: props.email ? [props.email] : undefined,
+      sinks: [ordersSink(BadRowPolicy.FAIL_FILE, [{ name: 'currency', type: ColumnType.varchar(3), nullable: false }])],
+      notificationEmails: notificationEmails(props),
     });
 
     // What the README's manual-run and reprocess commands need.
     const processor = this.pipeline.processor as BoundBatchProcessor;
-    const outputs: Record<string, string> = {
-      InputBucket: this.pipeline.inputBucket.bucketName,
-      OutputBucket: this.pipeline.outputBucket.bucketName,
+    addExampleOutputs(this, this.pipeline, processor.logGroup.logGroupName, {
       JobQueue: processor.jobQueue.jobQueueArn,
       JobDefinition: processor.jobDefinition.jobDefinitionArn,
-      LogGroup: processor.logGroup.logGroupName,
-      BastionId: this.pipeline.bastion!.instance.instanceId,
-      DatabaseHost: this.pipeline.database.instance.dbInstanceEndpointAddress,
-      DatabaseSecret: this.pipeline.database.secret.secretArn,
-    };
-    Object.entries(outputs).forEach(([name, value]) => new CfnOutput(this, name, { value }));
+    });
   }
 }

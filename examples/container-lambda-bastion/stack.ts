@@ -1,10 +1,9 @@
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BadRowPolicy, BastionPlacement, BoundQueueLambdaProcessor, CdkPipeline, ColumnType, Processor, Sink, Trigger } from '../../src';
+import { BadRowPolicy, BastionPlacement, BoundQueueLambdaProcessor, CdkPipeline, ColumnType, Processor, Trigger } from '../../src';
+import { addExampleOutputs, ExampleStackProps, notificationEmails, ordersSink } from '../shared';
 
-export interface ContainerLambdaBastionStackProps extends StackProps {
-  /** Where success, failure and alarm e-mails go (none when omitted). */
-  readonly email?: string;
+export interface ContainerLambdaBastionStackProps extends ExampleStackProps {
   /**
    * The network SSH to the bastion is allowed from.
    *
@@ -29,38 +28,21 @@ export class ContainerLambdaBastionStack extends Stack {
       singleVpc: true,
       processor: Processor.lambdaContainer({ memorySize: 2048, timeout: Duration.minutes(15) }),
       triggers: [Trigger.onUpload({ prefix: 'incoming/' })],
-      sinks: [Sink.postgresTable({
-        table: 'orders',
-        columns: [
-          { name: 'order_id', type: ColumnType.BIGINT, nullable: false },
-          { name: 'customer', type: ColumnType.TEXT, nullable: false },
-          { name: 'placed_at', type: ColumnType.TIMESTAMPTZ, nullable: false },
-          { name: 'amount', type: ColumnType.numeric(12, 2), nullable: false },
-          { name: 'paid', type: ColumnType.BOOLEAN },
-        ],
-        badRows: BadRowPolicy.SKIP_AND_REPORT,
-      })],
+      sinks: [ordersSink(BadRowPolicy.SKIP_AND_REPORT, [{ name: 'paid', type: ColumnType.BOOLEAN }])],
       // Seed 001's bastion: in a public subnet, SSH from one network only
       // (203.0.113.0/24 is a documentation range: put yours), Session Manager too.
       bastion: true,
       bastionPlacement: BastionPlacement.PUBLIC,
       bastionSshCidr: props.sshCidr ?? '203.0.113.0/24',
-      notificationEmails: props.email ? [props.email] : undefined,
+      notificationEmails: notificationEmails(props),
     });
 
     // What the README's manual-run and reprocess commands need.
     const processor = this.pipeline.processor as BoundQueueLambdaProcessor;
-    const outputs: Record<string, string> = {
-      InputBucket: this.pipeline.inputBucket.bucketName,
-      OutputBucket: this.pipeline.outputBucket.bucketName,
+    addExampleOutputs(this, this.pipeline, processor.logGroup.logGroupName, {
       Function: processor.function.functionName,
-      LogGroup: processor.logGroup.logGroupName,
       DeadLetterQueue: processor.deadLetterQueue!.queueArn,
-      BastionId: this.pipeline.bastion!.instance.instanceId,
       BastionPublicIp: this.pipeline.bastion!.instance.instancePublicIp,
-      DatabaseHost: this.pipeline.database.instance.dbInstanceEndpointAddress,
-      DatabaseSecret: this.pipeline.database.secret.secretArn,
-    };
-    Object.entries(outputs).forEach(([name, value]) => new CfnOutput(this, name, { value }));
+    });
   }
 }

@@ -1,12 +1,11 @@
-import { CfnOutput, Stack, StackProps, TimeZone } from 'aws-cdk-lib';
+import { Stack, TimeZone } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { BadRowPolicy, BoundFargateProcessor, CdkPipeline, ColumnType, Processor, Sink, Trigger } from '../../src';
+import { BadRowPolicy, BoundFargateProcessor, CdkPipeline, ColumnType, Processor, Trigger } from '../../src';
+import { addExampleOutputs, ExampleStackProps, notificationEmails, ordersSink } from '../shared';
 
-export interface FargatePostgresStackProps extends StackProps {
-  /** Where success, failure and alarm e-mails go (none when omitted). */
-  readonly email?: string;
-}
+/** Props of the example stack. */
+export type FargatePostgresStackProps = ExampleStackProps;
 
 /**
  * Seeds 000 + 003: S3 -> an ECS Fargate task (Fargate Spot) per file ->
@@ -29,35 +28,20 @@ export class FargatePostgresStack extends Stack {
           prefix: 'raw-data/{date}/',
         }),
       ],
-      sinks: [Sink.postgresTable({
-        table: 'orders',
-        columns: [
-          { name: 'order_id', type: ColumnType.BIGINT, nullable: false },
-          { name: 'customer', type: ColumnType.TEXT, nullable: false },
-          { name: 'placed_at', type: ColumnType.TIMESTAMPTZ, nullable: false },
-          { name: 'amount', type: ColumnType.numeric(12, 2), nullable: false },
-          { name: 'currency', type: ColumnType.varchar(3), nullable: false },
-          { name: 'paid', type: ColumnType.BOOLEAN },
-        ],
-        badRows: BadRowPolicy.SKIP_AND_REPORT,
-      })],
-      notificationEmails: props.email ? [props.email] : undefined,
+      sinks: [ordersSink(BadRowPolicy.SKIP_AND_REPORT, [
+        { name: 'currency', type: ColumnType.varchar(3), nullable: false },
+        { name: 'paid', type: ColumnType.BOOLEAN },
+      ])],
+      notificationEmails: notificationEmails(props),
     });
 
     // What the README's manual-run and reprocess commands need.
     const processor = this.pipeline.processor as BoundFargateProcessor;
-    const outputs: Record<string, string> = {
-      InputBucket: this.pipeline.inputBucket.bucketName,
-      OutputBucket: this.pipeline.outputBucket.bucketName,
+    addExampleOutputs(this, this.pipeline, processor.logGroup.logGroupName, {
       Cluster: processor.cluster.clusterName,
       TaskDefinition: processor.taskDefinition.taskDefinitionArn,
       Subnets: this.pipeline.processingVpc.selectSubnets(this.pipeline.network.processingSubnets).subnetIds.join(','),
       SecurityGroup: processor.securityGroup.securityGroupId,
-      LogGroup: processor.logGroup.logGroupName,
-      BastionId: this.pipeline.bastion!.instance.instanceId,
-      DatabaseHost: this.pipeline.database.instance.dbInstanceEndpointAddress,
-      DatabaseSecret: this.pipeline.database.secret.secretArn,
-    };
-    Object.entries(outputs).forEach(([name, value]) => new CfnOutput(this, name, { value }));
+    });
   }
 }

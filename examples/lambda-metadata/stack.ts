@@ -1,11 +1,10 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CdkPipeline } from '../../src';
+import { ExampleStackProps, notificationEmails } from '../shared';
 
-export interface LambdaMetadataStackProps extends StackProps {
-  /** Where success, failure and alarm e-mails go (none when omitted). */
-  readonly email?: string;
-}
+/** Props of the example stack. */
+export type LambdaMetadataStackProps = ExampleStackProps;
 
 /**
  * Seed 002: two peered VPCs, endpoints, input/output/backup buckets, RDS
@@ -18,7 +17,7 @@ export class LambdaMetadataStack extends Stack {
   constructor(scope: Construct, id: string, props: LambdaMetadataStackProps = {}) {
     super(scope, id, props);
     this.pipeline = new CdkPipeline(this, 'Pipeline', {
-      notificationEmails: props.email ? [props.email] : undefined,
+      notificationEmails: notificationEmails(props),
     });
   }
 }

@@ -1,11 +1,10 @@
-import { Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BadRowPolicy, CdkPipeline, ColumnType, Processor, Sink, Trigger } from '../../src';
+import { BadRowPolicy, CdkPipeline, ColumnType, Processor, Trigger } from '../../src';
+import { ExampleStackProps, notificationEmails, ordersSink } from '../shared';
 
-export interface LambdaTableStackProps extends StackProps {
-  /** Where success, failure and alarm e-mails go (none when omitted). */
-  readonly email?: string;
-}
+/** Props of the example stack. */
+export type LambdaTableStackProps = ExampleStackProps;
 
 /**
  * Seeds 000/001: S3 -> processor -> rows in a typed PostgreSQL table, in one
@@ -22,19 +21,11 @@ export class LambdaTableStack extends Stack {
       singleVpc: true,
       processor: Processor.lambda({ memorySize: 2048, timeout: Duration.minutes(15) }),
       triggers: [Trigger.onUpload({ prefix: 'orders/' })],
-      sinks: [Sink.postgresTable({
-        table: 'orders',
-        columns: [
-          { name: 'order_id', type: ColumnType.BIGINT, nullable: false },
-          { name: 'customer', type: ColumnType.TEXT, nullable: false },
-          { name: 'placed_at', type: ColumnType.TIMESTAMPTZ, nullable: false },
-          { name: 'amount', type: ColumnType.numeric(12, 2), nullable: false },
-          { name: 'paid', type: ColumnType.BOOLEAN },
-          { name: 'note', type: ColumnType.TEXT },
-        ],
-        badRows: BadRowPolicy.SKIP_AND_REPORT,
-      })],
-      notificationEmails: props.email ? [props.email] : undefined,
+      sinks: [ordersSink(BadRowPolicy.SKIP_AND_REPORT, [
+        { name: 'paid', type: ColumnType.BOOLEAN },
+        { name: 'note', type: ColumnType.TEXT },
+      ])],
+      notificationEmails: notificationEmails(props),
     });
   }
 }

@@ -1,0 +1,46 @@
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { BadRowPolicy, CdkPipeline, ColumnType, Sink, TableColumn } from '../src';
+
+/** What every example stack takes. */
+export interface ExampleStackProps extends StackProps {
+  /** Where success, failure and alarm e-mails go (none when omitted). */
+  readonly email?: string;
+}
+
+/** The e-mail subscriptions of an example: its `email`, if any. */
+export function notificationEmails(props: ExampleStackProps): string[] | undefined {
+  return props.email ? [props.email] : undefined;
+}
+
+/** The `orders` table the examples load: an order's id, customer, time and amount, then `more` columns. */
+export function ordersSink(badRows: BadRowPolicy, more: TableColumn[] = []): Sink {
+  return Sink.postgresTable({
+    table: 'orders',
+    columns: [
+      { name: 'order_id', type: ColumnType.BIGINT, nullable: false },
+      { name: 'customer', type: ColumnType.TEXT, nullable: false },
+      { name: 'placed_at', type: ColumnType.TIMESTAMPTZ, nullable: false },
+      { name: 'amount', type: ColumnType.numeric(12, 2), nullable: false },
+      ...more,
+    ],
+    badRows,
+  });
+}
+
+/**
+ * Stack outputs the examples' README commands read: the buckets, the
+ * processor's log group, the bastion and the database, and `own` (the
+ * processor's names for manual runs).
+ */
+export function addExampleOutputs(stack: Stack, pipeline: CdkPipeline, logGroupName: string, own: Record<string, string>): void {
+  const outputs: Record<string, string> = {
+    InputBucket: pipeline.inputBucket.bucketName,
+    OutputBucket: pipeline.outputBucket.bucketName,
+    ...own,
+    LogGroup: logGroupName,
+    BastionId: pipeline.bastion!.instance.instanceId,
+    DatabaseHost: pipeline.database.instance.dbInstanceEndpointAddress,
+    DatabaseSecret: pipeline.database.secret.secretArn,
+  };
+  Object.entries(outputs).forEach(([name, value]) => new CfnOutput(stack, name, { value }));
+}
