@@ -33,8 +33,8 @@ const LAST = ['Smith', 'Okafor', 'Garcia', 'Müller', 'Nguyen', "O'Brien", 'Ross
 const WORDS = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima', 'mike', 'oscar'];
 const BOOLS = ['true', 'false', 't', 'f'];
 
-/** mulberry32: small, fast and the same on every machine. */
-function prng(seed: number): () => number {
+/** mulberry32: small, fast and the same on every machine (a failure replays from its seed). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

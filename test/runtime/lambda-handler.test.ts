@@ -3,31 +3,25 @@
  * environment, AWS endpoints from the SDK's own AWS_ENDPOINT_URL support.
  * The runtime is built on the first invocation, after beforeAll set the env.
  */
+import { handlerEnvironment } from './handler-env';
 import { closeHelpers, createAws, fileRows, runtimeEnv, TestAws, upload } from './helpers';
-import { sharedRuntime } from '../../src/runtime/entry/lambda-runtime';
 import { handler } from '../../src/runtime/entry/processor.lambda';
 import { createTestDatabase } from '../support/db';
-import { motoEndpoint } from '../support/moto';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;
-const saved = { ...process.env };
 let written: string[] = [];
-const realWrite = process.stdout.write.bind(process.stdout);
+const env = handlerEnvironment();
 
 beforeAll(async () => {
   db = await createTestDatabase('lam');
   aws = await createAws();
-  Object.assign(process.env, runtimeEnv(aws, db.url), { AWS_ENDPOINT_URL: motoEndpoint() });
-  jest.spyOn(console, 'log').mockImplementation(() => undefined);
   // Capture the EMF lines the handler writes to stdout.
-  process.stdout.write = ((chunk: string) => { written.push(String(chunk)); return true; }) as typeof process.stdout.write;
+  env.enter(runtimeEnv(aws, db.url), (chunk) => written.push(chunk));
 });
 
 afterAll(async () => {
-  process.stdout.write = realWrite;
-  await sharedRuntime().close();
-  process.env = saved;
+  await env.leave();
   closeHelpers();
   await db.drop();
 });

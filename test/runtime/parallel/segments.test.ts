@@ -6,20 +6,10 @@
  */
 /* eslint-disable no-bitwise -- a seeded PRNG and a reference quote parity. */
 import { Readable } from 'stream';
+import { prng } from '../../../bench/csv-generator';
 import { segmentsOf } from '../../../src/runtime/checkpoint/chunker';
 import { dataSegments, lineAtOffset, quoteParity } from '../../../src/runtime/load/parallel/segments';
 
-/** mulberry32, so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = ['a', 'bc', ',', '"', '""', '\n', '\r\n', '\r', '"x\ny"', '"\r\n"', 'é', '\n\n', '12345678'];
 

@@ -3,31 +3,25 @@
  * PostgreSQL and moto: the zip and container Lambdas' `--force` for one
  * object version.
  */
-import { sharedRuntime } from '../../../src/runtime/entry/lambda-runtime';
 import { handler } from '../../../src/runtime/entry/processor.lambda';
 import { createTestDatabase } from '../../support/db';
-import { motoEndpoint } from '../../support/moto';
+import { handlerEnvironment } from '../handler-env';
 import { closeHelpers, createAws, fileRows, putObject, query, runtimeEnv, s3Event, tableSinkConfig, TestAws } from '../helpers';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;
-const saved = { ...process.env };
-const realWrite = process.stdout.write.bind(process.stdout);
+const env = handlerEnvironment();
 
 beforeAll(async () => {
   db = await createTestDatabase('repr');
   aws = await createAws({ versioned: true });
   const table = tableSinkConfig('reprocessed', [{ name: 'id', type: 'integer', nullable: false }, { name: 'name', type: 'text', nullable: true }]);
-  Object.assign(process.env, runtimeEnv(aws, db.url), { AWS_ENDPOINT_URL: motoEndpoint(), PIPELINE_SINKS: JSON.stringify([table]) });
-  jest.spyOn(console, 'log').mockImplementation(() => undefined);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
+  env.enter({ ...runtimeEnv(aws, db.url), PIPELINE_SINKS: JSON.stringify([table]) });
   await handler({ action: 'migrate' });
 });
 
 afterAll(async () => {
-  process.stdout.write = realWrite;
-  await sharedRuntime().close();
-  process.env = saved;
+  await env.leave();
   closeHelpers();
   await db.drop();
 });

@@ -6,16 +6,14 @@
  * prefix: the rest is left notStarted, the invocation throws (so it is
  * invoked again), and the retry finishes it with the done files as duplicates.
  */
-import { sharedRuntime } from '../../../src/runtime/entry/lambda-runtime';
 import { handler } from '../../../src/runtime/entry/processor.lambda';
 import { createTestDatabase } from '../../support/db';
-import { motoEndpoint } from '../../support/moto';
+import { handlerEnvironment } from '../handler-env';
 import { closeHelpers, createAws, fileRows, putObject, query, readText, runtimeEnv, TestAws } from '../helpers';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;
-const saved = { ...process.env };
-const realWrite = process.stdout.write.bind(process.stdout);
+const env = handlerEnvironment();
 
 const TABLE = {
   kind: 'postgresTable',
@@ -30,17 +28,12 @@ const TABLE = {
 beforeAll(async () => {
   db = await createTestDatabase('sched');
   aws = await createAws({ versioned: true });
-  Object.assign(process.env, runtimeEnv(aws, db.url), { AWS_ENDPOINT_URL: motoEndpoint(), PIPELINE_SINKS: JSON.stringify([TABLE]) });
-  jest.spyOn(console, 'log').mockImplementation(() => undefined);
-  // The handler writes its metrics (EMF) to stdout.
-  process.stdout.write = (() => true) as typeof process.stdout.write;
+  env.enter({ ...runtimeEnv(aws, db.url), PIPELINE_SINKS: JSON.stringify([TABLE]) });
   await handler({ action: 'migrate' });
 });
 
 afterAll(async () => {
-  process.stdout.write = realWrite;
-  await sharedRuntime().close();
-  process.env = saved;
+  await env.leave();
   closeHelpers();
   await db.drop();
 });
