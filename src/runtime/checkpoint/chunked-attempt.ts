@@ -32,11 +32,12 @@ import { FileRef, FileSource, FileStat } from '../contract/source';
 import type { AttemptDeps, AttemptResult } from '../core/attempt';
 import { loadSinks } from '../core/attempt';
 import { DeadlineExceededError, InterruptedError, interruptReason } from '../core/deadline';
-import { finishAttempt } from '../core/finish-attempt';
+import { discardRows, finishAttempt } from '../core/finish-attempt';
 import {
   Checkpoint, clearCheckpoint, readCheckpoint, readChunkRejects, saveCheckpoint, saveChunkRejects,
 } from '../ledger/checkpoints';
 import { lockLoadedVersions, readFileRow } from '../ledger/file-metadata';
+import { toBuffers } from '../load/header';
 
 const REJECTS_HEADER = 'line,reason,raw\n';
 /** The combined rejects file stays under the size one chunk's report is capped at. */
@@ -63,7 +64,7 @@ export async function runChunkedAttempt(
       const resumed = deps.budget.watch(await source.open({ start: checkpoint.byteOffset }));
       streams.push(resumed);
       first = Buffer.alloc(0);
-      rest = buffersOf(resumed);
+      rest = toBuffers(resumed)[Symbol.asyncIterator]();
       deps.log.info('resuming from the checkpoint', {
         key: ref.key, version: ref.version, rowsCommitted: checkpoint.rowsLoaded, byteOffset: checkpoint.byteOffset, line: checkpoint.nextLine,
       });
@@ -167,21 +168,11 @@ export async function markFailedDiscardingChunks(
   }
 }
 
-/** What an interrupted chunked load leaves for the next run, for its message. */
-export async function committedProgress(client: PoolClient, fileId: number): Promise<Checkpoint | undefined> {
-  return readCheckpoint(client, fileId);
-}
-
 /** Between chunks: the host's interrupt or the time limit stops the load here, with every chunk so far committed. */
 function stopIfAsked(deps: AttemptDeps, committed: number): void {
   const { interrupt, signal, workMs } = deps.budget;
   if (interrupt?.aborted) throw new InterruptedError(`stopped after chunk ${committed}: ${interruptReason(interrupt)}`);
   if (signal?.aborted) throw new DeadlineExceededError(`stopped after chunk ${committed} and ${workMs} ms: the processor's time limit is near`);
-}
-
-async function discardRows(client: PoolClient, sinks: readonly RowSink[], fileIds: readonly number[]): Promise<void> {
-  if (fileIds.length === 0) return;
-  for (const sink of sinks) await sink.discard(client, fileIds);
 }
 
 function sameBytes(c: Checkpoint, ref: FileRef, stat: FileStat, head: FileHead): boolean {
@@ -211,10 +202,3 @@ function combineRejects(parts: readonly { listed: number; csv: string }[], total
   return out.join('');
 }
 
-async function* buffersOfStream(stream: Readable): AsyncGenerator<Buffer> {
-  for await (const part of stream) yield Buffer.isBuffer(part) ? part : Buffer.from(part as string);
-}
-
-function buffersOf(stream: Readable): AsyncIterator<Buffer> {
-  return buffersOfStream(stream)[Symbol.asyncIterator]();
-}

@@ -4,7 +4,7 @@
  * small CSV file of its own) and where the data begins.
  */
 import { Readable } from 'stream';
-import { ParsedHeader, readHeader } from '../load/header';
+import { ParsedHeader, readHeader, toBuffers } from '../load/header';
 
 export interface FileHead {
   readonly header: ParsedHeader;
@@ -19,8 +19,7 @@ export async function readFileHead(stream: Readable): Promise<FileHead> {
   let total = 0;
   let capturing = true;
   async function* counted(): AsyncGenerator<Buffer> {
-    for await (const part of stream) {
-      const buf = Buffer.isBuffer(part) ? part : Buffer.from(part as string);
+    for await (const buf of toBuffers(stream)) {
       total += buf.length;
       if (capturing) seen.push(buf);
       yield buf;

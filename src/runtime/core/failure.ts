@@ -10,10 +10,11 @@ import { FileOutcome } from './outcome';
 import type { ProcessDeps } from './process-file';
 import { reportFailure } from './report';
 import { identity, Timing, timesFrom } from './run-timing';
-import { committedProgress, markFailedDiscardingChunks } from '../checkpoint/chunked-attempt';
+import { markFailedDiscardingChunks } from '../checkpoint/chunked-attempt';
 import { InputError } from '../contract/errors';
 import { errorMessage } from '../contract/logger';
 import { FileRef, FileSource } from '../contract/source';
+import { readCheckpoint } from '../ledger/checkpoints';
 import { markFailed, tryLockVersion, unlockVersion } from '../ledger/file-metadata';
 
 /** A failed outcome: nothing of the attempt is loaded. */
@@ -113,7 +114,7 @@ async function interrupted(
 ): Promise<FileOutcome> {
   const { finishedAt, ...times } = timesFrom(timing);
   const progress = client && fileId !== undefined && deps.checkpointEvery
-    ? await committedProgress(client, fileId).catch(() => undefined) : undefined;
+    ? await readCheckpoint(client, fileId).catch(() => undefined) : undefined;
   const error = `interrupted (${interruptReason(deps.interrupt!)})${attempt !== undefined ? ` during attempt ${attempt}` : ' before the attempt started'}: `
     + (progress
       ? `the open chunk was rolled back; ${progress.rowsLoaded} rows are committed up to line ${progress.nextLine - 1}, and the next run resumes there`

@@ -9,7 +9,7 @@ import { Readable } from 'stream';
 import type { PoolClient } from 'pg';
 import type { AttemptDeps, AttemptResult } from './attempt';
 import { toResultDocument } from './outcome';
-import { SinkOutcome } from '../contract/sink-api';
+import { RowSink, SinkOutcome } from '../contract/sink-api';
 import { FileRef, FileStat } from '../contract/source';
 import { clearCheckpoint, partlyLoadedVersions } from '../ledger/checkpoints';
 import { markReplaced, markSucceeded } from '../ledger/file-metadata';
@@ -27,6 +27,12 @@ export interface Finished {
   readonly resumedFrom?: number;
 }
 
+/** Removes every row these file versions loaded, from every sink, in the caller's transaction. */
+export async function discardRows(client: PoolClient, sinks: readonly RowSink[], fileIds: readonly number[]): Promise<void> {
+  if (fileIds.length === 0) return;
+  for (const sink of sinks) await sink.discard(client, fileIds);
+}
+
 export async function finishAttempt(
   client: PoolClient, f: Finished, deps: Pick<AttemptDeps, 'storage' | 'sinks' | 'clock'>, open: () => Promise<Readable>,
 ): Promise<AttemptResult> {
@@ -35,7 +41,7 @@ export async function finishAttempt(
   // file: they go, and so does any checkpoint of this version (a file loaded
   // in one transaction after a chunked attempt was interrupted).
   const stopped = await partlyLoadedVersions(client, ref, fileId);
-  for (const sink of deps.sinks) if (stopped.length > 0) await sink.discard(client, stopped);
+  await discardRows(client, deps.sinks, stopped);
   await clearCheckpoint(client, [fileId, ...stopped]);
   const rejects = loaded.rejectsCsv ? await deps.storage.writeRejects(ref, loaded.rejectsCsv) : undefined;
   // An earlier version's rejects would otherwise outlive this clean one.

@@ -95,7 +95,8 @@ export async function readHeader(stream: AsyncIterable<Buffer | string>): Promis
   }
 }
 
-async function* toBuffers(stream: AsyncIterable<Buffer | string>): AsyncIterable<Buffer> {
+/** The stream's chunks as Buffers (a stream read with an encoding yields strings). */
+export async function* toBuffers(stream: AsyncIterable<Buffer | string>): AsyncIterable<Buffer> {
   for await (const chunk of stream) {
     yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
   }
