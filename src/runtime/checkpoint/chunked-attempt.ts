@@ -103,7 +103,7 @@ export async function runChunkedAttempt(
           bucket: ref.bucket,
           key: ref.key,
           version: ref.version,
-          chunk: { firstLine: segment.firstLine, first: fromStart },
+          chunk: { firstLine: segment.firstLine, first: fromStart, nextLine: segment.nextLine, last: segment.last },
         }, async () => Readable.from(chunk), deps.sinks);
         totals.rows += out.rowsLoaded;
         totals.rejected += out.rowsRejected;

@@ -39,6 +39,10 @@ export interface ChunkContext {
    * checkpoint) are removed. Later chunks only add rows.
    */
   readonly first: boolean;
+  /** Physical line the next chunk starts on (one past this chunk's last line). */
+  readonly nextLine: number;
+  /** True for the file's last chunk. */
+  readonly last: boolean;
 }
 
 export interface SinkOutcome {
@@ -51,6 +55,11 @@ export interface SinkOutcome {
    * to `rejects/<key>.csv` in the output bucket (or the CLI output dir).
    */
   readonly rejectsCsv?: string;
+  /**
+   * What the sink computed over the file (the report sink's aggregates), as
+   * JSON: written under `sinks[<index>]` of the file's result document.
+   */
+  readonly summary?: Readonly<Record<string, unknown>>;
 }
 
 export interface RowSink {

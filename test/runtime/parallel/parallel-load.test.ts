@@ -187,8 +187,8 @@ test('SKIP_AND_REPORT, extra columns, small files and checkpointed chunks load t
 
   const chunks = tableConfig('par_chunks', COLUMNS, { parallelism: 2 });
   await createTable(chunks);
-  await load(chunks, text('id,name\n1,a\n2,b\n'), { fileId: 5, chunk: { firstLine: 2, first: true } });
-  await load(chunks, text('id,name\n3,c\n'), { fileId: 5, chunk: { firstLine: 4, first: false } });
+  await load(chunks, text('id,name\n1,a\n2,b\n'), { fileId: 5, chunk: { firstLine: 2, first: true, nextLine: 4, last: false } });
+  await load(chunks, text('id,name\n3,c\n'), { fileId: 5, chunk: { firstLine: 4, first: false, nextLine: 5, last: true } });
   expect((await client.query('SELECT id FROM par_chunks ORDER BY id')).rows.map((r) => r.id)).toEqual([1, 2, 3]);
   expect(await partitions('par_chunks')).toEqual(["par_chunks__f5 FOR VALUES IN ('5')"]);
 });
