@@ -278,7 +278,11 @@ export class CdkPipeline extends Construct {
       rotationSubnets: props.databaseInstance ? undefined : this.network.processingSubnets,
     });
 
-    const sinkConfigs = (props.sinks ?? []).map((s) => JSON.parse(s.bind(this).json));
+    const sinks = props.sinks ?? [];
+    const sinkBindOptions = {
+      vpc: this.network.processingVpc, vpcSubnets: this.network.processingSubnets, encryptionKey: this.encryptionKey, removalPolicy,
+    };
+    const sinkConfigs = sinks.map((s) => JSON.parse(s.bind(this, sinkBindOptions).json));
     // The sink configuration is not environment: it may exceed what a
     // processor's environment holds (Lambda: 4 KB), so each processor delivers it.
     const processorContext = {
@@ -303,6 +307,7 @@ export class CdkPipeline extends Construct {
     };
     this.processor = processor.bind(this, processorContext);
     this.database.allowFrom('FromProcessor', this.processor.securityGroup, 'pipeline processor');
+    sinks.forEach((s) => s.grantProcessor(this, { grantPrincipal: this.processor, connections: this.processor.connections }));
 
     this.bastion = addPipelineBastion(this, props, this.network);
     if (this.bastion) this.database.allowFrom('FromBastion', this.bastion.securityGroup, 'pipeline bastion');

@@ -1,3 +1,7 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { ColumnType } from './column-type';
 import { parallelismProblem, PostgresTableSinkConfig } from '../shared/sink-config';
@@ -153,6 +157,36 @@ export interface SinkConfig {
   readonly kind: string;
   /** JSON the runtime program reads for this sink. */
   readonly json: string;
+  /**
+   * Whether the sink writes to the pipeline's PostgreSQL database (and so
+   * needs `Ledger.postgres()`).
+   *
+   * @default false
+   */
+  readonly usesDatabase?: boolean;
+}
+
+/** What a sink is bound with: where the pipeline's processor runs. */
+export interface SinkBindOptions {
+  /** VPC the processor runs in (a cluster the sink creates goes here). */
+  readonly vpc: ec2.IVpc;
+  /** Subnets of the processor. */
+  readonly vpcSubnets: ec2.SubnetSelection;
+  /** The pipeline's KMS key (encryption at rest of what the sink creates). */
+  readonly encryptionKey: kms.IKey;
+  /** Removal policy of what the sink creates. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The processor as a sink sees it once it exists: its role to grant to and
+ * its security group to open the sink's ports to.
+ */
+export interface SinkProcessorAccess {
+  /** The processor's role. */
+  readonly grantPrincipal: iam.IGrantable;
+  /** The processor's connections (security group). */
+  readonly connections: ec2.Connections;
 }
 
 /**
@@ -173,7 +207,15 @@ export abstract class Sink {
   }
 
   /** Produces the runtime configuration of the sink. */
-  public abstract bind(scope: Construct): SinkConfig;
+  public abstract bind(scope: Construct, options: SinkBindOptions): SinkConfig;
+
+  /**
+   * Gives the bound processor what the sink needs: IAM grants, network
+   * access to the sink's endpoints. Called once, after `bind()`.
+   */
+  public grantProcessor(_scope: Construct, _processor: SinkProcessorAccess): void {
+    // Nothing beyond the database access every pipeline grants.
+  }
 }
 
 class PostgresTableSink extends Sink {
@@ -209,7 +251,7 @@ class PostgresTableSink extends Sink {
     }
   }
 
-  public bind(_scope: Construct): SinkConfig {
-    return { kind: this.config.kind, json: JSON.stringify(this.config) };
+  public bind(_scope: Construct, _options: SinkBindOptions): SinkConfig {
+    return { kind: this.config.kind, json: JSON.stringify(this.config), usesDatabase: true };
   }
 }

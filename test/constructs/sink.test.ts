@@ -39,7 +39,7 @@ describe('Sink.postgresTable', () => {
   // How the configuration reaches the processor (a layer file) is covered by sink-config.test.ts.
   test('binds to the runtime configuration of the declared table', () => {
     const sink = Sink.postgresTable({ table: 'orders', columns, badRows: BadRowPolicy.SKIP_AND_REPORT });
-    const bound = sink.bind(new Stack());
+    const bound = sink.bind(new Stack(), undefined as any);
     expect(bound.kind).toBe('postgresTable');
     expect(JSON.parse(bound.json)).toEqual({
       kind: 'postgresTable',
@@ -76,17 +76,17 @@ describe('Sink.postgresTable', () => {
 
   test('header-style column names (case, spaces, dashes, non-ASCII) are kept exactly as written', () => {
     const names = ['Order ID', 'Amount', 'amount', 'unit-price', 'Größe (€)'];
-    const config = JSON.parse(Sink.postgresTable({ table: 't', columns: names.map((name) => ({ name, type: ColumnType.BIGINT })) }).bind(undefined as any).json);
+    const config = JSON.parse(Sink.postgresTable({ table: 't', columns: names.map((name) => ({ name, type: ColumnType.BIGINT })) }).bind(undefined as any, undefined as any).json);
     expect(config.columns.map((c: any) => c.name)).toEqual(names);
   });
 
   test('the configuration carries the normalised type', () => {
-    const config = JSON.parse(Sink.postgresTable({ table: 't', columns: [{ name: 'at', type: ColumnType.of('TIMESTAMP(3) WITH TIME ZONE') }] }).bind(undefined as any).json);
+    const config = JSON.parse(Sink.postgresTable({ table: 't', columns: [{ name: 'at', type: ColumnType.of('TIMESTAMP(3) WITH TIME ZONE') }] }).bind(undefined as any, undefined as any).json);
     expect(config.columns[0].type).toBe('timestamp(3) with time zone');
   });
 
   test('extra-column policy is carried through', () => {
-    const config = JSON.parse(Sink.postgresTable({ table: 't', columns, extraColumns: ExtraColumnPolicy.REJECT }).bind(undefined as any).json);
+    const config = JSON.parse(Sink.postgresTable({ table: 't', columns, extraColumns: ExtraColumnPolicy.REJECT }).bind(undefined as any, undefined as any).json);
     expect(config.extraColumns).toBe('REJECT');
     expect(config.badRows).toBe('FAIL_FILE');
   });
@@ -94,7 +94,7 @@ describe('Sink.postgresTable', () => {
 
 describe('previousVersions', () => {
   const columns = [{ name: 'id', type: ColumnType.INTEGER }];
-  const json = (sink: Sink) => JSON.parse(sink.bind(new Stack()).json);
+  const json = (sink: Sink) => JSON.parse(sink.bind(new Stack(), undefined as any).json);
 
   test('defaults to REPLACE: a corrected re-upload replaces the earlier rows', () => {
     expect(json(Sink.postgresTable({ table: 'orders', columns }))).toMatchObject({ previousVersions: 'REPLACE' });

@@ -121,7 +121,7 @@ describe('every accepted type creates and loads', () => {
   const viaConstruct = (): PostgresTableSinkConfig => JSON.parse(Sink.postgresTable({
     table: 'all_types',
     columns: SPELLINGS.map(([spelling], i) => ({ name: `c${i}`, type: ColumnType.of(spelling) })),
-  }).bind(undefined as any).json);
+  }).bind(undefined as any, undefined as any).json);
   const asWritten = (): PostgresTableSinkConfig => ({
     kind: 'postgresTable',
     schema: 'public',
@@ -195,7 +195,7 @@ describe('names', () => {
     expect(COLUMN_NAMES.filter((n) => columnNameProblem(n) !== undefined)).toEqual([]);
     const config: PostgresTableSinkConfig = JSON.parse(Sink.postgresTable({
       table: 'odd_names', columns: COLUMN_NAMES.map((name) => ({ name, type: ColumnType.TEXT })),
-    }).bind(undefined as any).json);
+    }).bind(undefined as any, undefined as any).json);
     await db.createTable(config);
     expect((await columnTypes('odd_names')).map((c) => c.name)).toEqual([...COLUMN_NAMES, '_file_id']);
     const header = COLUMN_NAMES.map((n) => (n.includes(',') ? `"${n}"` : n)).join(',');
@@ -207,7 +207,7 @@ describe('names', () => {
   test('a bad value is reported against the column as declared, whatever its characters', async () => {
     const config: PostgresTableSinkConfig = JSON.parse(Sink.postgresTable({
       table: 'odd_errors', columns: [{ name: 'Größe (€)', type: ColumnType.INTEGER }, { name: 'a,b', type: ColumnType.INTEGER }],
-    }).bind(undefined as any).json);
+    }).bind(undefined as any, undefined as any).json);
     await db.createTable(config);
     const first = await errorOf(db.load(config, whole('Größe (€),"a,b"\n1,2\nbig,3\n')));
     expect(first.message).toMatch(/^line 3, column "Größe \(€\)": invalid input syntax for type integer: "big"/);

@@ -20,7 +20,7 @@ test.each([
 test.each([[undefined], [1], [2], [64]])('parallelism %p is accepted, and reaches the runtime configuration as given', (value) => {
   expect(() => validateTableSinkConfig(tableConfig('orders', COLUMNS, { parallelism: value }))).not.toThrow();
   const sink = Sink.postgresTable({ table: 'orders', columns: [{ name: 'id', type: ColumnType.INTEGER }], parallelism: value });
-  const json = JSON.parse(sink.bind(undefined as any).json);
+  const json = JSON.parse(sink.bind(undefined as any, undefined as any).json);
   expect(json.parallelism).toBe(value);
 });
 
