@@ -50,6 +50,16 @@ export const METRIC = {
   ROWS_REJECTED: 'RowsRejected',
   DURATION_MS: 'ProcessingDuration',
   ROWS_PER_SECOND: 'RowsPerSecond',
+  /** Kafka sink: rows whose send the broker acknowledged (and, exactly once, whose transaction committed). */
+  KAFKA_ROWS_SENT: 'KafkaRowsSent',
+  /** Kafka sink: milliseconds per acknowledged batch of rows. */
+  KAFKA_SEND_LATENCY_MS: 'KafkaSendLatency',
+  /** Kafka sink: sends that failed after every retry. */
+  KAFKA_SEND_ERRORS: 'KafkaSendErrors',
+  /** Kafka sink: sends retried after a retriable error. */
+  KAFKA_PRODUCER_RETRIES: 'KafkaProducerRetries',
+  /** Report sink: reports written to `reports/<date>.json`. */
+  REPORTS_WRITTEN: 'ReportsWritten',
 } as const;
 
 /** Metric dimension that carries the pipeline name. */

@@ -4,6 +4,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { ColumnType } from './column-type';
+import { KafkaSinkOptions } from './kafka-sink';
+import { KafkaSinkBinding } from './kafka-sink-binding';
+import { ReportSinkOptions } from './report-sink';
+import { ReportSinkBinding } from './report-sink-binding';
+import type { SinkBinding } from './sink-binding';
 import { parallelismProblem, PostgresTableSinkConfig } from '../shared/sink-config';
 import { describeProblem, tableSinkProblems } from '../shared/table-rules';
 
@@ -206,6 +211,24 @@ export abstract class Sink {
     return new PostgresTableSink(options);
   }
 
+  /**
+   * Stream every row of each file to a Kafka topic (Amazon MSK or your own
+   * brokers), in file order; exactly once for `read_committed` consumers by
+   * default. See `KafkaSinkOptions`.
+   */
+  public static kafka(options: KafkaSinkOptions): Sink {
+    return new DelegatingSink(new KafkaSinkBinding(options));
+  }
+
+  /**
+   * Aggregate each file (and each scheduled run) into a JSON report: counts,
+   * sums, minimums, maximums and distinct-count estimates of declared
+   * columns, grouped by a few columns. See `ReportSinkOptions`.
+   */
+  public static report(options: ReportSinkOptions): Sink {
+    return new DelegatingSink(new ReportSinkBinding(options));
+  }
+
   /** Produces the runtime configuration of the sink. */
   public abstract bind(scope: Construct, options: SinkBindOptions): SinkConfig;
 
@@ -253,5 +276,20 @@ class PostgresTableSink extends Sink {
 
   public bind(_scope: Construct, _options: SinkBindOptions): SinkConfig {
     return { kind: this.config.kind, json: JSON.stringify(this.config), usesDatabase: true };
+  }
+}
+
+/** A sink kind defined in its own module (./sink-binding.ts). */
+class DelegatingSink extends Sink {
+  constructor(private readonly binding: SinkBinding) {
+    super();
+  }
+
+  public bind(scope: Construct, options: SinkBindOptions): SinkConfig {
+    return this.binding.bind(scope, options);
+  }
+
+  public grantProcessor(scope: Construct, processor: SinkProcessorAccess): void {
+    this.binding.grantProcessor?.(scope, processor);
   }
 }
