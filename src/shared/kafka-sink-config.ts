@@ -39,6 +39,10 @@ export interface KafkaSinkConfig {
   readonly checkpointTopic?: string;
   /** Prefix of the per-file transactional ids; default `cdk-data-pipeline.<topic>.` */
   readonly transactionalIdPrefix?: string;
+  /** Consumer group the sink reads its checkpoint records with; default `<transactionalIdPrefix>checkpoints`. */
+  readonly checkpointGroupId?: string;
+  /** Rows per Kafka transaction (exactly once) or per checkpoint record (at least once); default 10,000. */
+  readonly checkpointEvery?: number;
   /** Producer client id; default `cdk-data-pipeline`. */
   readonly clientId?: string;
 }

@@ -82,4 +82,12 @@ export interface RowSink {
    * of a version that stopped part way.
    */
   discard(client: PoolClient, fileIds: readonly number[]): Promise<void>;
+
+  /**
+   * For a sink with a `summary`: one summary of the whole file from the
+   * summaries of its chunks (in file order), when the file was loaded in
+   * checkpointed chunks, possibly over several attempts. The processor keeps
+   * each committed chunk's summary with its checkpoint.
+   */
+  combineSummaries?(parts: readonly Readonly<Record<string, unknown>>[]): Readonly<Record<string, unknown>>;
 }
