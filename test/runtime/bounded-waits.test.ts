@@ -18,7 +18,7 @@ let aws: TestAws;
 /** Takes `seconds` inside the load transaction, like a long COPY. */
 const sleepySink = (config: { seconds?: number }): RowSink => ({
   async load(client) {
-    await client.query('SELECT pg_sleep($1)', [config.seconds ?? 1]);
+    await client!.query('SELECT pg_sleep($1)', [config.seconds ?? 1]);
     return { rowsLoaded: 1, rowsRejected: 0 };
   },
   async discard() {},
@@ -60,7 +60,7 @@ test('a file that outruns the time limit is marked failed and delivered again, b
     expect(JSON.parse(await readText(aws.output, 'results/too-long.csv.json'))).toMatchObject({ status: 'failed' });
     expect(await advisoryLocks()).toBe(0);
     // The pooled connection went back without the run's limits.
-    const client = await runtime.database.connect();
+    const client = await runtime.database!.connect();
     try {
       expect((await client.query('SHOW statement_timeout')).rows[0].statement_timeout).toBe('0');
     } finally {

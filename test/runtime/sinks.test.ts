@@ -22,7 +22,7 @@ const textSink: RowSink = {
     const lines = text.trim().split('\n').slice(1);
     if (lines.includes('fail')) throw new InputError('a row says fail on line 3', 3);
     const bad = lines.filter((l) => l.includes('bad'));
-    await client.query('INSERT INTO sink_probe (file_id, body) VALUES ($1, $2)', [file.fileId, text]);
+    await client!.query('INSERT INTO sink_probe (file_id, body) VALUES ($1, $2)', [file.fileId, text]);
     return {
       rowsLoaded: lines.length - bad.length,
       rowsRejected: bad.length,
@@ -30,7 +30,7 @@ const textSink: RowSink = {
     };
   },
   async discard(client, fileIds) {
-    await client.query('DELETE FROM sink_probe WHERE file_id = ANY($1::bigint[])', [fileIds]);
+    await client!.query('DELETE FROM sink_probe WHERE file_id = ANY($1::bigint[])', [fileIds]);
   },
 };
 
@@ -118,7 +118,7 @@ test('the built-in postgresTable sink is wired: its table is created on first us
   // A second cold start finds the table and leaves it (and its rows) alone.
   const again = testRuntime(aws, db.url, { PIPELINE_SINKS: JSON.stringify([sink]) });
   try {
-    (await again.database.connect()).release();
+    (await again.database!.connect()).release();
     expect(await query(db.url, 'SELECT count(*)::int AS n FROM orders')).toEqual([{ n: 2 }]);
   } finally {
     await again.close();

@@ -121,7 +121,7 @@ test('verify-full with the right CA and host name: the file is loaded over a ver
     const result = await handleS3Event(event, runtime);
     expect(result.files).toEqual([expect.objectContaining({ key: 'tls-ok.csv', status: 'succeeded', rows: 2 })]);
     expect(await pg.admin("SELECT status, rows_count::int AS rows FROM file_metadata WHERE key = 'tls-ok.csv'", [], login.database)).toEqual([{ status: 'succeeded', rows: 2 }]);
-    const client = await runtime.database.connect();
+    const client = await runtime.database!.connect();
     try {
       const { rows } = await client.query('SELECT s.ssl, s.version, current_user AS "user" FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()');
       expect(rows).toEqual([{ ssl: true, version: expect.stringMatching(/^TLSv1\.[23]$/), user: login.user }]);

@@ -24,19 +24,15 @@
  *   the checkpoint for the retry.
  */
 import { Readable } from 'stream';
-import type { PoolClient } from 'pg';
 import { MAX_SEGMENT_BYTES, segmentsOf } from './chunker';
 import { FileHead, readFileHead } from './file-head';
-import { RowSink, SinkOutcome } from '../contract/sink-api';
+import { Checkpoint, ChunkRecord, FileClaim } from '../contract/ledger';
+import { RowSink } from '../contract/sink-api';
 import { FileRef, FileSource, FileStat } from '../contract/source';
-import type { AttemptDeps, AttemptResult } from '../core/attempt';
+import type { AttemptDeps, AttemptResult, CombinedOutcome } from '../core/attempt';
 import { loadSinks } from '../core/attempt';
 import { DeadlineExceededError, InterruptedError, interruptReason } from '../core/deadline';
 import { discardRows, finishAttempt } from '../core/finish-attempt';
-import {
-  Checkpoint, clearCheckpoint, readCheckpoint, readChunkRejects, saveCheckpoint, saveChunkRejects,
-} from '../ledger/checkpoints';
-import { lockLoadedVersions, readFileRow } from '../ledger/file-metadata';
 import { toBuffers } from '../load/header';
 
 const REJECTS_HEADER = 'line,reason,raw\n';
@@ -44,13 +40,14 @@ const REJECTS_HEADER = 'line,reason,raw\n';
 const MAX_REJECTS_BYTES = 4 * 1024 * 1024;
 
 export async function runChunkedAttempt(
-  client: PoolClient, fileId: number, ref: FileRef, source: FileSource, stat: FileStat, deps: AttemptDeps, started: Date,
+  claim: FileClaim, ref: FileRef, source: FileSource, stat: FileStat, deps: AttemptDeps, started: Date,
 ): Promise<AttemptResult> {
+  const fileId = claim.fileId;
   const headStream = deps.budget.watch(await source.open());
   const streams: Readable[] = [headStream];
   try {
     const head = await readFileHead(headStream);
-    let checkpoint = await readCheckpoint(client, fileId);
+    let checkpoint = await claim.readCheckpoint();
     if (checkpoint && (deps.force || !sameBytes(checkpoint, ref, stat, head))) {
       deps.log.warn('not resuming: the checkpoint was taken on other bytes, or the run is forced; loading from the start', {
         key: ref.key, version: ref.version, checkpointVersion: checkpoint.version, force: deps.force === true,
@@ -88,17 +85,15 @@ export async function runChunkedAttempt(
         next.catch(() => undefined); // surfaces at the await above, unless this chunk fails first
       }
       stopIfAsked(deps, totals.chunks);
-      await client.query('BEGIN');
-      try {
-        await readFileRow(client, fileId, true);
-        // Safe without waiting for the flush: a chunk and its checkpoint are
-        // lost or kept together, and a lost one is loaded again. The last
-        // transaction, which marks the file succeeded, is flushed as usual.
-        if (!segment.last) await client.query('SET LOCAL synchronous_commit TO off');
+      // Safe without waiting for the flush: a chunk and its checkpoint are
+      // lost or kept together, and a lost one is loaded again. The last
+      // transaction, which marks the file succeeded, is flushed as usual.
+      const done = await claim.transaction(async (tx) => {
+        await tx.lockRecord();
         const fromStart = !checkpoint && segment.start === head.dataOffset;
-        if (fromStart) await clearCheckpoint(client, [fileId]);
+        if (fromStart) await tx.clearCheckpoints([fileId]);
         const chunk = [head.headerBytes, ...segment.buffers];
-        const out = await loadSinks(client, {
+        const out = await loadSinks(tx, {
           fileId,
           bucket: ref.bucket,
           key: ref.key,
@@ -108,9 +103,10 @@ export async function runChunkedAttempt(
         totals.rows += out.rowsLoaded;
         totals.rejected += out.rowsRejected;
         totals.chunks++;
-        if (out.rejectsCsv) await saveChunkRejects(client, fileId, segment.firstLine, out.rowsRejected, withoutHeader(out.rejectsCsv));
+        const record = chunkRecord(segment.firstLine, out);
+        if (record) await tx.saveChunk(record);
         if (!segment.last) {
-          await saveCheckpoint(client, {
+          await tx.saveCheckpoint({
             fileId,
             version: ref.version,
             sizeBytes: stat.sizeBytes,
@@ -121,50 +117,28 @@ export async function runChunkedAttempt(
             rowsRejected: totals.rejected,
             chunks: totals.chunks,
           });
-          await client.query('COMMIT');
-          deps.log.info('chunk committed', { key: ref.key, chunk: totals.chunks, rows: totals.rows, byteOffset: segment.end, line: segment.nextLine });
-          continue;
+          return undefined;
         }
-        const earlier = await lockLoadedVersions(client, ref, fileId);
+        const earlier = await tx.loadedEarlierVersions();
         const keepsEarlier = deps.sinks.every((s) => s.keepsEarlierVersions);
-        if (!keepsEarlier) await discardRows(client, deps.sinks, earlier);
-        const loaded: SinkOutcome = {
+        if (!keepsEarlier) await discardRows(tx, deps.sinks, earlier);
+        const chunks = await tx.readChunks();
+        const loaded: CombinedOutcome = {
           rowsLoaded: totals.rows,
           rowsRejected: totals.rejected,
-          rejectsCsv: combineRejects(await readChunkRejects(client, fileId), totals.rejected),
+          rejectsCsv: combineRejects(chunks, totals.rejected),
+          summaries: combineSummaries(deps.sinks, chunks),
         };
-        return await finishAttempt(client, {
+        return finishAttempt(tx, {
           fileId, ref, stat, started, earlier, loaded, resumedFrom: checkpoint?.rowsLoaded,
         }, deps, async () => deps.budget.watch(await source.open()));
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
+      }, { durable: segment.last });
+      if (done) return done;
+      deps.log.info('chunk committed', { key: ref.key, chunk: totals.chunks, rows: totals.rows, byteOffset: segment.end, line: segment.nextLine });
     }
     throw new Error('internal error: the chunked load ended without its last chunk');
   } finally {
     streams.forEach((s) => s.destroy());
-  }
-}
-
-/**
- * Records a content failure of a file that has committed chunks: their rows
- * and the checkpoint go in the same transaction that marks the file failed,
- * so a failed file has no rows, as with a one-transaction load.
- */
-export async function markFailedDiscardingChunks(
-  client: PoolClient, fileId: number, sinks: readonly RowSink[], markFailed: () => Promise<void>,
-): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    // Also when this attempt loaded in one transaction: an earlier, chunked one may have committed chunks.
-    if (await readCheckpoint(client, fileId)) await discardRows(client, sinks, [fileId]);
-    await clearCheckpoint(client, [fileId]);
-    await markFailed();
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
   }
 }
 
@@ -184,8 +158,31 @@ function withoutHeader(csv: string): string {
   return csv.startsWith(REJECTS_HEADER) ? csv.slice(REJECTS_HEADER.length) : csv;
 }
 
+/** What a committed chunk leaves in the ledger besides its checkpoint; undefined when nothing. */
+function chunkRecord(firstLine: number, out: CombinedOutcome): ChunkRecord | undefined {
+  const hasSummary = out.summaries.some((x) => x !== null);
+  if (!out.rejectsCsv && !hasSummary) return undefined;
+  return {
+    firstLine,
+    listed: out.rejectsCsv ? out.rowsRejected : 0,
+    rejectsCsv: out.rejectsCsv ? withoutHeader(out.rejectsCsv) : '',
+    summaries: out.summaries,
+  };
+}
+
+/** Each sink's summary of the whole file, merged from its chunks' summaries by the sink. */
+function combineSummaries(sinks: readonly RowSink[], chunks: readonly ChunkRecord[]): CombinedOutcome['summaries'] {
+  return sinks.map((sink, i) => {
+    const parts = chunks.map((c) => c.summaries[i]).filter((x): x is Readonly<Record<string, unknown>> => !!x);
+    if (parts.length === 0) return null;
+    if (!sink.combineSummaries) throw new Error(`internal error: sink ${i} returned chunk summaries but cannot combine them`);
+    return sink.combineSummaries(parts);
+  });
+}
+
 /** One rejects file from the chunks' reports, in file order, capped like one report. */
-function combineRejects(parts: readonly { listed: number; csv: string }[], total: number): string | undefined {
+function combineRejects(chunks: readonly ChunkRecord[], total: number): string | undefined {
+  const parts = chunks.filter((c) => c.rejectsCsv !== '').map((c) => ({ listed: c.listed, csv: c.rejectsCsv }));
   if (parts.length === 0) return undefined;
   const out: string[] = [REJECTS_HEADER];
   let bytes = REJECTS_HEADER.length;

@@ -67,13 +67,17 @@ export interface RowSink {
   readonly keepsEarlierVersions?: boolean;
 
   /**
-   * Loads the rows of one file. Runs inside the transaction that also marks
-   * the file succeeded: throwing rolls back everything the sink wrote.
+   * Loads the rows of one file. Runs inside the ledger transaction that also
+   * marks the file succeeded: throwing rolls back everything the sink wrote
+   * there. `client` is that transaction's PostgreSQL client with the
+   * PostgreSQL ledger, undefined with a ledger outside PostgreSQL (then only
+   * sinks that write elsewhere run; a sink that writes outside the ledger,
+   * as Kafka does, makes its own writes idempotent).
    * `open()` returns a fresh byte stream of the object each time it is called.
    * Errors a user can fix (bad header, bad row under FAIL_FILE) are thrown as
    * `InputError` with line/column in the message.
    */
-  load(client: PoolClient, file: FileContext, open: () => Promise<Readable>): Promise<SinkOutcome>;
+  load(client: PoolClient | undefined, file: FileContext, open: () => Promise<Readable>): Promise<SinkOutcome>;
 
   /**
    * Removes every row these file versions loaded, in the caller's
@@ -81,7 +85,7 @@ export interface RowSink {
    * committed chunks of a file that then failed on its content, the chunks
    * of a version that stopped part way.
    */
-  discard(client: PoolClient, fileIds: readonly number[]): Promise<void>;
+  discard(client: PoolClient | undefined, fileIds: readonly number[]): Promise<void>;
 
   /**
    * For a sink with a `summary`: one summary of the whole file from the

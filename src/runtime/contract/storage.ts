@@ -32,6 +32,12 @@ export interface ResultDocument {
    * this attempt began (it read the file from there). Absent: from the start.
    */
   readonly resumedFrom?: number;
+  /**
+   * Per sink (by index in the pipeline's sinks), what it computed over the
+   * file (the report sink's aggregates), or null. Absent when no sink has a
+   * summary.
+   */
+  readonly sinks?: readonly (Readonly<Record<string, unknown>> | null)[];
 }
 
 export interface ResultStorage {

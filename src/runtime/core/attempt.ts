@@ -18,16 +18,15 @@
  * ends with the same finishing steps (../checkpoint/chunked-attempt.ts).
  */
 import { Readable } from 'stream';
-import type { PoolClient } from 'pg';
 import { assertNotEmpty, countCsvRecords } from './count-rows';
 import { Budget } from './deadline';
 import { finishAttempt } from './finish-attempt';
 import { runChunkedAttempt } from '../checkpoint/chunked-attempt';
+import { FileClaim, LedgerTransaction } from '../contract/ledger';
 import { Logger } from '../contract/logger';
 import { FileContext, RowSink, SinkOutcome } from '../contract/sink-api';
 import { FileRef, FileSource, FileStat } from '../contract/source';
 import { assertOutputKeysFit, ResultStorage } from '../contract/storage';
-import { lockLoadedVersions, readFileRow } from '../ledger/file-metadata';
 
 export interface AttemptDeps {
   readonly storage: ResultStorage;
@@ -52,6 +51,13 @@ export interface AttemptResult {
   readonly replaced: number[];
   /** Rows earlier attempts had committed in checkpointed chunks (a resumed load). */
   readonly resumedFrom?: number;
+  /** Per sink, its summary of the file (`SinkOutcome.summary`), when any sink has one. */
+  readonly sinkSummaries?: (Readonly<Record<string, unknown>> | null)[];
+}
+
+/** The sinks' outcomes as one, with each sink's summary kept by index. */
+export interface CombinedOutcome extends SinkOutcome {
+  readonly summaries: (Readonly<Record<string, unknown>> | null)[];
 }
 
 /**
@@ -59,47 +65,43 @@ export interface AttemptResult {
  * took and the most any sink rejected (they read the same file, so these
  * normally agree).
  */
-export function combineSinkOutcomes(outcomes: readonly SinkOutcome[]): SinkOutcome {
+export function combineSinkOutcomes(outcomes: readonly SinkOutcome[]): CombinedOutcome {
   const rejects = outcomes.map((o) => o.rejectsCsv).filter((csv): csv is string => !!csv);
   return {
     rowsLoaded: Math.min(...outcomes.map((o) => o.rowsLoaded)),
     rowsRejected: Math.max(...outcomes.map((o) => o.rowsRejected)),
     rejectsCsv: rejects.length ? rejects.join('\n') : undefined,
+    summaries: outcomes.map((o) => o.summary ?? null),
   };
 }
 
 export async function loadSinks(
-  client: PoolClient, file: FileContext, open: () => Promise<Readable>, sinks: readonly RowSink[],
-): Promise<SinkOutcome> {
+  tx: LedgerTransaction, file: FileContext, open: () => Promise<Readable>, sinks: readonly RowSink[],
+): Promise<CombinedOutcome> {
   const outcomes: SinkOutcome[] = [];
-  for (const sink of sinks) outcomes.push(await sink.load(client, file, open));
+  for (const sink of sinks) outcomes.push(await sink.load(tx.client, file, open));
   return combineSinkOutcomes(outcomes);
 }
 
 export async function runAttempt(
-  client: PoolClient, fileId: number, ref: FileRef, source: FileSource, stat: FileStat, deps: AttemptDeps, started: Date,
+  claim: FileClaim, ref: FileRef, source: FileSource, stat: FileStat, deps: AttemptDeps, started: Date,
 ): Promise<AttemptResult> {
   assertNotEmpty(stat.sizeBytes);
   assertOutputKeysFit(ref.key);
   if (deps.checkpointEvery && deps.sinks.length > 0) {
-    return runChunkedAttempt(client, fileId, ref, source, stat, deps, started);
+    return runChunkedAttempt(claim, ref, source, stat, deps, started);
   }
+  const fileId = claim.fileId;
   const open = async () => deps.budget.watch(await source.open());
   // Without sinks, counting needs no transaction: keep it short.
   const counted = deps.sinks.length === 0 ? await countCsvRecords(await open()) : undefined;
-  await client.query('BEGIN');
-  try {
-    // The advisory locks already serialise writers; the row locks also stop
-    // anything outside this program from changing the rows under us.
-    await readFileRow(client, fileId, true);
-    const earlier = await lockLoadedVersions(client, ref, fileId);
+  return claim.transaction(async (tx) => {
+    await tx.lockRecord();
+    const earlier = await tx.loadedEarlierVersions();
     const context: FileContext = { fileId, bucket: ref.bucket, key: ref.key, version: ref.version, earlierFileIds: earlier };
-    const loaded: SinkOutcome = counted
-      ? { rowsLoaded: counted.rows, rowsRejected: 0 }
-      : await loadSinks(client, context, open, deps.sinks);
-    return await finishAttempt(client, { fileId, ref, stat, started, earlier, loaded }, deps, open);
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+    const loaded: CombinedOutcome = counted
+      ? { rowsLoaded: counted.rows, rowsRejected: 0, summaries: [] }
+      : await loadSinks(tx, context, open, deps.sinks);
+    return finishAttempt(tx, { fileId, ref, stat, started, earlier, loaded }, deps, open);
+  });
 }

@@ -1,7 +1,7 @@
 /** What processing one file produced, and the documents derived from it. */
 import { VersionKind } from '../contract/source';
 import { ResultDocument } from '../contract/storage';
-import { ErrorKind } from '../ledger/file-metadata';
+import { ErrorKind } from '../contract/ledger';
 
 /**
  * - `succeeded`, `failed`: this run processed the version (a content error
@@ -58,6 +58,11 @@ export interface FileOutcome {
    * the next run keeps and resumes after.
    */
   readonly rowsCommitted?: number;
+  /**
+   * Per sink (by index), what it computed over the file (the report sink's
+   * aggregates), or null; absent when no sink has a summary.
+   */
+  readonly sinkSummaries?: (Readonly<Record<string, unknown>> | null)[];
   /** The original error, for the caller to rethrow; not serialised. */
   readonly cause?: unknown;
 }
@@ -75,6 +80,7 @@ export function toResultDocument(o: FileOutcome & { status: 'succeeded' | 'faile
     durationMs: o.durationMs,
     ...(o.error !== undefined ? { error: o.error } : {}),
     ...(o.resumedFrom !== undefined ? { resumedFrom: o.resumedFrom } : {}),
+    ...(o.sinkSummaries ? { sinks: o.sinkSummaries } : {}),
   };
 }
 

@@ -31,28 +31,25 @@
  * the attempt is marked `failed` / `internal` ("interrupted ..."), so any
  * later run processes it again; no result, message or metric (not an outcome).
  */
-import type { PoolClient } from 'pg';
 import { runAttempt } from './attempt';
-import {
-  applySessionTimeouts, Budget, isDeadlineError, isLockTimeout, resetSessionTimeouts, startBudget,
-} from './deadline';
+import { Budget, isDeadlineError, startBudget } from './deadline';
 import { failure } from './failure';
 import { FileOutcome } from './outcome';
 import { notify, ReportDeps } from './report';
 import { identity, Timing, timesFrom } from './run-timing';
 import { isOlderThan } from './version-order';
+import { FileClaim, FileRow, FINAL_STATUSES, Ledger } from '../contract/ledger';
 import { errorMessage } from '../contract/logger';
 import { RowSink } from '../contract/sink-api';
 import { FileRef, FileSource, FileStat, GoneReason, ObjectGoneError } from '../contract/source';
 import { Database } from '../ledger/database';
-import {
-  ensureFileRow, FileRow, FINAL_STATUSES, lockKey, markSkipped, markStarted, newestLoadedVersion,
-  readFileRow, recordModifiedAt, tryLockVersion, unlockKey, unlockVersion,
-} from '../ledger/file-metadata';
-import { cancelOnInterrupt } from '../ledger/interrupt';
+import { PostgresLedger } from '../ledger/postgres-ledger';
 
 export interface ProcessDeps extends ReportDeps {
-  readonly database: Database;
+  /** Where file versions are claimed and recorded. */
+  readonly ledger?: Ledger;
+  /** Without `ledger`: the PostgreSQL database whose `file_metadata` is the ledger. */
+  readonly database?: Database;
   readonly sinks: readonly RowSink[];
   readonly clock?: () => Date;
   /**
@@ -90,106 +87,88 @@ function untouched(
   return { ...identity(source, ref), status, rows: null, rowsRejected: null, ...times, reason, retry: false, ...extra };
 }
 
+/** The ledger of `deps`: `ledger`, or the PostgreSQL one of `database`. */
+export function ledgerOf(deps: Pick<ProcessDeps, 'ledger' | 'database' | 'log'>): Ledger {
+  if (deps.ledger) return deps.ledger;
+  if (!deps.database) throw new Error('internal error: processFile needs a ledger or a database');
+  return new PostgresLedger(deps.database, deps.log);
+}
+
 export async function processFile(source: FileSource, deps: ProcessDeps): Promise<FileOutcome> {
   const clock = deps.clock ?? (() => new Date());
   const timing: Timing = { started: clock(), clock };
   const budget = startBudget(deps.remainingMs, deps.finishMarginMs, deps.interrupt);
-  const unwatch: (() => void)[] = [];
   try {
-    return await claimAndProcess(source, deps, timing, budget,
-      (client) => unwatch.push(cancelOnInterrupt(deps.interrupt, client, deps.database, deps.log)));
+    return await claimAndProcess(source, deps, timing, budget);
   } finally {
-    unwatch.forEach((stop) => stop());
     budget.dispose();
   }
 }
 
-async function claimAndProcess(
-  source: FileSource, deps: ProcessDeps, timing: Timing, budget: Budget, connected: (client: PoolClient) => void,
-): Promise<FileOutcome> {
+async function claimAndProcess(source: FileSource, deps: ProcessDeps, timing: Timing, budget: Budget): Promise<FileOutcome> {
   let ref: FileRef | undefined;
-  let client: PoolClient | undefined;
-  let fileId: number;
+  let claim: FileClaim;
   try {
     ref = await source.resolve();
-    client = await deps.database.connect();
-    connected(client);
-    await applySessionTimeouts(client, budget);
-    fileId = await ensureFileRow(client, ref);
-    if (!(await tryLockVersion(client, fileId))) {
-      await resetSessionTimeouts(client);
-      client.release();
+    const claimed = await ledgerOf(deps).claim(ref, budget);
+    if (claimed.kind === 'version-busy') {
       deps.log.info('version already being processed by another run; leaving it to that run', { key: ref.key, version: ref.version });
-      return untouched('in-progress', source, ref, timing, 'another run is processing this version right now', { fileId });
+      return untouched('in-progress', source, ref, timing, 'another run is processing this version right now', { fileId: claimed.fileId });
     }
-    try {
-      await lockKey(client, ref);
-    } catch (err) {
-      // lock_timeout and statement_timeout end this wait at the same moment; either means "not in time".
-      if (!isLockTimeout(err) && !isDeadlineError(err, budget)) throw err;
-      await unlockVersion(client, fileId);
-      await resetSessionTimeouts(client);
-      client.release();
+    if (claimed.kind === 'key-busy') {
       deps.log.warn('another version of the key is still being processed; delivering this one again later', { key: ref.key, version: ref.version });
-      return untouched('in-progress', source, ref, timing, 'another version of this key is being processed; this one is retried later', { fileId, retry: true });
+      return untouched('in-progress', source, ref, timing, 'another version of this key is being processed; this one is retried later', {
+        fileId: claimed.fileId, retry: true,
+      });
     }
+    claim = claimed.claim;
   } catch (err) {
-    client?.release(true);
     if (err instanceof ObjectGoneError) return untouched(err.reason, source, ref, timing, err.message);
     return failure(undefined, ref, source, timing, err, deps);
   }
   let healthy = true;
   try {
-    return await processLocked(client, fileId, ref, source, timing, budget, deps);
+    return await processClaimed(claim, ref, source, timing, budget, deps);
   } catch (err) {
     healthy = false;
     throw err;
   } finally {
-    // Ending the session is the fallback unlock if the explicit one fails.
-    if (healthy) {
-      try {
-        await unlockKey(client, ref);
-        await unlockVersion(client, fileId);
-        await resetSessionTimeouts(client);
-      } catch {
-        healthy = false;
-      }
-    }
-    client.release(!healthy);
+    await claim.release(healthy);
   }
 }
 
-async function processLocked(
-  client: PoolClient, fileId: number, ref: FileRef, source: FileSource, timing: Timing, budget: Budget, deps: ProcessDeps,
+async function processClaimed(
+  claim: FileClaim, ref: FileRef, source: FileSource, timing: Timing, budget: Budget, deps: ProcessDeps,
 ): Promise<FileOutcome> {
+  const fileId = claim.fileId;
   let attempt: number;
   let stat: FileStat;
   try {
-    const row = await readFileRow(client, fileId);
-    if (FINAL_STATUSES.has(row.status) && !deps.force) return await duplicate(client, row, ref, source, timing, deps);
+    const row = await claim.read();
+    if (FINAL_STATUSES.has(row.status) && !deps.force) return await duplicate(claim, row, ref, source, timing, deps);
     if (row.status === 'failed' && row.errorKind === 'input' && !deps.retryInputErrors && !deps.force) {
       // Already recorded: a second delivery of a bad file changes nothing, and sends only a failure message never sent.
-      return await failedOnContent(client, row, ref, source, timing, deps);
+      return await failedOnContent(claim, row, ref, source, timing, deps);
     }
     try {
       stat = await source.stat();
     } catch (err) {
-      if (err instanceof ObjectGoneError) return await skip(client, fileId, err.reason, err.message, ref, source, timing, deps);
+      if (err instanceof ObjectGoneError) return await skip(claim, err.reason, err.message, ref, source, timing, deps);
       throw err;
     }
-    await recordModifiedAt(client, fileId, stat.modifiedAt);
-    const newest = deps.force ? undefined : await newestLoadedVersion(client, ref, fileId);
+    await claim.recordModifiedAt(stat.modifiedAt);
+    const newest = deps.force ? undefined : await claim.newestLoadedVersion();
     if (newest && isOlderThan({ sequencer: ref.sequencer ?? null, modifiedAt: stat.modifiedAt ?? null }, newest)) {
       const reason = `a newer version of ${source.description} is already loaded (file_metadata id ${newest.id}); this older one changes nothing`;
-      return await skip(client, fileId, 'superseded', reason, ref, source, timing, deps);
+      return await skip(claim, 'superseded', reason, ref, source, timing, deps);
     }
-    attempt = await markStarted(client, fileId, timing.started);
+    attempt = await claim.markStarted(timing.started);
   } catch (err) {
     return failure(undefined, ref, source, timing, err, deps);
   }
   let outcome: FileOutcome & { status: 'succeeded' };
   try {
-    const done = await runAttempt(client, fileId, ref, source, stat, {
+    const done = await runAttempt(claim, ref, source, stat, {
       storage: deps.storage,
       sinks: deps.sinks,
       clock: timing.clock,
@@ -211,11 +190,12 @@ async function processLocked(
       backup: done.backup,
       rejects: done.rejects,
       ...(done.resumedFrom !== undefined ? { resumedFrom: done.resumedFrom } : {}),
+      ...(done.sinkSummaries ? { sinkSummaries: done.sinkSummaries } : {}),
       ...(done.replaced.length ? { reason: `replaced the earlier versions' rows (file_metadata ids ${done.replaced.join(', ')})` } : {}),
     };
   } catch (err) {
     // Deleted or overwritten between the look and the read: the same final outcome as before it.
-    if (err instanceof ObjectGoneError) return skip(client, fileId, err.reason, err.message, ref, source, timing, deps);
+    if (err instanceof ObjectGoneError) return skip(claim, err.reason, err.message, ref, source, timing, deps);
     const cause = isDeadlineError(err, budget)
       ? new Error(`ran out of time: stopped after ${budget.workMs} ms to leave time to record this before the processor's time limit; `
         + (deps.checkpointEvery
@@ -224,12 +204,12 @@ async function processLocked(
             + 'or use a container processor for files this large): ')
         + errorMessage(err))
       : err;
-    return failure(client, ref, source, timing, cause, deps, fileId, attempt);
+    return failure(claim, ref, source, timing, cause, deps, attempt);
   }
   deps.log.info('file succeeded', { bucket: ref.bucket, key: ref.key, version: ref.version, rows: outcome.rows });
   deps.metrics?.record(outcome);
   try {
-    await notify(client, outcome, deps);
+    await notify(claim, outcome, deps);
   } catch (err) {
     // The file is done; delivering again makes the retry (a duplicate) send the message.
     return { ...outcome, cause: err, retry: true, error: `processed, but the notification failed: ${errorMessage(err)}` };
@@ -238,22 +218,22 @@ async function processLocked(
 }
 
 async function skip(
-  client: PoolClient, fileId: number, status: GoneReason, reason: string, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
+  claim: FileClaim, status: GoneReason, reason: string, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
 ): Promise<FileOutcome> {
-  await markSkipped(client, fileId, status, reason, timing.clock());
+  await claim.markSkipped(status, reason, timing.clock());
   deps.log.info(`version ${status}: nothing changed`, { bucket: ref.bucket, key: ref.key, version: ref.version, reason });
-  return untouched(status, source, ref, timing, reason, { fileId });
+  return untouched(status, source, ref, timing, reason, { fileId: claim.fileId });
 }
 
 async function duplicate(
-  client: PoolClient, row: FileRow, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
+  claim: FileClaim, row: FileRow, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
 ): Promise<FileOutcome> {
   const when = row.finishedAt ? ` at ${row.finishedAt.toISOString()}` : '';
   const outcome = untouched('duplicate', source, ref, timing, `this version was already ${row.status}${when} (file_metadata id ${row.id}, attempt ${row.attempts})`, {
     fileId: row.id, attempt: row.attempts, rows: row.rowsCount, rowsRejected: row.rowsRejected,
   });
   if (row.status === 'succeeded') {
-    const unsent = await sendMissedNotification(client, row, outcome, 'succeeded', ref, deps);
+    const unsent = await sendMissedNotification(claim, row, outcome, 'succeeded', ref, deps);
     if (unsent) return { ...outcome, cause: unsent.error, retry: true, error: `processed, but the notification failed: ${errorMessage(unsent.error)}` };
   }
   deps.log.info('duplicate delivery ignored', { bucket: ref.bucket, key: ref.key, version: ref.version });
@@ -261,12 +241,12 @@ async function duplicate(
 }
 
 async function failedOnContent(
-  client: PoolClient, row: FileRow, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
+  claim: FileClaim, row: FileRow, ref: FileRef, source: FileSource, timing: Timing, deps: ProcessDeps,
 ): Promise<FileOutcome> {
   const outcome = untouched('duplicate', source, ref, timing, `this version already failed on its content: ${row.error}`, {
     fileId: row.id, attempt: row.attempts, error: row.error ?? undefined, errorKind: 'input',
   });
-  const unsent = await sendMissedNotification(client, row, outcome, 'failed', ref, deps);
+  const unsent = await sendMissedNotification(claim, row, outcome, 'failed', ref, deps);
   if (unsent) {
     return { ...outcome, cause: unsent.error, retry: true, reason: `${outcome.reason}; its failure notification could not be sent again: ${errorMessage(unsent.error)}` };
   }
@@ -280,11 +260,11 @@ async function failedOnContent(
  * nothing was owed.
  */
 async function sendMissedNotification(
-  client: PoolClient, row: FileRow, outcome: FileOutcome, status: 'succeeded' | 'failed', ref: FileRef, deps: ProcessDeps,
+  claim: FileClaim, row: FileRow, outcome: FileOutcome, status: 'succeeded' | 'failed', ref: FileRef, deps: ProcessDeps,
 ): Promise<{ error: unknown } | undefined> {
   if (row.notifiedAt !== null || !deps.notifier || !row.startedAt || !row.finishedAt) return undefined;
   try {
-    await notify(client, {
+    await notify(claim, {
       ...outcome,
       status,
       started: row.startedAt.toISOString(),

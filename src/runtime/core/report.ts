@@ -4,14 +4,13 @@
  * step is best effort on the failure path: a broken notifier must not hide
  * the original error.
  */
-import type { ClientBase } from 'pg';
 import { Metrics } from './metrics';
 import { buildNotification, Notifier } from './notify';
 import { FileOutcome, toResultDocument } from './outcome';
+import { FileClaim } from '../contract/ledger';
 import { errorMessage, Logger } from '../contract/logger';
 import { FileRef } from '../contract/source';
 import { ResultStorage } from '../contract/storage';
-import { markNotified } from '../ledger/file-metadata';
 
 export interface ReportDeps {
   readonly storage: ResultStorage;
@@ -28,19 +27,19 @@ type Final = FileOutcome & { status: 'succeeded' | 'failed' };
  * record means a crash in between sends the message twice (on retry) rather
  * than never.
  */
-export async function notify(client: ClientBase | undefined, outcome: Final, deps: ReportDeps): Promise<void> {
+export async function notify(claim: FileClaim | undefined, outcome: Final, deps: ReportDeps): Promise<void> {
   if (!deps.notifier) return;
   await deps.notifier.publish(buildNotification(deps.pipelineName, outcome));
-  if (!client || outcome.fileId === undefined) return;
+  if (!claim) return;
   try {
-    await markNotified(client, outcome.fileId);
+    await claim.markNotified();
   } catch (err) {
     deps.log.warn('notification sent but not recorded; a retry may send it again', { key: outcome.key, error: errorMessage(err) });
   }
 }
 
 export async function reportFailure(
-  client: ClientBase | undefined, ref: FileRef | undefined, outcome: Final, deps: ReportDeps,
+  claim: FileClaim | undefined, ref: FileRef | undefined, outcome: Final, deps: ReportDeps,
 ): Promise<FileOutcome> {
   let result: string | undefined;
   const key = ref ?? { bucket: outcome.bucket, key: outcome.key, version: outcome.version ?? '', versionKind: 'etag' as const, filename: outcome.key };
@@ -52,7 +51,7 @@ export async function reportFailure(
   const reported = { ...outcome, result };
   let unsent: unknown;
   try {
-    await notify(client, reported, deps);
+    await notify(claim, reported, deps);
   } catch (err) {
     unsent = err;
     deps.log.error('could not publish the failure notification', { key: outcome.key, error: errorMessage(err) });

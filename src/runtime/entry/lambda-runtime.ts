@@ -41,6 +41,8 @@ export interface RuntimeOptions {
  * deps (the Lambda handler, `run`) checkpoints the same way.
  */
 export interface Runtime extends EventDeps {
+  /** Brings the ledger's schema and the sinks' tables up to date (PostgreSQL); nothing to do for DynamoDB. */
+  migrate(): Promise<void>;
   /** Ends the pool and the AWS clients' sockets (hosts that exit, tests). */
   close(): Promise<void>;
 }
@@ -79,6 +81,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     ...(config.checkpointEvery !== undefined ? { checkpointEvery: config.checkpointEvery } : {}),
     pipelineName: config.pipelineName,
     log,
+    migrate: async () => { (await database.connect()).release(); },
     close: async () => {
       await database.end();
       s3.destroy();

@@ -21,7 +21,7 @@ export interface LambdaContext {
 export async function handler(event: unknown, context?: LambdaContext): Promise<unknown> {
   const runtime = sharedRuntime();
   if (isMigrateRequest(event)) {
-    (await runtime.database.connect()).release();
+    await runtime.migrate();
     return { migrated: true };
   }
   const remainingMs = context ? () => context.getRemainingTimeInMillis() : undefined;

@@ -4,21 +4,9 @@
  * runs inside the caller's transaction, beside the chunk's rows.
  */
 import type { ClientBase } from 'pg';
+import type { Checkpoint, ChunkRecord } from '../contract/ledger';
 
-export interface Checkpoint {
-  readonly fileId: number;
-  readonly version: string;
-  readonly sizeBytes: number;
-  /** Where the header ends: a resume reads the same header again. */
-  readonly dataOffset: number;
-  /** The next chunk starts here (a record boundary). */
-  readonly byteOffset: number;
-  /** Physical line of the file at `byteOffset`. */
-  readonly nextLine: number;
-  readonly rowsLoaded: number;
-  readonly rowsRejected: number;
-  readonly chunks: number;
-}
+export type { Checkpoint } from '../contract/ledger';
 
 interface CheckpointRow {
   file_id: string;
@@ -82,19 +70,19 @@ export async function partlyLoadedVersions(client: ClientBase, ref: { bucket: st
   return r.rows.map((row) => Number(row.id));
 }
 
-/** Keeps a committed chunk's rejected rows (CSV lines without the header). */
-export async function saveChunkRejects(client: ClientBase, fileId: number, firstLine: number, listed: number, csv: string): Promise<void> {
+/** Keeps a committed chunk's rejected rows (CSV lines without the header) and sink summaries. */
+export async function saveChunk(client: ClientBase, fileId: number, chunk: ChunkRecord): Promise<void> {
   await client.query(
-    `INSERT INTO file_chunk_rejects (file_id, first_line, listed, csv) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (file_id, first_line) DO UPDATE SET listed = EXCLUDED.listed, csv = EXCLUDED.csv`,
-    [fileId, firstLine, listed, csv],
+    `INSERT INTO file_chunk_rejects (file_id, first_line, listed, csv, summaries) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (file_id, first_line) DO UPDATE SET listed = EXCLUDED.listed, csv = EXCLUDED.csv, summaries = EXCLUDED.summaries`,
+    [fileId, chunk.firstLine, chunk.listed, chunk.rejectsCsv, chunk.summaries.some((x) => x !== null) ? JSON.stringify(chunk.summaries) : null],
   );
 }
 
-/** The committed chunks' rejected rows, in file order. */
-export async function readChunkRejects(client: ClientBase, fileId: number): Promise<{ listed: number; csv: string }[]> {
-  const r = await client.query<{ listed: number; csv: string }>(
-    'SELECT listed, csv FROM file_chunk_rejects WHERE file_id = $1 ORDER BY first_line', [fileId],
+/** The committed chunks' records, in file order. */
+export async function readChunks(client: ClientBase, fileId: number): Promise<ChunkRecord[]> {
+  const r = await client.query<{ first_line: string; listed: number; csv: string; summaries: ChunkRecord['summaries'] | null }>(
+    'SELECT first_line, listed, csv, summaries FROM file_chunk_rejects WHERE file_id = $1 ORDER BY first_line', [fileId],
   );
-  return r.rows;
+  return r.rows.map((row) => ({ firstLine: Number(row.first_line), listed: row.listed, rejectsCsv: row.csv, summaries: row.summaries ?? [] }));
 }

@@ -15,34 +15,10 @@
 import type { ClientBase } from 'pg';
 import { FileRef } from '../contract/source';
 
-export type FileStatus = 'processing' | 'succeeded' | 'failed' | 'superseded' | 'gone' | 'replaced';
+import type { ErrorKind, FileRow, LoadedVersion } from '../contract/ledger';
 
-/** Statuses after which nothing is done again for the version (without --force). */
-export const FINAL_STATUSES: ReadonlySet<FileStatus> = new Set(['succeeded', 'superseded', 'gone', 'replaced']);
-export type ErrorKind = 'input' | 'internal';
-
-export interface FileRow {
-  readonly id: number;
-  readonly status: FileStatus;
-  readonly rowsCount: number | null;
-  readonly rowsRejected: number | null;
-  readonly attempts: number;
-  readonly error: string | null;
-  readonly errorKind: ErrorKind | null;
-  readonly startedAt: Date | null;
-  readonly finishedAt: Date | null;
-  readonly notifiedAt: Date | null;
-  readonly sequencer: string | null;
-  readonly objectModifiedAt: Date | null;
-}
-
-/** The newest version of a key loaded so far, to order an incoming one against. */
-export interface LoadedVersion {
-  readonly id: number;
-  readonly sequencer: string | null;
-  /** `object_modified_at`. */
-  readonly modifiedAt: Date | null;
-}
+export { FINAL_STATUSES } from '../contract/ledger';
+export type { ErrorKind, FileRow, FileStatus, LoadedVersion } from '../contract/ledger';
 
 const VERSION_LOCK = "hashtextextended('cdk-data-pipeline/file_metadata/' || $1::text, 0)";
 const KEY_LOCK = "hashtextextended('cdk-data-pipeline/object/' || $1::text || '/' || $2::text, 0)";

@@ -98,6 +98,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE file_metadata ADD COLUMN resumed_from bigint;
     `,
   },
+  {
+    version: 4,
+    name: 'sink summaries of committed chunks',
+    sql: `
+      -- per sink, what it computed over the chunk (the report sink's
+      -- aggregates), merged when the version finishes
+      ALTER TABLE file_chunk_rejects ADD COLUMN summaries jsonb;
+    `,
+  },
 ];
 
 /** Lock id shared by every processor of every pipeline using this database. */

@@ -11,6 +11,7 @@ import { ensurePartition, isPartitioned } from './parallel/partitions';
 import { RejectReport } from './rejects';
 import { FILE_ID_COLUMN, FILE_ID_SETTING, qualifiedTableName, quoteIdent, validateTableSinkConfig } from './validate-config';
 import type { PostgresTableSinkConfig } from '../../shared/sink-config';
+import { ConfigError } from '../contract/config';
 import type { FileContext, RowSink, SinkOutcome } from '../contract/sink-api';
 
 const SAVEPOINT = 'cdk_data_pipeline_load';
@@ -59,8 +60,8 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig, options
   const keepsEarlierVersions = config.previousVersions === 'APPEND';
 
   /** Removes what an earlier run of this version loaded and, unless APPEND, the earlier versions' rows. */
-  async function discard(client: PoolClient, ids: readonly number[]): Promise<void> {
-    if (ids.length > 0) await client.query(`DELETE FROM ${table} WHERE ${quoteIdent(FILE_ID_COLUMN)} = ANY($1::bigint[])`, [ids]);
+  async function discard(client: PoolClient | undefined, ids: readonly number[]): Promise<void> {
+    if (ids.length > 0) await inPostgres(client).query(`DELETE FROM ${table} WHERE ${quoteIdent(FILE_ID_COLUMN)} = ANY($1::bigint[])`, [ids]);
   }
 
   /**
@@ -115,7 +116,8 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig, options
   return {
     keepsEarlierVersions,
     discard,
-    async load(client: PoolClient, file: FileContext, open: () => Promise<Readable>): Promise<SinkOutcome> {
+    async load(tx: PoolClient | undefined, file: FileContext, open: () => Promise<Readable>): Promise<SinkOutcome> {
+      const client = inPostgres(tx);
       await client.query(`SAVEPOINT ${SAVEPOINT}`);
       try {
         const partitioned = parallelism > 1 && await isPartitioned(client, config);
@@ -154,4 +156,12 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig, options
       }
     },
   };
+}
+
+/** The table sink writes in the PostgreSQL ledger's transaction. */
+function inPostgres(client: PoolClient | undefined): PoolClient {
+  if (!client) {
+    throw new ConfigError(`a postgresTable sink needs the PostgreSQL ledger (its rows commit with the file's record); this processor runs with a ledger outside PostgreSQL`);
+  }
+  return client;
 }

@@ -43,7 +43,7 @@ interface Setup {
 async function setup(rowSleepSeconds: number): Promise<Setup> {
   const login = await pg.createLogin();
   const runtime = faultRuntime(aws, login.url, { env: sinksEnv() });
-  const client = await runtime.database.connect();
+  const client = await runtime.database!.connect();
   client.release();
   await query(login.url, `
     CREATE TABLE fault_control (row_sleep float8 NOT NULL);
