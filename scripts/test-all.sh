@@ -22,6 +22,14 @@ if ! command -v openssl >/dev/null; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq openssl >/dev/null
 fi
 
+# Apache Kafka 4.1 broker of the Kafka sink tests: Java 17 and Maven, then the
+# broker's jars from Maven Central into .test-services/kafka-libs (cached).
+if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq openjdk-17-jre-headless maven >/dev/null
+fi
+scripts/kafka/install.sh
+
 # moto_server (S3, SNS, Secrets Manager stand-ins) and cfn-lint.
 if ! command -v moto_server >/dev/null || ! command -v cfn-lint >/dev/null; then
   python3 -m pip install --quiet 'moto[server]' cfn-lint

@@ -1,15 +1,18 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { startKafkaBroker } from './kafka-broker';
 import { startMoto, startPostgres, STATE_FILE } from './services';
 
-/** Starts PostgreSQL and moto_server once for the whole Jest run. */
+/** Starts PostgreSQL, moto_server and a Kafka broker once for the whole Jest run. */
 export default async function globalSetup(): Promise<void> {
-  const [pg, moto] = await Promise.all([startPostgres(), startMoto()]);
+  const [pg, moto, kafka] = await Promise.all([startPostgres(), startMoto(), startKafkaBroker()]);
   fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
-  fs.writeFileSync(STATE_FILE, JSON.stringify({ pids: [pg.pid, moto.pid], dataDir: pg.dataDir }));
+  fs.writeFileSync(STATE_FILE, JSON.stringify({ pids: [pg.pid, moto.pid, kafka.pid], dataDir: pg.dataDir, kafkaDir: kafka.dir }));
   // Workers are forked after globalSetup and inherit these.
   process.env.TEST_DATABASE_URL = pg.url;
   process.env.TEST_MOTO_ENDPOINT = moto.endpoint;
+  const { stop: _stop, restart: _restart, pid: _pid, dir: _dir, ...kafkaInfo } = kafka;
+  process.env.TEST_KAFKA = JSON.stringify(kafkaInfo);
   process.env.AWS_ACCESS_KEY_ID = 'testing';
   process.env.AWS_SECRET_ACCESS_KEY = 'testing';
   process.env.AWS_REGION = 'us-east-1';
