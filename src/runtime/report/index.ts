@@ -1,0 +1,4 @@
+export { createReportSink } from './sink';
+export { GroupLimitError, GroupTable } from './group-table';
+export { HLL_STANDARD_ERROR, SPARSE_LIMIT } from './hll';
+export { isReportSummary, ReportSummary, shapeOf, SUMMARY_FORMAT, SummaryGroup, withoutSketches } from './summary';
