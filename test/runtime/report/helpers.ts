@@ -7,7 +7,7 @@ import { Readable } from 'stream';
 import { segmentsOf } from '../../../src/runtime/checkpoint/chunker';
 import { readFileHead } from '../../../src/runtime/checkpoint/file-head';
 import type { FileContext, SinkOutcome } from '../../../src/runtime/contract/sink-api';
-import { createReportSink } from '../../../src/runtime/report';
+import { createReportSink, HLL_STANDARD_ERROR, SPARSE_LIMIT } from '../../../src/runtime/report';
 import type { ReportSinkConfig } from '../../../src/shared/report-sink-config';
 
 export const FILE: FileContext = { fileId: 1, bucket: 'in', key: 'day/sales.csv', version: 'v1' };
@@ -158,4 +158,28 @@ export function referenceGroups(records: RefRecord[], config: ReportSinkConfig, 
 
 export function byGroup<T extends { group: Record<string, string | null> }>(groups: readonly T[]): T[] {
   return [...groups].sort((a, b) => (JSON.stringify(a.group) < JSON.stringify(b.group) ? -1 : 1));
+}
+
+/**
+ * Expects the sink's groups (sketches left out) to equal the reference's,
+ * in any order. A distinct count is exact up to SPARSE_LIMIT values; above,
+ * it must be within 4 standard errors of the exact one. Returns how many
+ * distinct counts were estimates.
+ */
+export function expectGroups(actual: readonly RefGroup[], expected: readonly RefGroup[], distinct: readonly string[]): number {
+  const got = byGroup(actual.map(({ group, measures }) => ({ group, measures: { ...measures } })));
+  const want = byGroup(expected);
+  let estimated = 0;
+  want.forEach((g, i) => {
+    for (const name of distinct) {
+      const exact = g.measures[name] as number;
+      const estimate = got[i]?.measures[name] as number;
+      if (exact > SPARSE_LIMIT && Math.abs(estimate - exact) / exact < 4 * HLL_STANDARD_ERROR) {
+        got[i].measures[name] = exact;
+        estimated++;
+      }
+    }
+  });
+  expect(got).toEqual(want);
+  return estimated;
 }
