@@ -6,5 +6,6 @@ export * from './monitoring';
 export * from './processor';
 export * from './trigger';
 export * from './sink';
+export * from './kafka';
 export * from './security';
 export { NagAcknowledgment } from './nag-acknowledgments';

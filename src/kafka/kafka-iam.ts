@@ -1,0 +1,88 @@
+import { Fn } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+
+/** What the Kafka sink reads and writes on an MSK cluster. @internal */
+export interface KafkaSinkResources {
+  readonly topic: string;
+  readonly checkpointTopic: string;
+  readonly checkpointGroupId: string;
+  /** Set for exactly once: the prefix of the per-file transactional ids. */
+  readonly transactionalIdPrefix?: string;
+}
+
+/**
+ * The ARN of a topic, group or transactional id of the MSK cluster
+ * `clusterArn` (`arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>`):
+ * `arn:<partition>:kafka:<region>:<account>:<kind>/<name>/<uuid>/<resource>`.
+ * Works on a literal ARN and on a token alike (Fn.split folds literals).
+ *
+ * @internal
+ */
+export function mskResourceArn(clusterArn: string, kind: 'topic' | 'group' | 'transactional-id', resource: string): string {
+  const parts = Fn.split(':', clusterArn);
+  const path = Fn.split('/', Fn.select(5, parts));
+  return Fn.join('', [
+    'arn:', Fn.select(1, parts), ':kafka:', Fn.select(3, parts), ':', Fn.select(4, parts), ':',
+    kind, '/', Fn.select(1, path), '/', Fn.select(2, path), '/', resource,
+  ]);
+}
+
+/**
+ * MSK IAM statements of the processor: connect to this cluster, write the
+ * topic idempotently, write and read the checkpoint topic with its own
+ * group, and (exactly once) use transactional ids under the sink's prefix.
+ * No `Sid`s: several Kafka sinks add theirs to the same processor policy.
+ *
+ * @internal
+ */
+export function kafkaProducerStatements(clusterArn: string, r: KafkaSinkResources): iam.PolicyStatement[] {
+  const topics = [r.topic, r.checkpointTopic].map((t) => mskResourceArn(clusterArn, 'topic', t));
+  const statements = [
+    new iam.PolicyStatement({
+      // WriteDataIdempotently: the producer is idempotent (acks all, ordered).
+      actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster', 'kafka-cluster:WriteDataIdempotently'],
+      resources: [clusterArn],
+    }),
+    new iam.PolicyStatement({
+      actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+      resources: topics,
+    }),
+    new iam.PolicyStatement({
+      actions: ['kafka-cluster:ReadData'],
+      resources: [topics[1]],
+    }),
+    new iam.PolicyStatement({
+      actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
+      resources: [mskResourceArn(clusterArn, 'group', r.checkpointGroupId)],
+    }),
+  ];
+  if (r.transactionalIdPrefix !== undefined) {
+    statements.push(new iam.PolicyStatement({
+      // One transactional id per file, named `<prefix><file>`: only the prefix is known.
+      actions: ['kafka-cluster:AlterTransactionalId', 'kafka-cluster:DescribeTransactionalId'],
+      resources: [mskResourceArn(clusterArn, 'transactional-id', `${r.transactionalIdPrefix}*`)],
+    }));
+  }
+  return statements;
+}
+
+/**
+ * MSK IAM statements of the deploy-time topic creation: connect, and
+ * create or grow these topics only.
+ *
+ * @internal
+ */
+export function kafkaTopicAdminStatements(clusterArn: string, topics: string[]): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'KafkaConnect',
+      actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
+      resources: [clusterArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'KafkaCreateTopics',
+      actions: ['kafka-cluster:CreateTopic', 'kafka-cluster:DescribeTopic', 'kafka-cluster:AlterTopic'],
+      resources: topics.map((t) => mskResourceArn(clusterArn, 'topic', t)),
+    }),
+  ];
+}
