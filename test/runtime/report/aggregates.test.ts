@@ -6,9 +6,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { byGroup, expectGroups, loadChunked, loadWhole, parseCsv, referenceGroups, report } from './helpers';
 import { generateCsv } from '../../../bench/csv-generator';
 import { HLL_STANDARD_ERROR, ReportSummary, withoutSketches } from '../../../src/runtime/report';
-import { byGroup, expectGroups, loadChunked, loadWhole, parseCsv, referenceGroups, report } from './helpers';
 
 const ROWS = 20_000;
 let dir: string;

@@ -6,10 +6,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { expectGroups, loadChunked, loadWhole, parseCsv, referenceGroups, report } from './helpers';
 import { BAD_ROW_KINDS, generateCsv } from '../../../bench/csv-generator';
 import { InputError } from '../../../src/runtime/contract/errors';
 import { createReportSink, ReportSummary, withoutSketches } from '../../../src/runtime/report';
-import { expectGroups, loadChunked, loadWhole, parseCsv, referenceGroups, report } from './helpers';
 
 const SUM = report({ groupBy: ['g'], measures: [{ kind: 'count' }, { kind: 'sum', column: 'amount' }] });
 const SKIP = { ...SUM, badRows: 'SKIP_AND_REPORT' as const };

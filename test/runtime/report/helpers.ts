@@ -80,17 +80,24 @@ export function parseCsv(text: string): RefRecord[] {
   const endField = () => { fields.push(cur === '' && !quoted ? null : cur); cur = ''; quoted = false; };
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
-    if (inQuote) {
-      if (ch === '"' && text[i + 1] === '"') { cur += '"'; i++; } else if (ch === '"') inQuote = false;
-      else { if (ch === '\n') line++; cur += ch; }
-    } else if (ch === '"') { inQuote = true; quoted = true; } else if (ch === ',') endField();
-    else if (ch === '\n') {
+    if (inQuote && ch === '"' && text[i + 1] === '"') {
+      cur += '"';
+      i++;
+    } else if (ch === '"') {
+      inQuote = !inQuote;
+      quoted = true;
+    } else if (inQuote || (ch !== ',' && ch !== '\n')) {
+      if (ch === '\n') line++;
+      cur += ch;
+    } else if (ch === ',') {
+      endField();
+    } else {
       endField();
       if (!(fields.length === 1 && fields[0] === null)) records.push({ line: start, fields });
       fields = [];
       line++;
       start = line;
-    } else { cur += ch; }
+    }
   }
   if (cur !== '' || fields.length > 0) { endField(); records.push({ line: start, fields }); }
   return records;
