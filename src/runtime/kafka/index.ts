@@ -1,0 +1,11 @@
+export { createKafkaSink, closeKafkaSinks } from './sink';
+export type { KafkaRowSink, KafkaSinkDeps } from './sink';
+export { kafkaSettings, kafkaSinkConfigProblems, DEFAULT_KAFKA_CHECKPOINT_EVERY } from './settings';
+export type { KafkaSettings } from './settings';
+export { kafkajsClient } from './client';
+export type { KafkaClient, KafkaConnection, KafkaProducer, KafkaTransaction, OutgoingMessage } from './client';
+export { KafkaFailure } from './failure';
+export type { KafkaFailureKind } from './failure';
+export type { OAuthToken, AuthDeps } from './auth';
+export type { KafkaMetricsOptions } from './kafka-metrics';
+export type { RetryOptions } from './delivery';
