@@ -37,6 +37,16 @@ export const ENV = {
    * one. Unset or 0: one transaction per file.
    */
   CHECKPOINT_EVERY: 'PIPELINE_CHECKPOINT_EVERY',
+  /**
+   * Name of the DynamoDB table of the file ledger (`Ledger.dynamoDb()`).
+   * Unset: the ledger is `file_metadata` in the PostgreSQL database.
+   */
+  LEDGER_TABLE: 'PIPELINE_LEDGER_TABLE',
+  /**
+   * DynamoDB ledger: seconds a claim's lease lasts without renewal (default
+   * 60), so how long after a crash another run can take the file over.
+   */
+  LEDGER_LEASE_SECONDS: 'PIPELINE_LEDGER_LEASE_SECONDS',
 } as const;
 
 /** Default CloudWatch namespace of the processor's metrics. */

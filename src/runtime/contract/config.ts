@@ -18,7 +18,12 @@ export interface RuntimeConfig {
   readonly metricsNamespace: string;
   readonly sinks: SinkConfig[];
   readonly s3ForcePathStyle: boolean;
-  readonly database: DatabaseConfig;
+  /** The PostgreSQL database (ledger and table sinks); undefined with the DynamoDB ledger and no database set. */
+  readonly database?: DatabaseConfig;
+  /** The DynamoDB ledger's table (`PIPELINE_LEDGER_TABLE`); undefined: the PostgreSQL ledger. */
+  readonly ledgerTable?: string;
+  /** `PIPELINE_LEDGER_LEASE_SECONDS` in milliseconds; undefined: the default. */
+  readonly ledgerLeaseMs?: number;
   /**
    * Rows per checkpointed chunk (`PIPELINE_CHECKPOINT_EVERY`); undefined
    * when unset. 0 means one transaction per file.
@@ -132,6 +137,8 @@ export function readDatabaseConfig(env: Env): DatabaseConfig {
 }
 
 export function readRuntimeConfig(env: Env = process.env): RuntimeConfig {
+  const ledgerTable = optional(env, ENV.LEDGER_TABLE);
+  const hasDatabase = !!(optional(env, ENV.DATABASE_URL) || optional(env, ENV.DB_SECRET_ARN));
   return {
     pipelineName: optional(env, ENV.PIPELINE_NAME) ?? 'cdk-data-pipeline',
     outputBucket: required(env, ENV.OUTPUT_BUCKET),
@@ -140,7 +147,19 @@ export function readRuntimeConfig(env: Env = process.env): RuntimeConfig {
     metricsNamespace: optional(env, ENV.METRICS_NAMESPACE) ?? DEFAULT_METRICS_NAMESPACE,
     sinks: readSinkConfigs(env),
     s3ForcePathStyle: optional(env, ENV.S3_FORCE_PATH_STYLE) === 'true',
-    database: readDatabaseConfig(env),
+    // The DynamoDB ledger needs no database; the PostgreSQL one does.
+    ...(ledgerTable && !hasDatabase ? {} : { database: readDatabaseConfig(env) }),
+    ...(ledgerTable ? { ledgerTable } : {}),
+    ...leaseOf(optional(env, ENV.LEDGER_LEASE_SECONDS)),
     checkpointEvery: parseCheckpointEvery(optional(env, ENV.CHECKPOINT_EVERY), ENV.CHECKPOINT_EVERY),
   };
+}
+
+function leaseOf(value: string | undefined): { ledgerLeaseMs?: number } {
+  if (value === undefined) return {};
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 3600) {
+    throw new ConfigError(`${ENV.LEDGER_LEASE_SECONDS} must be a number of seconds from 1 to 3600, got ${JSON.stringify(value)}`);
+  }
+  return { ledgerLeaseMs: Math.round(seconds * 1000) };
 }

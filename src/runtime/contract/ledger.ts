@@ -18,8 +18,8 @@
  * - a transaction's writes are all kept or all lost.
  */
 import type { PoolClient } from 'pg';
-import type { Budget } from '../core/deadline';
 import type { FileRef } from './source';
+import type { Budget } from '../core/deadline';
 
 export type FileStatus = 'processing' | 'succeeded' | 'failed' | 'superseded' | 'gone' | 'replaced';
 
@@ -88,16 +88,16 @@ export type ClaimResult =
 
 export interface Ledger {
   /**
+   * Whether sinks that write into PostgreSQL can run with this ledger (they
+   * get its transaction's client).
+   */
+  readonly inPostgres: boolean;
+  /**
    * Records the version on first sight and takes its claim (the version's
    * hold, then the key's, waiting for the key at most as long as the
    * budget allows).
    */
   claim(ref: FileRef, budget: Budget): Promise<ClaimResult>;
-  /**
-   * Whether sinks that write into PostgreSQL can run with this ledger (they
-   * get its transaction's client).
-   */
-  readonly inPostgres: boolean;
 }
 
 /** A claimed file version: every call acts on it while this run holds it. */

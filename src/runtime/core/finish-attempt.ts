@@ -67,7 +67,14 @@ export async function finishAttempt(
   }));
   await tx.markSucceeded(loaded.rowsLoaded, loaded.rowsRejected, finished, f.resumedFrom);
   return {
-    rows: loaded.rowsLoaded, rowsRejected: loaded.rowsRejected, finished, result, backup, rejects, replaced,
-    resumedFrom: f.resumedFrom, ...(sinkSummaries ? { sinkSummaries } : {}),
+    rows: loaded.rowsLoaded,
+    rowsRejected: loaded.rowsRejected,
+    finished,
+    result,
+    backup,
+    rejects,
+    replaced,
+    resumedFrom: f.resumedFrom,
+    ...(sinkSummaries ? { sinkSummaries } : {}),
   };
 }

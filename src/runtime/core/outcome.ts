@@ -1,7 +1,7 @@
 /** What processing one file produced, and the documents derived from it. */
+import { ErrorKind } from '../contract/ledger';
 import { VersionKind } from '../contract/source';
 import { ResultDocument } from '../contract/storage';
-import { ErrorKind } from '../contract/ledger';
 
 /**
  * - `succeeded`, `failed`: this run processed the version (a content error

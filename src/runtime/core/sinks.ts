@@ -41,6 +41,21 @@ export function createSinks(configs: readonly SinkConfig[], source?: string): Ro
   });
 }
 
+/** Sink kinds that write into the PostgreSQL database, in the ledger's transaction. */
+const IN_POSTGRES: ReadonlySet<string> = new Set(['postgresTable']);
+
+/**
+ * Refuses sinks that write into PostgreSQL when the ledger is elsewhere, naming
+ * each (`PIPELINE_SINKS[0] is a postgresTable sink ...`).
+ */
+export function assertSinksFitLedger(configs: readonly SinkConfig[], ledgerInPostgres: boolean, source: string, ledger: string): void {
+  if (ledgerInPostgres) return;
+  const misfits = configs.map((c, i) => ({ c, i })).filter(({ c }) => IN_POSTGRES.has(c.kind));
+  if (misfits.length === 0) return;
+  throw new ConfigError(misfits.map(({ c, i }) => `${source}[${i}] is a ${c.kind} sink, which writes in the PostgreSQL ledger's transaction; `
+    + `this processor's ledger is ${ledger}`).join('; ') + ' (use Ledger.postgres(), or sinks outside the database)');
+}
+
 /** DDL the sinks need before their first load (their target tables), in order. */
 export function sinkSchemaStatements(configs: readonly SinkConfig[]): string[] {
   return configs.flatMap((config) => (config.kind === 'postgresTable' ? tableMigrationSql(config) : []));

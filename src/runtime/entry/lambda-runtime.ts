@@ -3,12 +3,15 @@
  * environment and reused by warm invocations (clients, secret, pg pool).
  */
 // eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { S3Client } from '@aws-sdk/client-s3';
 // eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 // eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { SNSClient } from '@aws-sdk/client-sns';
 import { EventDeps } from './handle-event';
+import { ENV } from '../../shared/env';
 import { BACKUP_PREFIX, OUTPUT_PREFIXES } from '../../shared/object-keys';
 import { fetchRdsSecret } from '../aws/db-secret';
 import { CopyOptions } from '../aws/s3-copy';
@@ -17,9 +20,11 @@ import { SnsNotifier } from '../aws/sns-notifier';
 import { readRuntimeConfig, sinkConfigSource } from '../contract/config';
 import { consoleLogger, Logger } from '../contract/logger';
 import { EmfMetrics } from '../core/metrics';
-import { createSinks, sinkSchemaStatements } from '../core/sinks';
+import { assertSinksFitLedger, createSinks, sinkSchemaStatements } from '../core/sinks';
 import { Database, cachedSettings } from '../ledger/database';
 import { settingsFromSecret, settingsFromUrl } from '../ledger/db-settings';
+import { DynamoDbLedger } from '../ledger/dynamodb';
+import { PostgresLedger } from '../ledger/postgres-ledger';
 
 /** Overrides for tests and other hosts; the Lambda uses none. */
 export interface RuntimeOptions {
@@ -56,7 +61,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const aws = { endpoint: options.aws?.endpoint, region: options.aws?.region, credentials: options.aws?.credentials };
   const s3 = new S3Client({ ...aws, forcePathStyle: config.s3ForcePathStyle });
   const db = config.database;
-  const settings = cachedSettings(async () => {
+  const settings = db && cachedSettings(async () => {
     if (db.url) return settingsFromUrl({ ...db, url: db.url });
     const secrets = new SecretsManagerClient(aws);
     try {
@@ -66,10 +71,16 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     }
   });
   const sns = new SNSClient(aws);
-  const database = new Database(settings, { log, schemaStatements: sinkSchemaStatements(config.sinks) });
+  const database = settings && new Database(settings, { log, schemaStatements: sinkSchemaStatements(config.sinks) });
+  const dynamodb = config.ledgerTable ? new DynamoDBClient(aws) : undefined;
+  if (config.ledgerTable) assertSinksFitLedger(config.sinks, false, sinkConfigSource(env), `the DynamoDB table ${config.ledgerTable} (${ENV.LEDGER_TABLE})`);
+  const ledger = dynamodb
+    ? new DynamoDbLedger({ client: dynamodb, table: config.ledgerTable!, leaseMs: config.ledgerLeaseMs })
+    : new PostgresLedger(database!, log);
   return {
     s3,
-    database,
+    ledger,
+    ...(database ? { database } : {}),
     storage: new S3Storage({ s3, outputBucket: config.outputBucket, backupBucket: config.backupBucket, copy: options.copy }),
     notifier: config.topicArn ? new SnsNotifier(sns, config.topicArn) : undefined,
     metrics: new EmfMetrics(config.metricsNamespace, config.pipelineName, options.writeMetric),
@@ -81,9 +92,10 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     ...(config.checkpointEvery !== undefined ? { checkpointEvery: config.checkpointEvery } : {}),
     pipelineName: config.pipelineName,
     log,
-    migrate: async () => { (await database.connect()).release(); },
+    migrate: async () => { if (database) (await database.connect()).release(); },
     close: async () => {
-      await database.end();
+      await database?.end();
+      dynamodb?.destroy();
       s3.destroy();
       sns.destroy();
     },

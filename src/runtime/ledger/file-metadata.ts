@@ -13,9 +13,9 @@
  * process does.
  */
 import type { ClientBase } from 'pg';
+import type { ErrorKind, FileRow, LoadedVersion } from '../contract/ledger';
 import { FileRef } from '../contract/source';
 
-import type { ErrorKind, FileRow, LoadedVersion } from '../contract/ledger';
 
 export { FINAL_STATUSES } from '../contract/ledger';
 export type { ErrorKind, FileRow, FileStatus, LoadedVersion } from '../contract/ledger';

@@ -161,7 +161,7 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig, options
 /** The table sink writes in the PostgreSQL ledger's transaction. */
 function inPostgres(client: PoolClient | undefined): PoolClient {
   if (!client) {
-    throw new ConfigError(`a postgresTable sink needs the PostgreSQL ledger (its rows commit with the file's record); this processor runs with a ledger outside PostgreSQL`);
+    throw new ConfigError('a postgresTable sink needs the PostgreSQL ledger (its rows commit with the file\'s record); this processor runs with a ledger outside PostgreSQL');
   }
   return client;
 }
