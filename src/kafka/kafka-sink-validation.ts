@@ -38,8 +38,8 @@ export function kafkaSinkProblems(o: KafkaSinkOptions): string[] {
   if (o.brokers !== undefined && o.cluster !== undefined) problems.push('give brokers or cluster, not both');
   else if (o.brokers === undefined && o.cluster === undefined) problems.push('give brokers (host:port list) or cluster');
   else if (o.brokers !== undefined) problems.push(...bootstrapBrokerProblems('brokers', o.brokers));
-  if (o.key !== undefined && o.key.column !== undefined) {
-    const c: unknown = o.key.column;
+  if (o.key !== undefined && o.key.columnName !== undefined) {
+    const c: unknown = o.key.columnName;
     if (typeof c !== 'string' || c.trim() === '' || c.trim() !== c) {
       problems.push(`key KafkaMessageKey.column(${JSON.stringify(c)}) must name a column: not empty, no leading or trailing white space`);
     }

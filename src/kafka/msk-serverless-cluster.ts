@@ -47,7 +47,7 @@ export class MskServerlessCluster extends MskClusterBase {
     this.clusterArn = this.cfnCluster.attrArn;
   }
 
-  public enableAuthentication(mechanism: KafkaAuthMechanism): void {
+  public enableAuthentication(mechanism: KafkaAuthMechanism, _secretArn?: string): void {
     if (mechanism !== KafkaAuthMechanism.IAM) {
       throw new Error(`MskServerlessCluster ${this.node.path}: MSK Serverless supports KafkaAuth.iam() only, not "${mechanism}"`);
     }

@@ -142,7 +142,7 @@ export class KafkaSinkBinding implements SinkBinding {
       topic: o.topic,
       brokers: brokerList(cluster.bootstrapBrokers),
       auth: this.authConfig(scope, cluster),
-      key: o.key?.column !== undefined ? { column: o.key.column } : { fileAndLine: true },
+      key: o.key?.columnName !== undefined ? { column: o.key.columnName } : { fileAndLine: true },
       headers: o.headers ?? true,
       compression: o.compression ?? KafkaCompression.GZIP,
       exactlyOnce: o.exactlyOnce ?? true,

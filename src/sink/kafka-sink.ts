@@ -33,11 +33,11 @@ export abstract class KafkaMessageKey {
    *
    * @default - none: the key is the file and line
    */
-  public abstract readonly column?: string;
+  public abstract readonly columnName?: string;
 }
 
 class MessageKey extends KafkaMessageKey {
-  constructor(public readonly column: string | undefined) {
+  constructor(public readonly columnName: string | undefined) {
     super();
   }
 }

@@ -8,7 +8,10 @@ import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct, IConstruct } from 'constructs';
 import { CreateTopicsFunction } from './create-topics-function';
 import { TOPIC_ENV, TopicSpec } from './topic-settings';
+import { NagAcknowledgment } from '../../nag-acknowledgments';
 import { createFunctionRole, setTracing } from '../../processor/queue-lambda-base';
+import { ManagedPolicyRole } from '../../security/managed-policy-role';
+import { acknowledgeForPipeline } from '../kafka-acknowledgments';
 import { KafkaAuth, KafkaAuthMechanism } from '../kafka-auth';
 import { kafkaTopicAdminStatements } from '../kafka-iam';
 import { secretReadStatements } from '../kafka-secret-grants';
@@ -94,5 +97,23 @@ export class KafkaTopics extends Construct {
       executeOnHandlerChange: true,
       executeAfter: [...props.executeAfter, securityGroup],
     });
+    acknowledgeForPipeline(this, this.acknowledgments());
+  }
+
+  private acknowledgments(): NagAcknowledgment[] {
+    const fn = this.function.node.defaultChild!;
+    const policy = (this.role as ManagedPolicyRole).policy!.node.defaultChild!;
+    const acks: NagAcknowledgment[] = [{
+      construct: policy,
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Two statements of the topic-creation function\'s policy: the EC2 network-interface actions Lambda uses to place the function in the VPC and xray:PutTraceSegments/PutTelemetryRecords (active tracing); neither EC2 nor X-Ray supports resource-level permissions for these actions.',
+    }];
+    for (const p of ['HIPAA.Security', 'NIST.800.53.R5']) {
+      acks.push({ construct: fn, id: `${p}-LambdaConcurrency`, reason: 'The Kafka topic-creation function is invoked once per deployment, synchronously, by its deploy-time trigger; reserving concurrency for it would take account capacity for nothing.' });
+    }
+    for (const p of ['HIPAA.Security', 'NIST.800.53.R5', 'Serverless']) {
+      acks.push({ construct: fn, id: `${p}-LambdaDLQ`, reason: 'The Kafka topic-creation function is invoked synchronously (RequestResponse) by its deploy-time trigger, never asynchronously: a failure fails the deployment, and a function DLQ would receive nothing.' });
+    }
+    return acks;
   }
 }
