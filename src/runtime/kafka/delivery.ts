@@ -115,6 +115,26 @@ export class Delivery {
     }
   }
 
+  /**
+   * Before each `load()` of the file: the checkpoint read from Kafka again,
+   * so rows another processor delivered meanwhile are not sent (when this
+   * producer is still open, the newer of its own last commit, which Kafka
+   * may not show yet, and the one read).
+   */
+  async refresh(keys: FileKeys): Promise<void> {
+    const open = this.sessions.get(keys.transactionalId);
+    if (!open) return;
+    try {
+      const session = await open;
+      const read = await readCheckpoint(await this.client(), keys, this.s.checkpointTopic);
+      if (read && (read.done || read.rows > session.checkpoint.rows)) session.checkpoint = read;
+    } catch (err) {
+      if (!(err instanceof KafkaFailure)) throw err;
+      // The first delivery makes a new session and reads it there, with retries.
+      await this.dropSession(keys);
+    }
+  }
+
   /** The file is complete (or another starts): its producer is closed. */
   async endFile(keys: FileKeys): Promise<void> {
     await this.dropSession(keys);

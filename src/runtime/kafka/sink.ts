@@ -106,6 +106,7 @@ export function createKafkaSink(config: KafkaSinkConfig, deps: KafkaSinkDeps = {
         delivery ??= new Delivery(settings, connect, metrics, log, deps.retry);
         if (current && current.transactionalId !== keys.transactionalId) await delivery.endFile(current);
         current = keys;
+        await delivery.refresh(keys);
         const endsFile = !file.chunk || file.chunk.last;
         let rows = 0;
         let next = reader.read(settings.checkpointEvery);
