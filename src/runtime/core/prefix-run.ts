@@ -12,6 +12,8 @@
  * cut off by the host's limit. The files left are `notStarted` in the report;
  * a later run of the same prefix finds the finished ones as duplicates (the
  * claims in file_metadata are exactly once) and goes on with the rest.
+ * With report sinks the report also merges the files' aggregates, those of
+ * the duplicates read back from their result documents (`readResult`).
  */
 import { FINISH_MARGIN_MS } from './deadline';
 import { FileOutcome } from './outcome';
@@ -21,6 +23,7 @@ import {
 } from './run-report';
 import { errorMessage } from '../contract/logger';
 import { FileSource } from '../contract/source';
+import { ResultReader, runAggregates } from '../report/run-aggregates';
 
 export interface PrefixRunDeps extends ProcessDeps {
   /** Every key under `prefix` of `bucket`, in key order. */
@@ -31,6 +34,12 @@ export interface PrefixRunDeps extends ProcessDeps {
   readonly isOwnOutput?: (bucket: string, key: string) => boolean;
   /** Called with each file's outcome as soon as it is known (the CLI prints it). */
   readonly onFile?: (outcome: FileOutcome) => void;
+  /**
+   * Reads a key's result document back (`s3ResultReader`, `localResultReader`
+   * of ../report): the report's aggregates include the duplicates' summaries
+   * from there. Unset: duplicates are listed in `aggregates[].notIncluded`.
+   */
+  readonly readResult?: ResultReader;
 }
 
 export interface PrefixRunResult {
@@ -84,6 +93,13 @@ export async function runPrefix(request: PrefixRunRequest, deps: PrefixRunDeps):
     deps.onFile?.(outcome);
   }
 
+  let aggregates: Awaited<ReturnType<typeof runAggregates>>;
+  try {
+    aggregates = await runAggregates(deps.sinks, outcomes, deps.readResult);
+  } catch (err) {
+    // The counts and files are the report's core: write them whatever happened to the aggregates.
+    deps.log.error('prefix run aggregates not computed', { bucket, prefix, error: errorMessage(err) });
+  }
   const report: RunReport = {
     bucket,
     prefix,
@@ -96,6 +112,7 @@ export async function runPrefix(request: PrefixRunRequest, deps: PrefixRunDeps):
     ...(stoppedBecause ? { stoppedBecause } : {}),
     ...(listError !== undefined ? { error: listError } : {}),
     counts: countFiles(files),
+    ...(aggregates ? { aggregates } : {}),
     files,
   };
   try {

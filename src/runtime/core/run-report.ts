@@ -10,9 +10,20 @@
  * time (the scheduled time when there is one, so a retry of a scheduled run
  * replaces its own report; else when the run started) as
  * `2026-01-15T02-00-00Z`.
+ *
+ * With report sinks, `aggregates` holds what they computed over the run's
+ * files, for people to read:
+ *
+ *   "aggregates": [{
+ *     "sink": 0, "groupBy": ["region"], "measures": [{ "name": "sum_amount", "kind": "sum", "column": "amount" }],
+ *     "files": 3, "rows": 1200,
+ *     "groups": [{ "group": { "region": "eu" }, "measures": { "sum_amount": "10520.75" } }],
+ *     "notIncluded": [{ "key": "raw/2026-01-15/c.csv", "reason": "it has no result document" }]
+ *   }]
  */
 import { FileOutcome, OutcomeStatus } from './outcome';
 import { resultKey } from '../contract/storage';
+import type { RunAggregates } from '../report/run-aggregates';
 
 /** Longest prefix part of a report name, in characters (S3 keys are at most 1024 bytes). */
 const MAX_NAME_PREFIX = 200;
@@ -81,6 +92,14 @@ export interface RunReport {
   /** Set when the prefix could not be listed. */
   readonly error?: string;
   readonly counts: RunCounts;
+  /**
+   * With report sinks (`Sink.report()`): per report sink, its groups and
+   * measures merged over the files that succeeded in this run and the
+   * duplicates an earlier run processed (read back from their result
+   * documents), with the files left out and why (../report/run-aggregates.ts).
+   * Absent without report sinks.
+   */
+  readonly aggregates?: RunAggregates[];
   readonly files: RunReportFile[];
 }
 

@@ -2,9 +2,10 @@ import { Readable } from 'stream';
 import { groupKey, GroupTable } from './group-table';
 import { visitRecords } from './records';
 import { RowReader } from './row-values';
+import type { ReportRowSink } from './run-aggregates';
 import { shapeOf } from './summary';
 import { ReportSinkConfig, reportSinkConfigProblems } from '../../shared/report-sink-config';
-import type { FileContext, RowSink, SinkOutcome } from '../contract/sink-api';
+import type { FileContext, SinkOutcome } from '../contract/sink-api';
 import { rowInputError } from '../load/copy-errors';
 import { readHeader } from '../load/header';
 import { RejectReport } from '../load/rejects';
@@ -26,9 +27,10 @@ import { RejectReport } from '../load/rejects';
  * outcome. So `discard()` has nothing to remove and the ledger transaction
  * is never used (`_tx`). A chunked load (`file.chunk`) gives one summary per
  * chunk, and `combineSummaries` merges them into exactly the summary of one
- * pass (the group limit then applies to the chunks together).
+ * pass (the group limit then applies to the chunks together). `reportShape`
+ * lets a prefix run merge the files' summaries (./run-aggregates.ts).
  */
-export function createReportSink(config: ReportSinkConfig): RowSink {
+export function createReportSink(config: ReportSinkConfig): ReportRowSink {
   const problems = reportSinkConfigProblems(config);
   if (problems.length > 0) throw new Error(`report sink: ${problems.join('; ')}`);
   const shape = shapeOf(config);
@@ -65,6 +67,7 @@ export function createReportSink(config: ReportSinkConfig): RowSink {
   }
 
   return {
+    reportShape: shape,
     load,
     async discard(): Promise<void> {
       // Nothing to remove: the aggregates live in the outcome and result document only.
