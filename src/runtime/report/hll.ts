@@ -10,7 +10,7 @@
  * estimator ("New cardinality estimation algorithms for HyperLogLog
  * sketches", 2017), which needs no bias tables and is unbiased from small to
  * very large counts. Memory: at most 4 KiB per sketch (one per group and
- * distinctCount measure).
+ * distinctCount measure), 128 bytes for a group with a few values.
  *
  * A value is hashed as its bytes (after CSV unquoting), so `a` and `a ` are
  * two values; empty unquoted fields (NULL) are not counted, as in SQL.
@@ -62,6 +62,44 @@ export function hashValue(b: Uint8Array, s: number, e: number): number {
   return (murmur3(b, s, e, 0x9747b28c) >>> (32 - P)) * 2 ** 32 + murmur3(b, s, e, 0x5bd1e995);
 }
 
+/**
+ * The exact (sparse) form: a set of hashes in an open-addressing table that
+ * grows from 128 bytes to 4 KiB (the registers' size) by doubling, so a
+ * group with few distinct values costs little. Slots hold hash + 1 (0: free).
+ */
+class SparseHashes {
+  size = 0;
+  private slots = new Float64Array(16);
+
+  add(hash: number): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    const v = hash + 1;
+    // The low 32 bits are the second murmur hash: uniform.
+    let i = (hash % 2 ** 32) & mask;
+    while (slots[i] !== 0) {
+      if (slots[i] === v) return;
+      i = (i + 1) & mask;
+    }
+    slots[i] = v;
+    this.size++;
+    if (this.size * 2 > slots.length && slots.length < 2 * SPARSE_LIMIT) this.grow();
+  }
+
+  values(): number[] {
+    const out: number[] = [];
+    for (const v of this.slots) if (v !== 0) out.push(v - 1);
+    return out;
+  }
+
+  private grow(): void {
+    const old = this.values();
+    this.slots = new Float64Array(this.slots.length * 2);
+    this.size = 0;
+    for (const h of old) this.add(h);
+  }
+}
+
 export class HyperLogLog {
   static deserialize(text: unknown, where: string): HyperLogLog {
     const sketch = new HyperLogLog();
@@ -79,7 +117,7 @@ export class HyperLogLog {
     throw new Error(`${where}: not a distinct-count sketch (expected "s..." or "d..." base64 text)`);
   }
 
-  private sparse: Set<number> | undefined = new Set();
+  private sparse: SparseHashes | undefined = new SparseHashes();
   private registers: Uint8Array | undefined;
 
   addHash(hash: number): void {
@@ -93,7 +131,7 @@ export class HyperLogLog {
 
   merge(other: HyperLogLog): void {
     if (other.sparse) {
-      for (const h of other.sparse) this.addHash(h);
+      for (const h of other.sparse.values()) this.addHash(h);
       return;
     }
     if (this.sparse) this.densify();
@@ -118,7 +156,7 @@ export class HyperLogLog {
     if (!this.sparse) return `d${Buffer.from(this.registers!).toString('base64')}`;
     const out = Buffer.alloc(this.sparse.size * 6);
     let p = 0;
-    for (const h of [...this.sparse].sort((a, b) => a - b)) {
+    for (const h of this.sparse.values().sort((a, b) => a - b)) {
       out.writeUInt16BE(Math.floor(h / 2 ** 32), p);
       out.writeUInt32BE(h % 2 ** 32, p + 2);
       p += 6;
@@ -130,7 +168,7 @@ export class HyperLogLog {
     this.registers = new Uint8Array(M);
     const hashes = this.sparse!;
     this.sparse = undefined;
-    for (const h of hashes) this.setRegister(h);
+    for (const h of hashes.values()) this.setRegister(h);
   }
 
   private setRegister(hash: number): void {
