@@ -190,9 +190,9 @@ async function launch(libs: string, dir: string, ports: Ports, info: KafkaBroker
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       try { process.kill(-child.pid!, signal); } catch { return; /* already gone */ }
       // Polled rather than awaiting 'exit': the child is unref'd, which would let a script end first.
-      const deadline = Date.now() + 60_000;
+      const until = Date.now() + 60_000;
       while (alive(child.pid!)) {
-        if (Date.now() > deadline) throw new Error(`Kafka broker ${child.pid} did not stop within 60 s of ${signal}`);
+        if (Date.now() > until) throw new Error(`Kafka broker ${child.pid} did not stop within 60 s of ${signal}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -34,6 +34,15 @@ export const PROCESS_OPTIONS = {
   'previous-versions': { type: 'string' },
   'parallelism': { type: 'string' },
   'checkpoint-every': { type: 'string' },
+  'kafka-brokers': { type: 'string' },
+  'kafka-topic': { type: 'string' },
+  'kafka-key-column': { type: 'string' },
+  'kafka-at-least-once': { type: 'boolean' },
+  'kafka-auth': { type: 'string' },
+  'kafka-secret-arn': { type: 'string' },
+  'kafka-ca-file': { type: 'string' },
+  'kafka-region': { type: 'string' },
+  'kafka-checkpoint-every': { type: 'string' },
   'force': { type: 'boolean' },
   'verbose': { type: 'boolean', short: 'v' },
   'help': { type: 'boolean', short: 'h' },
@@ -48,7 +57,7 @@ export interface ProcessArgs {
   readonly verbose: boolean;
   /** Process the file even if file_metadata says it was processed already. */
   readonly force: boolean;
-  /** Row sinks (a table to load), from --config or --table/--column. */
+  /** Row sinks: a table to load (--config or --table/--column) and Kafka topics (--config or --kafka-*). */
   readonly sinks: SinkConfig[];
   /** Rows per checkpointed chunk (--checkpoint-every, else $PIPELINE_CHECKPOINT_EVERY); unset: one transaction per file. */
   readonly checkpointEvery?: number;
@@ -159,6 +168,17 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
         extraColumns: values['extra-columns'],
         previousVersions: values['previous-versions'],
         parallelism: values.parallelism,
+        kafka: {
+          brokers: values['kafka-brokers'],
+          topic: values['kafka-topic'],
+          keyColumn: values['kafka-key-column'],
+          atLeastOnce: values['kafka-at-least-once'],
+          auth: values['kafka-auth'],
+          secretArn: values['kafka-secret-arn'],
+          caFile: values['kafka-ca-file'],
+          region: values['kafka-region'],
+          checkpointEvery: values['kafka-checkpoint-every'],
+        },
       }),
     },
   };

@@ -55,6 +55,25 @@ Options:
   --checkpoint-every <n> Commit every n rows with a checkpoint, so an interrupted
                          run resumes after the last one; 0 = one transaction
                          per file (default: $PIPELINE_CHECKPOINT_EVERY, else 0)
+  --kafka-brokers <host:port[,host:port...]>
+  --kafka-topic <topic>  Also send every row, in file order, to this Kafka
+                         topic (as JSON; it must exist). A --config file may
+                         list Kafka sinks too: {"sinks": [{"kind": "kafka",
+                         "topic": "orders", "brokers": ["localhost:9092"],
+                         "auth": {"mechanism": "plaintext"}}, ...]}
+  --kafka-key-column <c> Message key: this column (default: file and line)
+  --kafka-at-least-once  At least once (duplicates after a crash, at most one
+                         checkpoint's rows) instead of exactly once for
+                         read_committed consumers (Kafka transactions)
+  --kafka-auth <m>       plaintext (default), tls, scram-sha-512, mtls or iam
+  --kafka-secret-arn <a> Secrets Manager secret of scram-sha-512
+                         ({"username","password"}) or mtls
+                         ({"certificate","privateKey"})
+  --kafka-ca-file <path> PEM of the CA the brokers' certificates chain to
+  --kafka-region <r>     Region of the MSK cluster (iam)
+  --kafka-checkpoint-every <n>  Rows per Kafka transaction and checkpoint
+                         (default 10000); the topic's checkpoint records go
+                         to <topic>.checkpoints, created when missing
   --force                Process the file even if it was processed before
   -v, --verbose          Log progress to stderr
   -h, --help             Show this help
@@ -67,6 +86,8 @@ Examples:
   cdk-data-pipeline process orders.csv --database-url $DATABASE_URL --ssl disable \\
     --table orders --column id:bigint:not-null --column amount:numeric(12,2) \\
     --bad-rows SKIP_AND_REPORT
+  cdk-data-pipeline process orders.csv --database-url $DATABASE_URL --ssl disable \\
+    --kafka-brokers localhost:9092 --kafka-topic orders --kafka-key-column id
 `;
 
 export const RUN_USAGE = `Usage: cdk-data-pipeline run --bucket <bucket> --key <key> [--version-id <id>]
