@@ -130,7 +130,7 @@ export function bootstrapBrokerProblems(prop: string, brokers: unknown): string[
   const problems: string[] = [];
   brokers.forEach((b, i) => {
     if (typeof b === 'string' && Token.isUnresolved(b)) return;
-    const m = typeof b === 'string' ? /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$/.exec(b) : null;
+    const m = typeof b === 'string' ? /^([A-Za-z0-9._-]+):(\d{1,5})$/.exec(b) : null;
     if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
       problems.push(`${prop}[${i}] ${JSON.stringify(b)} must be "host:port" (a port from 1 to 65535)`);
     } else if (brokers.indexOf(b) !== i) {

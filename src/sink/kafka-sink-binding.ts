@@ -14,6 +14,7 @@ import { MskProvisionedCluster } from '../kafka/msk-provisioned-cluster';
 import { KafkaTopics } from '../kafka/topic/kafka-topics';
 import { TopicSpec } from '../kafka/topic/topic-settings';
 import { nagResourceString } from '../nag-acknowledgments';
+import { BoundLambdaProcessor } from '../processor/lambda-processor';
 import type { KafkaAuthConfig, KafkaSinkConfig } from '../shared/kafka-sink-config';
 
 const DEFAULT_CHECKPOINT_EVERY = 10_000;
@@ -29,7 +30,7 @@ export class KafkaSinkBinding implements SinkBinding {
   private readonly auth: KafkaAuth;
   private readonly resources: KafkaSinkResources;
   private readonly transactionalIdPrefix: string;
-  private bound?: { scope: Construct; cluster: KafkaClusterConfig };
+  private bound?: { scope: Construct; cluster: KafkaClusterConfig; json: string };
 
   constructor(private readonly options: KafkaSinkOptions) {
     const problems = kafkaSinkProblems(options);
@@ -77,7 +78,8 @@ export class KafkaSinkBinding implements SinkBinding {
       if (brokerNodes === undefined) fail('replicationFactor cannot be set on MSK Serverless, which always keeps 3 replicas');
       else if (this.options.replicationFactor > brokerNodes) fail(`replicationFactor ${this.options.replicationFactor} is more than the cluster's ${brokerNodes} brokers`);
     }
-    this.bound = { scope, cluster };
+    const json = JSON.stringify(this.config(scope, cluster));
+    this.bound = { scope, cluster, json };
 
     if (created) {
       const replicationFactor = brokerNodes === undefined ? undefined : (this.options.replicationFactor ?? Math.min(3, brokerNodes));
@@ -95,12 +97,18 @@ export class KafkaSinkBinding implements SinkBinding {
         executeAfter: [created],
       });
     }
-    return { kind: 'kafka', json: JSON.stringify(this.config(scope, cluster)), usesDatabase: false };
+    return { kind: 'kafka', json, usesDatabase: false };
   }
 
   public grantProcessor(scope: Construct, processor: SinkProcessorAccess): void {
     if (!this.bound) throw new Error(`Sink.kafka(): topic "${this.options.topic}": grantProcessor() before bind()`);
-    const { cluster } = this.bound;
+    const { cluster, json } = this.bound;
+    if (Token.isUnresolved(json) && processor.grantPrincipal instanceof BoundLambdaProcessor) {
+      // Its sink configuration is a layer file written at synth: a deploy-time value would stay a placeholder.
+      throw new Error(`Sink.kafka(): topic "${this.options.topic}": the brokers (or the region) are known only at deploy time, and Processor.lambda() `
+        + 'takes the sink configuration as a file written at synth: use Processor.lambdaContainer(), Processor.fargate() or Processor.batch(), '
+        + 'or give the brokers and the cluster ARN as plain strings (KafkaCluster.fromBootstrapBrokers())');
+    }
     for (const port of cluster.ports) {
       cluster.connections?.allowFrom(processor.connections, ec2.Port.tcp(port), `Kafka sink "${this.options.topic}": pipeline processor`);
     }

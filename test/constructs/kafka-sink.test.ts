@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { KafkaAuth, KafkaCluster, KafkaCompression, KafkaMessageKey, KafkaSinkOptions, Sink } from '../../src';
+import { kafkaSinkConfigProblems } from '../../src/runtime/kafka/settings';
 import type { KafkaSinkConfig } from '../../src/shared/kafka-sink-config';
 
 /** Binds a Kafka sink in a bare stack and returns the runtime JSON it produces. */
@@ -14,7 +15,10 @@ function configOf(options: KafkaSinkOptions): KafkaSinkConfig {
   });
   expect(bound.kind).toBe('kafka');
   expect(bound.usesDatabase).toBe(false);
-  return JSON.parse(bound.json);
+  const config = JSON.parse(bound.json);
+  // What the construct writes is what the runtime (and the CLI) accepts.
+  expect(kafkaSinkConfigProblems(config)).toEqual([]);
+  return config;
 }
 
 const BROKERS = ['kafka-1.example.internal:9093', 'kafka-2.example.internal:9093'];
@@ -113,6 +117,7 @@ describe('Sink.kafka() validation (synth time, naming the option)', () => {
     ['both brokers and cluster', { topic: 'orders', brokers: BROKERS, cluster: KafkaCluster.mskServerless() }, /give brokers or cluster, not both/],
     ['no brokers', { topic: 'orders', brokers: [] }, /brokers must list at least one broker as "host:port"/],
     ['a broker without a port', { topic: 'orders', brokers: ['kafka-1:9092', 'kafka-2'] }, /brokers\[1\] "kafka-2" must be "host:port" \(a port from 1 to 65535\)/],
+    ['an IPv6 broker (the runtime takes host names and IPv4 addresses)', { topic: 'orders', brokers: ['[::1]:9092'] }, /brokers\[0\] "\[::1\]:9092" must be "host:port"/],
     ['a broker with port 0', { topic: 'orders', brokers: ['kafka-1:0'] }, /brokers\[0\] "kafka-1:0" must be "host:port"/],
     ['a broker twice', { topic: 'orders', brokers: ['k:9092', 'k:9092'] }, /brokers\[1\] "k:9092" is listed twice/],
     ['an empty key column', { topic: 'orders', brokers: BROKERS, key: KafkaMessageKey.column(' ') }, /key KafkaMessageKey\.column\(" "\) must name a column/],
