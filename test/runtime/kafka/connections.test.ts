@@ -7,11 +7,11 @@
  * message too large.
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { broker, createTopic, csvOf, fileContext, idsOf, opener, readTopic } from './kafka-helpers';
 import { createKafkaSink, KafkaRowSink, KafkaSinkDeps } from '../../../src/runtime/kafka';
 import type { KafkaAuthConfig } from '../../../src/shared/kafka-sink-config';
 import { testKafka } from '../../support/kafka-broker';
 import { motoClientConfig, uniqueName } from '../../support/moto';
-import { broker, createTopic, csvOf, fileContext, idsOf, opener, readTopic } from './kafka-helpers';
 
 const secrets = new SecretsManagerClient(motoClientConfig());
 const sinks: KafkaRowSink[] = [];

@@ -4,10 +4,10 @@
  * retry after the processor's own rollback), content errors, and the
  * metrics it emits.
  */
+import { broker, createTopic, csvOf, fileContext, idsOf, opener, readTopic } from './kafka-helpers';
 import { InputError } from '../../../src/runtime/contract/errors';
 import { createKafkaSink, KafkaRowSink } from '../../../src/runtime/kafka';
 import type { KafkaSinkConfig } from '../../../src/shared/kafka-sink-config';
-import { broker, createTopic, csvOf, fileContext, idsOf, opener, readTopic } from './kafka-helpers';
 
 const sinks: KafkaRowSink[] = [];
 afterAll(async () => {

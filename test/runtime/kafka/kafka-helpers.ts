@@ -24,7 +24,9 @@ export async function withAdmin<T>(use: (admin: Admin) => Promise<T>, brokers = 
 }
 
 /** A new topic (and its name), with `partitions` partitions and these topic configs. */
-export async function createTopic(prefix: string, options: { partitions?: number; config?: Record<string, string>; brokers?: string[] } = {}): Promise<string> {
+export async function createTopic(
+  prefix: string, options: { partitions?: number; config?: Record<string, string>; brokers?: string[] } = {},
+): Promise<string> {
   const topic = uniqueName(prefix);
   await withAdmin((a) => a.createTopics({
     waitForLeaders: true,

@@ -13,10 +13,10 @@
 import * as fs from 'fs';
 import { UsageError } from './args';
 import { jsonErrorLocation } from './json-position';
-import { kafkaSinkConfigProblems } from '../../kafka/settings';
 import type { KafkaSinkConfig } from '../../../shared/kafka-sink-config';
 import { ColumnConfig, MAX_PARALLELISM, parallelismProblem, PostgresTableSinkConfig, SinkConfig } from '../../../shared/sink-config';
 import { ConfigProblem, describeProblem, tableSinkProblems } from '../../../shared/table-rules';
+import { kafkaSinkConfigProblems } from '../../kafka/settings';
 
 /** The --kafka-* flags of `process`: a Kafka sink when --kafka-brokers or --kafka-topic is given. */
 export interface KafkaFlags {
@@ -193,7 +193,12 @@ function kafkaSinkFromFlags(flags: KafkaFlags): KafkaSinkConfig | undefined {
       throw new UsageError(`Cannot read --kafka-ca-file ${flags.caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
-  const auth = { mechanism, ...(flags.secretArn !== undefined ? { secretArn: flags.secretArn } : {}), ...(caPem ? { caPem } : {}), ...(flags.region !== undefined ? { region: flags.region } : {}) };
+  const auth = {
+    mechanism,
+    ...(flags.secretArn !== undefined ? { secretArn: flags.secretArn } : {}),
+    ...(caPem ? { caPem } : {}),
+    ...(flags.region !== undefined ? { region: flags.region } : {}),
+  };
   const config = {
     kind: 'kafka',
     topic: flags.topic,
