@@ -57,7 +57,10 @@ export function addKafkaAlarms(monitoring: PipelineMonitoring, o: KafkaAlarmsOpt
   }
   if (latency.toMilliseconds() <= 0) throw new Error(`Kafka alarms: sendLatencyThreshold must be more than 0, got ${latency.toHumanString()}`);
 
-  const notBreaching = { treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD };
+  const notBreaching = {
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+  };
   // No labels on alarm metrics: a labelled metric would make a metric-math alarm.
   const alarms = [
     monitoring.addAlarm('KafkaSendErrors', metric(METRIC.KAFKA_SEND_ERRORS, 'Sum'), {
