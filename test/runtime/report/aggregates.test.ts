@@ -120,3 +120,16 @@ test('group values are the unquoted text; empty unquoted is null, quoted "" is t
     { group: { g: 'Ü' }, measures: { count: 1 } },
   ]));
 });
+
+test('CRLF line ends, a byte order mark and one-byte stream pieces give the same report as the plain file', async () => {
+  const config = report({ groupBy: ['g'], measures: [{ kind: 'count' }, { kind: 'sum', column: 'v' }, { kind: 'distinctCount', column: 'v' }] });
+  const plain = 'g,v\na,1\n"b\nc",2.5\na,3\n';
+  // The quoted line break is a value: it stays as it is.
+  const windows = '\uFEFFg,v\r\na,1\r\n"b\nc",2.5\r\na,3\r\n';
+  const expected = (await loadWhole(config, plain)).summary;
+  expect((await loadWhole(config, windows, 1)).summary).toEqual(expected);
+  expect(withoutSketches(expected as ReportSummary).groups).toEqual([
+    { group: { g: 'a' }, measures: { count: 2, sum_v: '4', distinct_v: 2 } },
+    { group: { g: 'b\nc' }, measures: { count: 1, sum_v: '2.5', distinct_v: 1 } },
+  ]);
+});
