@@ -5,6 +5,7 @@
  * the reference computation over all their rows; failed files and files
  * that cannot be merged are accounted for.
  */
+import { jsonLogger } from '../../../src/runtime/contract/logger';
 import { runPrefix } from '../../../src/runtime/core/prefix-run';
 import { registerSinkFactory } from '../../../src/runtime/core/sinks';
 import { s3PrefixAccess } from '../../../src/runtime/entry/s3-listing';
@@ -12,13 +13,15 @@ import { createReportSink, ReportSummary, s3ResultReader } from '../../../src/ru
 import type { ReportSinkConfig } from '../../../src/shared/report-sink-config';
 import { createTestDatabase } from '../../support/db';
 import { closeHelpers, createAws, putObject, readText, TestAws, testRuntime } from '../helpers';
-import { expectGroups, parseCsv, referenceGroups, report } from './helpers';
+import { expectGroups, loadWhole, parseCsv, referenceGroups, report } from './helpers';
 
 registerSinkFactory('report', (config) => createReportSink(config as unknown as ReportSinkConfig));
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;
 const runtimes: { close(): Promise<void> }[] = [];
+/** Messages the runs logged. */
+let logged: string[] = [];
 
 const REPORT = report({
   groupBy: ['region'],
@@ -37,12 +40,13 @@ afterAll(async () => {
 });
 
 /** A prefix run as the CLI and the scheduled run do it, with the report sink `config` and, unless told, the S3 result reader. */
-async function run(prefix: string, date: string, config: ReportSinkConfig, readBack = true) {
-  const runtime = testRuntime(aws, db.url, { PIPELINE_SINKS: JSON.stringify([config]) });
+async function run(prefix: string, date: string, config: ReportSinkConfig, readBack = true, env: Record<string, string> = {}) {
+  const runtime = testRuntime(aws, db.url, { PIPELINE_SINKS: JSON.stringify([config]), ...env });
   runtimes.push(runtime);
   await runtime.migrate();
   return runPrefix({ bucket: aws.input, prefix, date, suffix: '.csv' }, {
     ...runtime,
+    log: jsonLogger((line) => logged.push(JSON.parse(line).message)),
     ...s3PrefixAccess(runtime.s3, runtime.ownOutputs),
     ...(readBack ? { readResult: s3ResultReader(runtime.s3, aws.output) } : {}),
   });
@@ -134,4 +138,18 @@ test('a pipeline without report sinks has no aggregates section', async () => {
   const out = await runPrefix({ bucket: aws.input, prefix: 'plain/', suffix: '.csv' }, { ...runtime, ...s3PrefixAccess(runtime.s3, runtime.ownOutputs) });
   expect(out.report.counts.succeeded).toBe(1);
   expect('aggregates' in out.report).toBe(false);
+});
+
+test('a file the processor loads in checkpointed chunks stores the summary of one pass', async () => {
+  const prefix = 'rep/2026-01-17/';
+  const data = `region,amount,customer\n${rowsOf('eu', 2500, 11)}\n`;
+  await putObject(aws.input, `${prefix}big.csv`, data);
+  logged = [];
+  const out = await run(prefix, '2026-01-17', REPORT, true, { PIPELINE_CHECKPOINT_EVERY: '1000' });
+  // Two chunks committed with their checkpoints, the third finishes the file.
+  expect(logged.filter((m) => m === 'chunk committed')).toHaveLength(2);
+  expect(out.report.counts).toMatchObject({ succeeded: 1 });
+  const stored = JSON.parse(await readText(aws.output, `results/${prefix}big.csv.json`));
+  expect(stored.sinks).toEqual([(await loadWhole(REPORT, data)).summary]);
+  expect(out.report.aggregates).toMatchObject([{ files: 1, rows: 2500 }]);
 });
