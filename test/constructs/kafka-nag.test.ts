@@ -8,7 +8,8 @@ import { kafkaNagAcknowledgments } from '../../src/kafka/kafka-acknowledgments';
 import { DISABLE_ACKNOWLEDGMENTS_CONTEXT } from '../../src/nag-acknowledgments';
 
 const PACKS: Array<() => NagPack> = [
-  () => new AwsSolutionsChecks(), () => new HIPAASecurityChecks(), () => new NIST80053R5Checks(), () => new PCIDSS321Checks(), () => new ServerlessChecks(),
+  () => new AwsSolutionsChecks(), () => new HIPAASecurityChecks(), () => new NIST80053R5Checks(),
+  () => new PCIDSS321Checks(), () => new ServerlessChecks(),
 ];
 
 const CLUSTER_ARN = 'arn:aws:kafka:eu-west-1:111111111111:cluster/orders/5c0ffee0-1234-5678-9abc-def012345678-7';
