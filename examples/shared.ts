@@ -38,9 +38,12 @@ export function addExampleOutputs(stack: Stack, pipeline: CdkPipeline, logGroupN
     OutputBucket: pipeline.outputBucket.bucketName,
     ...own,
     LogGroup: logGroupName,
-    BastionId: pipeline.bastion!.instance.instanceId,
-    DatabaseHost: pipeline.database.instance.dbInstanceEndpointAddress,
-    DatabaseSecret: pipeline.database.secret.secretArn,
+    ...(pipeline.bastion ? { BastionId: pipeline.bastion.instance.instanceId } : {}),
+    ...(pipeline.database ? {
+      DatabaseHost: pipeline.database.instance.dbInstanceEndpointAddress,
+      DatabaseSecret: pipeline.database.secret.secretArn,
+    } : {}),
+    ...(pipeline.ledgerTable ? { LedgerTable: pipeline.ledgerTable.tableName } : {}),
   };
   Object.entries(outputs).forEach(([name, value]) => new CfnOutput(stack, name, { value }));
 }

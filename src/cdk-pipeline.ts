@@ -5,8 +5,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { PipelineDatabase } from './database';
 import { PipelineDatabaseOptions } from './database/pipeline-database-options';
+import { Ledger } from './ledger';
 import { addMigrationOnDeploy } from './migrate-on-deploy';
 import { PipelineMonitoring } from './monitoring';
 import { addPipelineAlarms } from './monitoring/pipeline-alarms';
@@ -14,7 +16,7 @@ import { applyAcknowledgments, NagAcknowledgment, pipelineAcknowledgments } from
 import { PipelineBastion, PipelineNetwork, PipelineNetworkOptions } from './network';
 import { addPipelineBastion, PipelineBastionOptions } from './network/bastion-options';
 import { rulesWaitForPeering } from './network/wait-for-peering';
-import { validatePipelineProps } from './pipeline-validation';
+import { validateLedgerProps, validatePipelineProps } from './pipeline-validation';
 import { BoundProcessorBase, BoundQueueLambdaProcessor, IBoundProcessor, Processor } from './processor';
 import { processorObjectArns } from './processor/grants';
 import { runtimeEnvironment } from './processor/runtime-environment';
@@ -45,6 +47,15 @@ export interface CdkPipelineProps
    * @default [Trigger.onUpload()] - every `*.csv` object created in the input bucket
    */
   readonly triggers?: Trigger[];
+
+  /**
+   * Where each file version's record (claim, attempts, outcome,
+   * checkpoints) is kept. With `Ledger.dynamoDb()` and no
+   * `Sink.postgresTable()`, the pipeline has no database at all.
+   *
+   * @default Ledger.postgres()
+   */
+  readonly ledger?: Ledger;
 
   /**
    * Where rows go, besides the `file_metadata` record that is always written.
@@ -175,8 +186,10 @@ export class CdkPipeline extends Construct {
   public readonly network: PipelineNetwork;
   /** The buckets. */
   public readonly storage: PipelineStorage;
-  /** The database. */
-  public readonly database: PipelineDatabase;
+  /** The database; none with `Ledger.dynamoDb()`. */
+  public readonly database?: PipelineDatabase;
+  /** The DynamoDB table of the ledger, with `Ledger.dynamoDb()`. */
+  public readonly ledgerTable?: dynamodb.ITable;
   /** Topic, alarms and dashboard. */
   public readonly monitoring: PipelineMonitoring;
   /** The bound processor. */
@@ -193,8 +206,8 @@ export class CdkPipeline extends Construct {
   public readonly topic: sns.ITopic;
   /** VPC of the processor. */
   public readonly processingVpc: ec2.IVpc;
-  /** VPC of the database. */
-  public readonly databaseVpc: ec2.IVpc;
+  /** VPC of the database, when there is one. */
+  public readonly databaseVpc?: ec2.IVpc;
   /** Name used in notifications and metric dimensions. */
   public readonly pipelineName: string;
   /** Every alarm of the pipeline. */
@@ -217,9 +230,18 @@ export class CdkPipeline extends Construct {
     this.pipelineName = props.pipelineName ?? this.node.path;
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', removalPolicy);
     if (props.encryptionKey) allowCloudWatchLogs(props.encryptionKey);
+    const ledger = props.ledger ?? Ledger.postgres();
+    const ledgerConfig = ledger.bind(this, { encryptionKey: this.encryptionKey, removalPolicy });
+    this.ledgerTable = ledgerConfig.table;
+    const inDatabase = ledgerConfig.inDatabase;
 
     this.network = new PipelineNetwork(this, 'Network', {
-      singleVpc: props.singleVpc,
+      // Without a database: one VPC, reaching DynamoDB through a gateway endpoint, no Secrets Manager endpoint.
+      singleVpc: inDatabase ? props.singleVpc : true,
+      ...(inDatabase ? {} : {
+        interfaceEndpoints: [ec2.InterfaceVpcEndpointAwsService.SNS, ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
+        gatewayEndpoints: [ec2.GatewayVpcEndpointAwsService.DYNAMODB],
+      }),
       processingVpc: props.processingVpc,
       databaseVpc: props.databaseVpc,
       processingCidr: props.processingCidr,
@@ -231,7 +253,6 @@ export class CdkPipeline extends Construct {
       removalPolicy,
     });
     this.processingVpc = this.network.processingVpc;
-    this.databaseVpc = this.network.databaseVpc;
     processor.interfaceEndpoints.forEach((s) => this.network.addInterfaceEndpoint(s));
 
     this.storage = new PipelineStorage(this, 'Storage', {
@@ -256,7 +277,12 @@ export class CdkPipeline extends Construct {
     });
     this.topic = this.monitoring.topic;
 
-    this.database = new PipelineDatabase(this, 'Database', {
+    const sinks = props.sinks ?? [];
+    const bound = sinks.map((s) => s.bind(this, {
+      vpc: this.network.processingVpc, vpcSubnets: this.network.processingSubnets, encryptionKey: this.encryptionKey, removalPolicy,
+    }));
+    validateLedgerProps(props, inDatabase, bound);
+    const database = inDatabase ? new PipelineDatabase(this, 'Database', {
       vpc: this.network.databaseVpc,
       vpcSubnets: this.network.databaseSubnets,
       instance: props.databaseInstance,
@@ -276,13 +302,11 @@ export class CdkPipeline extends Construct {
       // both Secrets Manager and the database.
       rotationVpc: props.databaseInstance ? undefined : this.network.processingVpc,
       rotationSubnets: props.databaseInstance ? undefined : this.network.processingSubnets,
-    });
+    }) : undefined;
+    this.database = database;
+    if (database) this.databaseVpc = this.network.databaseVpc;
 
-    const sinks = props.sinks ?? [];
-    const sinkBindOptions = {
-      vpc: this.network.processingVpc, vpcSubnets: this.network.processingSubnets, encryptionKey: this.encryptionKey, removalPolicy,
-    };
-    const sinkConfigs = sinks.map((s) => JSON.parse(s.bind(this, sinkBindOptions).json));
+    const sinkConfigs = bound.map((b) => JSON.parse(b.json));
     // The sink configuration is not environment: it may exceed what a
     // processor's environment holds (Lambda: 4 KB), so each processor delivers it.
     const processorContext = {
@@ -291,12 +315,13 @@ export class CdkPipeline extends Construct {
       inputBucket: this.inputBucket,
       outputBucket: this.outputBucket,
       backupBucket: this.backupBucket,
-      databaseSecret: this.database.secret,
+      databaseSecret: database?.secret,
       topic: this.topic,
       topicKey: this.monitoring.encryptionKey,
       logEncryptionKey: this.encryptionKey,
       environment: runtimeEnvironment({
-        database: this.database,
+        database,
+        ledgerEnvironment: ledgerConfig.environment,
         outputBucket: this.outputBucket,
         backupBucket: this.backupBucket,
         topic: this.topic,
@@ -306,16 +331,18 @@ export class CdkPipeline extends Construct {
       sinksJson: JSON.stringify(sinkConfigs),
     };
     this.processor = processor.bind(this, processorContext);
-    this.database.allowFrom('FromProcessor', this.processor.securityGroup, 'pipeline processor');
+    database?.allowFrom('FromProcessor', this.processor.securityGroup, 'pipeline processor');
+    ledger.grantProcessor(this.processor);
     sinks.forEach((s) => s.grantProcessor(this, { grantPrincipal: this.processor, connections: this.processor.connections }));
 
-    this.bastion = addPipelineBastion(this, props, this.network);
-    if (this.bastion) this.database.allowFrom('FromBastion', this.bastion.securityGroup, 'pipeline bastion');
-
-    if (props.migrateOnDeploy ?? true) {
-      // The database construct holds its ingress and egress rules (allowFrom,
-      // rotation), so waiting for it and the network covers every path.
-      addMigrationOnDeploy(this, this.processor, [this.database, this.network]);
+    if (database) {
+      this.bastion = addPipelineBastion(this, props, this.network);
+      if (this.bastion) database.allowFrom('FromBastion', this.bastion.securityGroup, 'pipeline bastion');
+      if (props.migrateOnDeploy ?? true) {
+        // The database construct holds its ingress and egress rules (allowFrom,
+        // rotation), so waiting for it and the network covers every path.
+        addMigrationOnDeploy(this, this.processor, [database, this.network]);
+      }
     }
 
     const pipelineTriggers = props.triggers ?? [Trigger.onUpload()];
@@ -327,7 +354,7 @@ export class CdkPipeline extends Construct {
     this.alarms = (props.alarms ?? true)
       ? addPipelineAlarms(this.monitoring, {
         processor: this.processor,
-        database: this.database,
+        database,
         durationThreshold: props.durationAlarmThreshold ?? Duration.seconds(5),
         failedFilesThreshold: props.failedFilesAlarmThreshold ?? 0,
         noSuccessPeriod: props.noSuccessAlarmPeriod ?? Duration.hours(24),
@@ -337,7 +364,7 @@ export class CdkPipeline extends Construct {
       : [];
 
     this.nagAcknowledgments = pipelineAcknowledgments(this, {
-      databaseInstance: props.databaseInstance ? undefined : this.database.instance,
+      databaseInstance: props.databaseInstance ? undefined : database?.instance,
       processorRole: this.processor.role,
       processorObjectArns: processorObjectArns(processorContext),
       processorFunction: this.processor instanceof BoundQueueLambdaProcessor ? this.processor.function : undefined,

@@ -6,6 +6,7 @@ export * from './monitoring';
 export * from './processor';
 export * from './trigger';
 export * from './sink';
+export * from './ledger';
 export * from './kafka';
 export * from './security';
 export { NagAcknowledgment } from './nag-acknowledgments';

@@ -150,8 +150,8 @@ export interface ContainerProcessorAcknowledgmentTargets {
   readonly eventRole: iam.IRole;
   /** The dead-letter queue of its EventBridge targets. */
   readonly deadLetterQueue: IConstruct;
-  readonly migrationFunction: IConstruct;
-  readonly migrationRole: iam.IRole;
+  readonly migrationFunction?: IConstruct;
+  readonly migrationRole?: iam.IRole;
   /** The task definition whose container takes the runtime's environment (Fargate only). */
   readonly taskDefinition?: IConstruct;
   /** The instance role of an EC2 compute environment (Batch on EC2 only). */
@@ -251,8 +251,8 @@ export function applyAcknowledgments(scope: IConstruct, acks: NagAcknowledgment[
 }
 
 /** The policy resource a role's statements are in: its managed `Policy`, or its inline `DefaultPolicy`. */
-function policyOf(role: iam.IRole): IConstruct | undefined {
-  return (role.node.tryFindChild('Policy') ?? role.node.tryFindChild('DefaultPolicy'))?.node.defaultChild;
+function policyOf(role: iam.IRole | undefined): IConstruct | undefined {
+  return role && (role.node.tryFindChild('Policy') ?? role.node.tryFindChild('DefaultPolicy'))?.node.defaultChild;
 }
 
 /**

@@ -1,6 +1,40 @@
 import type { CdkPipelineProps } from './cdk-pipeline';
 import { validateNoSuccessPeriod } from './monitoring/pipeline-alarms';
 import { BastionPlacement } from './network/pipeline-bastion';
+import type { SinkConfig } from './sink';
+
+/** Props that configure the database or its network: refused when the pipeline has none. */
+const DATABASE_PROPS = [
+  'databaseInstance', 'databaseSecret', 'databaseName', 'databaseInstanceType', 'databaseEngineVersion', 'multiAz',
+  'allocatedStorage', 'deletionProtection', 'databaseRemovalPolicy', 'databaseMonitoringInterval', 'databaseBackupPlan',
+  'databaseBackupPlanRetention', 'databaseVpc', 'databaseCidr',
+  'bastionInstanceType', 'bastionPlacement', 'bastionSshCidr', 'bastionKeyPair',
+] as const;
+
+/**
+ * Checks the ledger against the sinks and the props: a sink that writes to
+ * PostgreSQL needs `Ledger.postgres()`, and a pipeline without a database
+ * takes no database, bastion or migration props.
+ *
+ * @internal
+ */
+export function validateLedgerProps(props: CdkPipelineProps, ledgerInDatabase: boolean, sinks: readonly SinkConfig[]): void {
+  if (ledgerInDatabase) return;
+  const needDatabase = sinks.map((s, i) => ({ s, i })).filter(({ s }) => s.usesDatabase);
+  if (needDatabase.length > 0) {
+    throw new Error(`${needDatabase.map(({ s, i }) => `sinks[${i}] (${s.kind})`).join(', ')} writes into the PostgreSQL database, in the `
+      + 'transaction of the file\'s record, so it needs ledger: Ledger.postgres() (the default); with Ledger.dynamoDb() use sinks outside the '
+      + 'database (Sink.report(), Sink.kafka())');
+  }
+  const set: string[] = DATABASE_PROPS.filter((k) => props[k] !== undefined);
+  // `false` for these says what a pipeline without a database does anyway.
+  if (props.bastion) set.push('bastion');
+  if (props.migrateOnDeploy) set.push('migrateOnDeploy');
+  if (set.length > 0) {
+    throw new Error(`${set.join(', ')} ${set.length > 1 ? 'configure' : 'configures'} the database, but with ledger: Ledger.dynamoDb() and no `
+      + 'Sink.postgresTable() the pipeline has no database: remove ' + (set.length > 1 ? 'them' : 'it') + ', or use Ledger.postgres()');
+  }
+}
 
 /**
  * Checks of `CdkPipelineProps` that no single part can make: props that

@@ -9,7 +9,8 @@ import { METRIC, METRIC_DIMENSION } from '../shared/env';
 /** @internal */
 export interface PipelineAlarmsOptions {
   readonly processor: IBoundProcessor;
-  readonly database: PipelineDatabase;
+  /** Undefined for a pipeline without a database. */
+  readonly database?: PipelineDatabase;
   readonly durationThreshold: Duration;
   readonly failedFilesThreshold: number;
   readonly metricsNamespace: string;
@@ -125,7 +126,7 @@ export function addPipelineAlarms(monitoring: PipelineMonitoring, o: PipelineAla
       `${o.pipelineName}: SNS could not deliver notifications to an e-mail subscription; they wait in the subscriptions' dead-letter queue`)));
   }
 
-  const instance = o.database.instance;
+  const instance = o.database?.instance;
   if (instance instanceof rds.DatabaseInstance) {
     alarms.push(monitoring.addAlarm('DatabaseCpu', instance.metricCPUUtilization({ period: Duration.minutes(5) }), {
       alarmDescription: `${o.pipelineName}: database CPU above 80% for 15 minutes`,

@@ -89,6 +89,14 @@ export interface PipelineNetworkProps extends PipelineNetworkOptions {
   readonly interfaceEndpoints?: ec2.InterfaceVpcEndpointAwsService[];
 
   /**
+   * Gateway endpoints to create in the processing VPC besides S3's (when
+   * `vpcEndpoints` is true), e.g. DynamoDB for `Ledger.dynamoDb()`.
+   *
+   * @default - none
+   */
+  readonly gatewayEndpoints?: ec2.GatewayVpcEndpointAwsService[];
+
+  /**
    * Retention of the VPC flow logs (sent to CloudWatch Logs).
    *
    * @default logs.RetentionDays.ONE_YEAR
@@ -208,6 +216,10 @@ export class PipelineNetwork extends Construct {
       this.processingVpc.addGatewayEndpoint('S3Endpoint', {
         service: ec2.GatewayVpcEndpointAwsService.S3,
         subnets: [this.processingSubnets],
+      });
+      (props.gatewayEndpoints ?? []).forEach((service) => {
+        const name = service.name.split('.').pop()!;
+        this.processingVpc.addGatewayEndpoint(`${name.charAt(0).toUpperCase()}${name.slice(1)}Endpoint`, { service, subnets: [this.processingSubnets] });
       });
       this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
         vpc: this.processingVpc,

@@ -163,7 +163,8 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
       ...checkpointEnvironment(options.checkpointEvery ?? DEFAULT_CONTAINER_CHECKPOINT_EVERY),
       [ENV.SINKS]: context.sinksJson,
     };
-    this.migrationFunction = createMigrationFunction(this, context, this.securityGroup);
+    // Without a database there is no schema to migrate.
+    this.migrationFunction = context.databaseSecret ? createMigrationFunction(this, context, this.securityGroup) : undefined;
   }
 
   /** What the upload rules' targets are given (role, DLQ, retries, event age). @internal */
@@ -219,8 +220,8 @@ export abstract class BoundContainerProcessor extends BoundProcessorBase {
       executionRole: this.executionRole,
       eventRole: this.eventRole,
       deadLetterQueue: this.deadLetterQueue!,
-      migrationFunction: this.migrationFunction!,
-      migrationRole: this.migrationFunction!.role!,
+      migrationFunction: this.migrationFunction,
+      migrationRole: this.migrationFunction?.role,
       ...extra,
     }));
   }

@@ -53,7 +53,7 @@ export function grantProcessorAccess(role: iam.IRole, context: ProcessorBindCont
   }));
   context.backupBucket.encryptionKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
 
-  context.databaseSecret.grantRead(role);
+  context.databaseSecret?.grantRead(role);
 
   role.addToPrincipalPolicy(new iam.PolicyStatement({
     sid: 'PublishNotifications',

@@ -50,6 +50,6 @@ export function createMigrationFunction(scope: Construct, context: ProcessorBind
   });
   checkEnvironmentSize(fn);
   setTracing(fn, role, lambda.Tracing.ACTIVE);
-  context.databaseSecret.grantRead(role);
+  context.databaseSecret?.grantRead(role);
   return fn;
 }

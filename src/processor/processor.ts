@@ -30,8 +30,12 @@ export interface ProcessorBindContext {
   readonly outputBucket: s3.IBucket;
   /** Bucket input copies are written to. */
   readonly backupBucket: s3.IBucket;
-  /** Secret with the database credentials. */
-  readonly databaseSecret: secretsmanager.ISecret;
+  /**
+   * Secret with the database credentials.
+   *
+   * @default - no database: the pipeline's ledger is `Ledger.dynamoDb()`
+   */
+  readonly databaseSecret?: secretsmanager.ISecret;
   /** Topic success and failure messages are published to. */
   readonly topic: sns.ITopic;
   /**

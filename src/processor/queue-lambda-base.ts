@@ -209,7 +209,7 @@ export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
       },
     });
     setTracing(this.function, role, options.tracing ?? lambda.Tracing.ACTIVE);
-    this.migrationFunction = this.function;
+    if (context.databaseSecret) this.migrationFunction = this.function;
     // One file per invocation, so each gets the whole timeout; the runtime
     // reports internal failures per record and content errors as done.
     this.function.addEventSource(new eventSources.SqsEventSource(queue, {

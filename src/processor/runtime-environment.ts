@@ -5,7 +5,10 @@ import { ENV } from '../shared/env';
 
 /** What the runtime's environment is made of. @internal */
 export interface RuntimeEnvironmentOptions {
-  readonly database: PipelineDatabase;
+  /** Undefined with a ledger outside the database. */
+  readonly database?: PipelineDatabase;
+  /** What the ledger's program needs to find it (`PIPELINE_LEDGER_TABLE`). */
+  readonly ledgerEnvironment?: { [key: string]: string };
   readonly outputBucket: s3.IBucket;
   readonly backupBucket: s3.IBucket;
   readonly topic: sns.ITopic;
@@ -22,9 +25,10 @@ export interface RuntimeEnvironmentOptions {
  */
 export function runtimeEnvironment(o: RuntimeEnvironmentOptions): { [key: string]: string } {
   return {
-    [ENV.DB_SECRET_ARN]: o.database.secret.secretArn,
+    ...(o.database ? { [ENV.DB_SECRET_ARN]: o.database.secret.secretArn } : {}),
     // Unset for your own instance without databaseName: the runtime then uses the secret's dbname.
-    ...(o.database.databaseName !== undefined ? { [ENV.DB_NAME]: o.database.databaseName } : {}),
+    ...(o.database?.databaseName !== undefined ? { [ENV.DB_NAME]: o.database.databaseName } : {}),
+    ...o.ledgerEnvironment,
     [ENV.OUTPUT_BUCKET]: o.outputBucket.bucketName,
     [ENV.BACKUP_BUCKET]: o.backupBucket.bucketName,
     [ENV.TOPIC_ARN]: o.topic.topicArn,

@@ -175,7 +175,7 @@ describe('database options', () => {
 
     test('your own instance: the processor uses the secret\'s dbname (no PIPELINE_DB_NAME)', () => {
       const { pipeline, template } = byo();
-      expect(pipeline.database.databaseName).toBeUndefined();
+      expect(pipeline.database!.databaseName).toBeUndefined();
       const env = processorEnvironment(template);
       expect(env[ENV.DB_SECRET_ARN]).toBeDefined();
       expect(Object.keys(env)).not.toContain(ENV.DB_NAME);
