@@ -2,6 +2,8 @@
  * JSON shapes the construct serialises into `PIPELINE_SINKS` and the runtime
  * (and CLI `--config` file) reads. Not part of the public jsii API.
  */
+import type { KafkaSinkConfig } from './kafka-sink-config';
+import type { ReportSinkConfig } from './report-sink-config';
 
 /** One declared column of a target table. */
 export interface ColumnConfig {
@@ -52,4 +54,5 @@ export function parallelismProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-export type SinkConfig = PostgresTableSinkConfig;
+/** Every sink kind's configuration; `kind` tells them apart. */
+export type SinkConfig = PostgresTableSinkConfig | KafkaSinkConfig | ReportSinkConfig;

@@ -90,7 +90,7 @@ test('an InputError from a sink fails the file with its message', async () => {
 });
 
 test('an unknown sink kind is a configuration error naming it', () => {
-  expect(() => createSinks([{ kind: 'kafka' } as never])).toThrow(/kind "kafka", which this processor build does not support/);
+  expect(() => createSinks([{ kind: 'bigquery' } as never])).toThrow(/kind "bigquery", which this processor build does not support \(available: postgresTable, report, kafka/);
 });
 
 test('the built-in postgresTable sink is wired: its table is created on first use and rows land in it', async () => {

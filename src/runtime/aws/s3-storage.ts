@@ -4,6 +4,7 @@ import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { copyObjectVersion, CopyOptions } from './s3-copy';
 import { FileRef, ObjectGoneError } from '../contract/source';
 import { backupKey, rejectsKey, reportKey, ResultDocument, resultKey, ResultStorage } from '../contract/storage';
+import { s3ResultReader } from '../report/result-readers';
 
 export interface S3StorageProps {
   readonly s3: S3Client;
@@ -13,7 +14,11 @@ export interface S3StorageProps {
 }
 
 export class S3Storage implements ResultStorage {
-  constructor(private readonly props: S3StorageProps) {}
+  public readonly readResult: (key: string) => Promise<ResultDocument | undefined>;
+
+  constructor(private readonly props: S3StorageProps) {
+    this.readResult = s3ResultReader(props.s3, props.outputBucket) as (key: string) => Promise<ResultDocument | undefined>;
+  }
 
   async writeResult(file: FileRef, result: ResultDocument): Promise<string> {
     return this.put(resultKey(file.key), JSON.stringify(result, null, 2), 'application/json');

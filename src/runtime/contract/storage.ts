@@ -50,6 +50,8 @@ export interface ResultStorage {
   backup(file: FileRef, sizeBytes: number, open: () => Promise<Readable>, at: Date): Promise<string>;
   /** Writes a prefix run's report as JSON to `reports/<name>.json` (replacing an earlier one); returns where. */
   writeReport(name: string, report: object): Promise<string>;
+  /** Reads `results/<key>.json` back (a run report merges duplicates' sink summaries); undefined when there is none. */
+  readResult?(key: string): Promise<ResultDocument | undefined>;
 }
 
 export function resultKey(key: string): string {

@@ -95,7 +95,7 @@ export async function runPrefix(request: PrefixRunRequest, deps: PrefixRunDeps):
 
   let aggregates: Awaited<ReturnType<typeof runAggregates>>;
   try {
-    aggregates = await runAggregates(deps.sinks, outcomes, deps.readResult);
+    aggregates = await runAggregates(deps.sinks, outcomes, deps.readResult ?? deps.storage.readResult?.bind(deps.storage));
   } catch (err) {
     // The counts and files are the report's core: write them whatever happened to the aggregates.
     deps.log.error('prefix run aggregates not computed', { bucket, prefix, error: errorMessage(err) });

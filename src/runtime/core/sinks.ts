@@ -3,17 +3,23 @@
  * new kind of sink registers one factory here; the processor only sees
  * RowSink (src/runtime/contract/sink-api.ts).
  */
-import { SinkConfig } from '../../shared/sink-config';
+import type { KafkaSinkConfig } from '../../shared/kafka-sink-config';
+import type { ReportSinkConfig } from '../../shared/report-sink-config';
+import { PostgresTableSinkConfig, SinkConfig } from '../../shared/sink-config';
 import { ConfigError } from '../contract/config';
 import { errorMessage } from '../contract/logger';
 import { RowSink } from '../contract/sink-api';
+import { createKafkaSink } from '../kafka';
 import { createPostgresTableSink, tableMigrationSql } from '../load';
+import { createReportSink } from '../report';
 
 export type SinkFactory = (config: SinkConfig) => RowSink;
 
 /** Sink kinds built into the processor: one line per kind, `[kind, (config) => new XSink(config)]`. */
 const factories = new Map<string, SinkFactory>([
-  ['postgresTable', (config) => createPostgresTableSink(config)],
+  ['postgresTable', (config) => createPostgresTableSink(config as PostgresTableSinkConfig)],
+  ['report', (config) => createReportSink(config as ReportSinkConfig)],
+  ['kafka', (config) => createKafkaSink(config as KafkaSinkConfig)],
 ]);
 
 /** Also lets tests plug in a sink of their own kind. */

@@ -5,9 +5,14 @@ import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
 import { FileRef } from '../contract/source';
 import { backupKey, rejectsKey, reportKey, ResultDocument, resultKey, ResultStorage } from '../contract/storage';
+import { localResultReader } from '../report/result-readers';
 
 export class LocalStorage implements ResultStorage {
-  constructor(private readonly root: string) {}
+  public readonly readResult: (key: string) => Promise<ResultDocument | undefined>;
+
+  constructor(private readonly root: string) {
+    this.readResult = localResultReader(root) as (key: string) => Promise<ResultDocument | undefined>;
+  }
 
   async writeResult(file: FileRef, result: ResultDocument): Promise<string> {
     return this.write(resultKey(file.key), JSON.stringify(result, null, 2) + '\n');

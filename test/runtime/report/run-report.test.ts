@@ -9,7 +9,7 @@ import { jsonLogger } from '../../../src/runtime/contract/logger';
 import { runPrefix } from '../../../src/runtime/core/prefix-run';
 import { registerSinkFactory } from '../../../src/runtime/core/sinks';
 import { s3PrefixAccess } from '../../../src/runtime/entry/s3-listing';
-import { createReportSink, ReportSummary, s3ResultReader } from '../../../src/runtime/report';
+import { createReportSink, ReportSummary } from '../../../src/runtime/report';
 import type { ReportSinkConfig } from '../../../src/shared/report-sink-config';
 import { createTestDatabase } from '../../support/db';
 import { closeHelpers, createAws, putObject, readText, TestAws, testRuntime } from '../helpers';
@@ -39,7 +39,11 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** A prefix run as the CLI and the scheduled run do it, with the report sink `config` and, unless told, the S3 result reader. */
+/**
+ * A prefix run as the CLI and the scheduled run do it, with the report sink
+ * `config`; the output bucket's storage reads the result documents back,
+ * unless `readBack` is false (a storage that cannot).
+ */
 async function run(prefix: string, date: string, config: ReportSinkConfig, readBack = true, env: Record<string, string> = {}) {
   const runtime = testRuntime(aws, db.url, { PIPELINE_SINKS: JSON.stringify([config]), ...env });
   runtimes.push(runtime);
@@ -48,7 +52,7 @@ async function run(prefix: string, date: string, config: ReportSinkConfig, readB
     ...runtime,
     log: jsonLogger((line) => logged.push(JSON.parse(line).message)),
     ...s3PrefixAccess(runtime.s3, runtime.ownOutputs),
-    ...(readBack ? { readResult: s3ResultReader(runtime.s3, aws.output) } : {}),
+    ...(readBack ? {} : { storage: Object.assign(Object.create(runtime.storage), { readResult: undefined }) }),
   });
 }
 
