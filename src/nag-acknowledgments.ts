@@ -68,9 +68,14 @@ export function pipelineAcknowledgments(scope: IConstruct, t: AcknowledgmentTarg
   const monitoringRole = t.databaseInstance?.node.tryFindChild('MonitoringRole');
   add(monitoringRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
     'The enhanced-monitoring role of the database is assumed only by monitoring.rds.amazonaws.com; AmazonRDSEnhancedMonitoringRole is the policy RDS documents for it and only writes the RDSOSMetrics log group.');
-  const backupRole = t.databaseInstance?.node.scope?.node.tryFindChild('BackupPlan')?.node.tryFindChild('Database')?.node.tryFindChild('Role');
-  add(backupRole, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
-    'The AWS Backup selection role of the database plan is assumed only by backup.amazonaws.com; AWSBackupServiceRolePolicyForBackup is the service-role policy AWS Backup documents and maintains for taking snapshots.');
+  const backupRoles: Array<[IConstruct | undefined, string]> = [
+    [t.databaseInstance?.node.scope?.node.tryFindChild('BackupPlan')?.node.tryFindChild('Database')?.node.tryFindChild('Role'), 'database'],
+    [scope.node.tryFindChild('BackupPlan')?.node.tryFindChild('LedgerTable')?.node.tryFindChild('Role'), 'DynamoDB ledger table'],
+  ];
+  for (const [role, of] of backupRoles) {
+    add(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+      `The AWS Backup selection role of the ${of} plan is assumed only by backup.amazonaws.com; AWSBackupServiceRolePolicyForBackup is the service-role policy AWS Backup documents and maintains for taking backups.`);
+  }
 
   const processorPolicy = t.processorRole ? policyOf(t.processorRole) : undefined;
   // Only a Lambda processor's role has these `*` statements; a container task role has none.

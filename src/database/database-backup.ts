@@ -22,6 +22,16 @@ export interface DatabaseBackupPlanOptions {
  * @internal
  */
 export function addDatabaseBackupPlan(scope: Construct, instance: rds.DatabaseInstance, options: DatabaseBackupPlanOptions): backup.BackupPlan {
+  return addBackupPlan(scope, 'Database', backup.BackupResource.fromRdsDatabaseInstance(instance), options);
+}
+
+/**
+ * The same daily plan for any resource AWS Backup takes (the DynamoDB
+ * ledger's table: the packs' DynamoDBInBackupPlan).
+ *
+ * @internal
+ */
+export function addBackupPlan(scope: Construct, selection: string, resource: backup.BackupResource, options: DatabaseBackupPlanOptions): backup.BackupPlan {
   const vault = new backup.BackupVault(scope, 'BackupVault', {
     encryptionKey: options.encryptionKey,
     // Recovery points outlive the stack unless asked otherwise: a vault with
@@ -38,8 +48,8 @@ export function addDatabaseBackupPlan(scope: Construct, instance: rds.DatabaseIn
       deleteAfter: options.retention,
     })],
   });
-  plan.addSelection('Database', {
-    resources: [backup.BackupResource.fromRdsDatabaseInstance(instance)],
+  plan.addSelection(selection, {
+    resources: [resource],
     allowRestores: false,
   });
   return plan;

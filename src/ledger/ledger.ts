@@ -1,8 +1,10 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { addBackupPlan } from '../database/database-backup';
 import { ENV } from '../shared/env';
 
 /** Options of `Ledger.dynamoDb()`. */
@@ -22,6 +24,22 @@ export interface DynamoDbLedgerOptions {
    * @default - the pipeline's `removalPolicy` (RETAIN by default)
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Put the table the construct creates in a daily AWS Backup plan (03:00
+   * UTC, in a vault of its own encrypted with the pipeline key), besides its
+   * point-in-time recovery.
+   *
+   * @default true
+   */
+  readonly backupPlan?: boolean;
+
+  /**
+   * How long the backup plan keeps each daily backup.
+   *
+   * @default Duration.days(35)
+   */
+  readonly backupPlanRetention?: Duration;
 }
 
 /** What the pipeline gives a ledger when it binds it. */
@@ -122,6 +140,13 @@ class DynamoDbLedger extends Ledger {
       deletionProtection: (this.options.removalPolicy ?? options.removalPolicy) === RemovalPolicy.RETAIN,
       removalPolicy: this.options.removalPolicy ?? options.removalPolicy,
     });
+    if (!this.options.table && (this.options.backupPlan ?? true)) {
+      addBackupPlan(scope, 'LedgerTable', backup.BackupResource.fromDynamoDbTable(this.table), {
+        retention: this.options.backupPlanRetention ?? Duration.days(35),
+        encryptionKey: options.encryptionKey,
+        removalPolicy: this.options.removalPolicy ?? options.removalPolicy,
+      });
+    }
     return { inDatabase: false, table: this.table, environment: { [ENV.LEDGER_TABLE]: this.table.tableName } };
   }
 

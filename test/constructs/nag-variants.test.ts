@@ -3,7 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
-import { BastionPlacement, BatchComputeType, CdkPipeline, CdkPipelineProps, Processor } from '../../src';
+import { BastionPlacement, BatchComputeType, CdkPipeline, CdkPipelineProps, Ledger, Measure, Processor, Sink } from '../../src';
 
 /** Options that add, remove or replace resources: the five packs stay clean with each. */
 const VARIANTS: Array<[string, (s: Stack) => CdkPipelineProps]> = [
@@ -34,6 +34,10 @@ const VARIANTS: Array<[string, (s: Stack) => CdkPipelineProps]> = [
   ['Processor.fargate({ spot: true }) with e-mails', () => ({ processor: Processor.fargate({ spot: true }), notificationEmails: ['ops@example.com'] })],
   ['Processor.batch() (Fargate Spot), natGateways: 0', () => ({ processor: Processor.batch(), natGateways: 0 })],
   ['Processor.batch() on EC2 Spot', () => ({ processor: Processor.batch({ computeType: BatchComputeType.EC2 }) })],
+  ['Ledger.dynamoDb(), Processor.fargate({ spot: true }), Sink.report()', () => ({
+    ledger: Ledger.dynamoDb(), processor: Processor.fargate({ spot: true }), sinks: [Sink.report({ groupBy: ['region'], measures: [Measure.count()] })],
+  })],
+  ['Ledger.dynamoDb(), Processor.lambda()', () => ({ ledger: Ledger.dynamoDb() })],
 ];
 const PACKS = [AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks];
 
