@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ItemUpdate } from './item-update';
 import {
-  checkpointOf, chunkOf, chunkPrefix, COUNTER_KEY, fileRowOf, holdKey, Item, n, newVersionItem, s, versionKey,
+  checkpointOf, chunkPrefix, chunksOf, COUNTER_KEY, fileRowOf, holdKey, Item, n, newVersionItem, s, versionKey,
 } from './items';
 import { DEFAULT_LEASE_MS, dropLease, keepRenewing, LeaseLostError, LeaseOptions, takeLease, takeUnlessLive } from './lease';
 import { ClaimState, DynamoTransaction } from './transaction';
@@ -191,7 +191,7 @@ class DynamoClaim implements FileClaim, ClaimState {
 
   async readChunks(gen: string): Promise<ChunkRecord[]> {
     const items = await queryPartition(this.client, this.table, this.ref, chunkPrefix(this.fileId));
-    return items.filter((i) => i.gen?.S === gen).map(chunkOf).sort((a, b) => a.firstLine - b.firstLine);
+    return chunksOf(items.filter((i) => i.gen?.S === gen));
   }
 
   versions(): Promise<VersionIndex> {

@@ -47,9 +47,13 @@ export function chunkPrefix(fileId: number): string {
   return `c#${pad(fileId)}#`;
 }
 
-export function chunkKey(ref: { bucket: string; key: string }, fileId: number, firstLine: number): Item {
-  return { pk: { S: objectPk(ref) }, sk: { S: `${chunkPrefix(fileId)}${pad(firstLine)}` } };
+/** A chunk record's page: records larger than one item (400 KB) are split over several. */
+export function chunkKey(ref: { bucket: string; key: string }, fileId: number, firstLine: number, page = 0): Item {
+  return { pk: { S: objectPk(ref) }, sk: { S: `${chunkPrefix(fileId)}${pad(firstLine)}#${String(page).padStart(3, '0')}` } };
 }
+
+/** Bytes of a chunk record's JSON per item. */
+export const CHUNK_PAGE_BYTES = 300 * 1024;
 
 export const s = (v: string): AttributeValue => ({ S: v });
 export const n = (v: number): AttributeValue => ({ N: String(v) });
@@ -95,23 +99,36 @@ export function checkpointOf(item: Item | undefined): Checkpoint | undefined {
   return json ? JSON.parse(json) as Checkpoint : undefined;
 }
 
-export function chunkItem(ref: { bucket: string; key: string }, fileId: number, gen: string, chunk: ChunkRecord, now: Date): Item {
-  return {
-    ...chunkKey(ref, fileId, chunk.firstLine),
-    gen: s(gen),
-    firstLine: n(chunk.firstLine),
-    listed: n(chunk.listed),
-    rejectsCsv: s(chunk.rejectsCsv),
-    summaries: s(JSON.stringify(chunk.summaries)),
-    expiresAt: n(Math.floor(now.getTime() / 1000) + CHUNK_RECORD_TTL_S),
-  };
+/** The items of one chunk record: its JSON in pages of CHUNK_PAGE_BYTES (split between characters, never inside one). */
+export function chunkItems(ref: { bucket: string; key: string }, fileId: number, gen: string, chunk: ChunkRecord, now: Date): Item[] {
+  const json = JSON.stringify(chunk);
+  const pages: string[] = [];
+  let at = 0;
+  while (at < json.length || pages.length === 0) {
+    // At most CHUNK_PAGE_BYTES of UTF-8 (a character is at most 3 bytes per UTF-16 unit), not splitting a surrogate pair.
+    let end = Math.min(json.length, at + Math.floor(CHUNK_PAGE_BYTES / 3));
+    if (end < json.length && /[\uD800-\uDBFF]/.test(json[end - 1])) end--;
+    pages.push(json.slice(at, end));
+    at = end;
+  }
+  const expiresAt = n(Math.floor(now.getTime() / 1000) + CHUNK_RECORD_TTL_S);
+  return pages.map((body, page) => ({
+    ...chunkKey(ref, fileId, chunk.firstLine, page), gen: s(gen), firstLine: n(chunk.firstLine), page: n(page), pages: n(pages.length), body: s(body), expiresAt,
+  }));
 }
 
-export function chunkOf(item: Item): ChunkRecord {
-  return {
-    firstLine: num(item, 'firstLine')!,
-    listed: num(item, 'listed') ?? 0,
-    rejectsCsv: str(item, 'rejectsCsv') ?? '',
-    summaries: JSON.parse(str(item, 'summaries') ?? '[]'),
-  };
+/** The chunk records of `items` (the pages of one generation), in file order; a record missing a page is an error. */
+export function chunksOf(items: readonly Item[]): ChunkRecord[] {
+  const byLine = new Map<number, Item[]>();
+  for (const item of items) {
+    const line = num(item, 'firstLine')!;
+    byLine.set(line, [...(byLine.get(line) ?? []), item]);
+  }
+  return [...byLine.entries()].sort(([a], [b]) => a - b).map(([line, pages]) => {
+    pages.sort((a, b) => num(a, 'page')! - num(b, 'page')!);
+    if (pages.length !== num(pages[0], 'pages')) {
+      throw new Error(`internal error: the DynamoDB ledger holds ${pages.length} of the ${num(pages[0], 'pages')} pages of the chunk record from line ${line}`);
+    }
+    return JSON.parse(pages.map((p) => str(p, 'body')).join('')) as ChunkRecord;
+  });
 }

@@ -8,13 +8,15 @@
 import { randomUUID } from 'crypto';
 import { ConditionCheck, DynamoDBClient, Put, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { ItemUpdate } from './item-update';
-import { chunkItem, Item, n, s } from './items';
+import { chunkItems, Item, n, s } from './items';
 import type { VersionIndex } from './versions';
 import { Checkpoint, ChunkRecord, LedgerTransaction } from '../../contract/ledger';
 
-/** A chunk record holds at most this many bytes of rejected rows (DynamoDB items are at most 400 KB). */
-const MAX_CHUNK_REJECTS_BYTES = 256 * 1024;
-const MAX_CHUNK_SUMMARY_BYTES = 128 * 1024;
+/**
+ * A chunk record is at most this big: it is written in the chunk's
+ * transaction, and a TransactWriteItems carries at most 4 MB.
+ */
+const MAX_CHUNK_RECORD_BYTES = 3 * 1024 * 1024;
 
 /** What the transaction needs of the claim it runs in. */
 export interface ClaimState {
@@ -89,14 +91,16 @@ export class DynamoTransaction implements LedgerTransaction {
   }
 
   async saveChunk(chunk: ChunkRecord): Promise<void> {
-    const summaries = JSON.stringify(chunk.summaries);
-    if (Buffer.byteLength(summaries) > MAX_CHUNK_SUMMARY_BYTES) {
-      throw new Error(`the sinks' summary of the chunk from line ${chunk.firstLine} is ${Buffer.byteLength(summaries)} bytes, `
-        + `more than the DynamoDB ledger keeps per chunk (${MAX_CHUNK_SUMMARY_BYTES}): lower the report's maxGroups or checkpointEvery, or use Ledger.postgres()`);
+    const summaryBytes = Buffer.byteLength(JSON.stringify(chunk.summaries));
+    if (summaryBytes > MAX_CHUNK_RECORD_BYTES) {
+      throw new Error(`the sinks' summary of the chunk from line ${chunk.firstLine} is ${summaryBytes} bytes, more than the DynamoDB ledger `
+        + `keeps per chunk (${MAX_CHUNK_RECORD_BYTES}): lower the report's maxGroups or checkpointEvery, or use Ledger.postgres()`);
     }
-    // Too many rejected rows to list in one item: they are counted, and the rejects file says how many are not listed.
-    const kept = Buffer.byteLength(chunk.rejectsCsv) > MAX_CHUNK_REJECTS_BYTES ? { ...chunk, rejectsCsv: '', listed: 0 } : chunk;
-    this.puts.push({ TableName: this.claim.table, Item: chunkItem(this.claim.ref, this.claim.fileId, this.generation(), kept, this.claim.now()) });
+    // Too many rejected rows to list as well: they are counted, and the rejects file says how many are not listed.
+    const kept = summaryBytes + Buffer.byteLength(chunk.rejectsCsv) > MAX_CHUNK_RECORD_BYTES ? { ...chunk, rejectsCsv: '', listed: 0 } : chunk;
+    for (const item of chunkItems(this.claim.ref, this.claim.fileId, this.generation(), kept, this.claim.now())) {
+      this.puts.push({ TableName: this.claim.table, Item: item });
+    }
     this.savedChunks.push(kept);
   }
 
