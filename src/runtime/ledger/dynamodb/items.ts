@@ -113,7 +113,13 @@ export function chunkItems(ref: { bucket: string; key: string }, fileId: number,
   }
   const expiresAt = n(Math.floor(now.getTime() / 1000) + CHUNK_RECORD_TTL_S);
   return pages.map((body, page) => ({
-    ...chunkKey(ref, fileId, chunk.firstLine, page), gen: s(gen), firstLine: n(chunk.firstLine), page: n(page), pages: n(pages.length), body: s(body), expiresAt,
+    ...chunkKey(ref, fileId, chunk.firstLine, page),
+    gen: s(gen),
+    firstLine: n(chunk.firstLine),
+    page: n(page),
+    pages: n(pages.length),
+    body: s(body),
+    expiresAt,
   }));
 }
 
