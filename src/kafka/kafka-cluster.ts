@@ -111,6 +111,14 @@ export abstract class KafkaCluster {
   /** Whether the construct creates the cluster (and then the sinks' topics). */
   public abstract readonly createsCluster: boolean;
 
+  /**
+   * The MSK cluster the construct created, once a sink is bound (its ARN,
+   * security group, log group...).
+   *
+   * @default - none: brokers you bring, or not bound yet
+   */
+  public abstract readonly createdCluster?: MskClusterBase;
+
   /** Binds the cluster to a sink of the pipeline `scope`. */
   public abstract bind(scope: Construct, options: KafkaClusterBindOptions): KafkaClusterConfig;
 }
@@ -142,6 +150,7 @@ export function bootstrapBrokerProblems(prop: string, brokers: unknown): string[
 
 class ExistingKafkaCluster extends KafkaCluster {
   public readonly createsCluster = false;
+  public readonly createdCluster = undefined;
 
   constructor(private readonly options: ExistingKafkaClusterOptions) {
     super();
@@ -167,6 +176,10 @@ type MskFactory = (scope: Construct, id: string, options: KafkaClusterBindOption
 class CreatedMskCluster extends KafkaCluster {
   public readonly createsCluster = true;
   private created?: MskClusterBase;
+
+  public get createdCluster(): MskClusterBase | undefined {
+    return this.created;
+  }
 
   constructor(private readonly id: string, private readonly create: MskFactory) {
     super();

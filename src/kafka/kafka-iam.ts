@@ -86,3 +86,17 @@ export function kafkaTopicAdminStatements(clusterArn: string, topics: string[]):
     }),
   ];
 }
+
+/**
+ * MSK IAM statements of a consumer: connect, read `topic` with the group
+ * `groupId`.
+ *
+ * @internal
+ */
+export function kafkaConsumerStatements(clusterArn: string, topic: string, groupId: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({ actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'], resources: [clusterArn] }),
+    new iam.PolicyStatement({ actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'], resources: [mskResourceArn(clusterArn, 'topic', topic)] }),
+    new iam.PolicyStatement({ actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'], resources: [mskResourceArn(clusterArn, 'group', groupId)] }),
+  ];
+}

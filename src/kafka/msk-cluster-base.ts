@@ -1,9 +1,11 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { bootstrapBrokers } from './bootstrap-brokers';
-import { KafkaAuthMechanism } from './kafka-auth';
+import { KafkaAuthMechanism, mskPort } from './kafka-auth';
+import { kafkaConsumerStatements } from './kafka-iam';
 
 /** Where an MSK cluster the construct creates goes, and how it is protected. */
 export interface MskClusterPlacement {
@@ -50,7 +52,7 @@ export abstract class MskClusterBase extends Construct implements ec2.IConnectab
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: `${this.node.path}: MSK brokers; only the pipeline's processor (and topic creation) may connect, on the port of its authentication`,
+      description: `${this.node.path}: MSK brokers; only the pipeline processor (and topic creation) may connect, on the port of its authentication`,
       allowAllOutbound: false,
     });
     this.connections = new ec2.Connections({ securityGroups: [this.securityGroup] });
@@ -72,6 +74,24 @@ export abstract class MskClusterBase extends Construct implements ec2.IConnectab
       this.brokerLists.set(mechanism, brokers);
     }
     return brokers;
+  }
+
+  /**
+   * Lets a consumer read `topic` with the consumer group `groupId` through
+   * MSK IAM access control: connect to this cluster, describe and read that
+   * topic, and use that group, nothing else. Reach the brokers with
+   * `connections.allowFrom(consumer, ec2.Port.tcp(9098))`; read with
+   * `isolation.level=read_committed` to see committed rows only, once each.
+   */
+  public grantConsume(grantee: iam.IGrantable, topic: string, groupId: string): iam.Grant {
+    return kafkaConsumerStatements(this.clusterArn, topic, groupId)
+      .map((s) => iam.Grant.addToPrincipal({ grantee, actions: s.actions, resourceArns: s.resources }))
+      .reduce((all, g) => all.combine(g));
+  }
+
+  /** The broker port of MSK IAM access control, 9098. */
+  public get iamPort(): number {
+    return mskPort(KafkaAuthMechanism.IAM);
   }
 
   /**

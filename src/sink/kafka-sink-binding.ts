@@ -110,7 +110,7 @@ export class KafkaSinkBinding implements SinkBinding {
         + 'or give the brokers and the cluster ARN as plain strings (KafkaCluster.fromBootstrapBrokers())');
     }
     for (const port of cluster.ports) {
-      cluster.connections?.allowFrom(processor.connections, ec2.Port.tcp(port), `Kafka sink "${this.options.topic}": pipeline processor`);
+      cluster.connections?.allowFrom(processor.connections, ec2.Port.tcp(port), `Kafka sink ${this.options.topic}: pipeline processor`);
     }
     const principal = processor.grantPrincipal.grantPrincipal;
     const statements = [
