@@ -49,6 +49,16 @@ const PACKS: Array<[string, string, () => NagPack, string[]]> = [
 ];
 
 /**
+ * The transactional-id ARN of batch-kafka's processor policy as cdk-nag names it: the cluster's name and UUID come from
+ * the created cluster's ARN at deploy time (Fn::Select of Fn::Split).
+ */
+const KAFKA_TRANSACTIONAL_IDS = ((arnPart: (i: number) => string, pathPart: (i: number) => string) =>
+  `arn:${arnPart(1)}:kafka:${arnPart(3)}:${arnPart(4)}:transactional-id/${pathPart(1)}/${pathPart(2)}/cdk-data-pipeline.orders.*`)(
+  (i) => JSON.stringify({ 'Fn::Select': [i, { 'Fn::Split': [':', { 'Fn::GetAtt': ['PipelineMskClusterC87FD275', 'Arn'] }] }] }),
+  (i) => JSON.stringify({ 'Fn::Select': [i, { 'Fn::Split': ['/', { 'Fn::Select': [5, { 'Fn::Split': [':', { 'Fn::GetAtt': ['PipelineMskClusterC87FD275', 'Arn'] }] }] }] }] }),
+);
+
+/**
  * What an example acknowledges besides (`add`) or instead of (`remove`) the list above, reviewed by hand:
  * the container processors' own findings (IAM5 `*`: ecr:GetAuthorizationToken of the execution role and the
  * VPC/X-Ray actions of the migration function; IAM5 `task/<cluster>/*`: the EcsTask target's ecs:TagResource;
@@ -74,6 +84,28 @@ const BY_EXAMPLE: Record<string, { add: string[]; remove: string[] }> = {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-SQS3',
+    ],
+    remove: ['Serverless-LambdaEventSourceMappingDestination'],
+  },
+  'batch-kafka': {
+    // batch-spot's, and the Kafka sink's own (applied by its constructs): the topic-creation function (IAM5 `*`: its VPC and
+    // X-Ray actions; LambdaConcurrency and LambdaDLQ: one synchronous deploy-time invocation), the AwsCustomResource
+    // singleton that reads the MSK bootstrap brokers (IAM5 `*`: X-Ray; L1 and LambdaLatestVersion: aws-cdk-lib's runtime;
+    // LambdaInsideVPC: it calls only the MSK API; LambdaConcurrency, LambdaDLQ: invoked by CloudFormation) and the
+    // processor's transactional ids under the sink's prefix (IAM5).
+    add: [
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-SQS3',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::*]',
+      `AwsSolutions-IAM5[Resource::${KAFKA_TRANSACTIONAL_IDS}]`,
+      'AwsSolutions-L1',
+      ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((p) => SHARED(p, [['LambdaConcurrency', 2], ['LambdaDLQ', 2], ['LambdaInsideVPC', 1]])),
+      'PCI.DSS.321-LambdaInsideVPC',
+      'Serverless-LambdaDLQ',
+      'Serverless-LambdaDLQ',
+      'Serverless-LambdaLatestVersion',
     ],
     remove: ['Serverless-LambdaEventSourceMappingDestination'],
   },

@@ -1,4 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
+import { BatchKafkaStack } from '../../examples/batch-kafka/stack';
 import { BatchSpotStack } from '../../examples/batch-spot/stack';
 import { ContainerLambdaBastionStack } from '../../examples/container-lambda-bastion/stack';
 import { FargatePostgresStack } from '../../examples/fargate-postgres/stack';
@@ -17,4 +18,5 @@ export const EXAMPLES: Array<[string, (app: App, env?: { account: string; region
   ['fargate-postgres', (app, env) => new FargatePostgresStack(app, 'FargatePostgresPipeline', { email: 'ops@example.com', env })],
   ['batch-spot', (app, env) => new BatchSpotStack(app, 'BatchSpotPipeline', { email: 'ops@example.com', env })],
   ['container-lambda-bastion', (app, env) => new ContainerLambdaBastionStack(app, 'ContainerLambdaBastionPipeline', { email: 'ops@example.com', env })],
+  ['batch-kafka', (app, env) => new BatchKafkaStack(app, 'BatchKafkaPipeline', { email: 'ops@example.com', env })],
 ];
