@@ -21,6 +21,16 @@ export interface KafkaSinkDeps extends AuthDeps {
   readonly log?: Logger;
   readonly metrics?: KafkaMetricsOptions;
   readonly retry?: RetryOptions;
+  /**
+   * Keep the connections open after a `load()`, for the next one. An open
+   * kafkajs connection keeps node's event loop alive (its request queue
+   * re-arms a timer), so a CLI or container process could not end by
+   * itself; a Lambda function is frozen between invocations instead, and
+   * reuses them when warm.
+   *
+   * @default - true in AWS Lambda (`AWS_LAMBDA_FUNCTION_NAME` is set), else false
+   */
+  readonly keepConnections?: boolean;
 }
 
 /** A `RowSink` that holds connections: `close()` them when the host stops (SIGTERM). */
@@ -38,9 +48,9 @@ export async function closeKafkaSinks(): Promise<void> {
 
 /**
  * A Kafka sink for `config` (`Sink.kafka()`'s JSON). Nothing connects until
- * the first `load()`; the connections then stay open for the next files (a
- * warm Lambda's next invocations) until `close()`, without keeping a
- * finished process alive.
+ * the first `load()`; in Lambda the connections then stay open for the next
+ * files (a warm function's next invocations) until `close()`; elsewhere each
+ * `load()` closes them when it returns (see `keepConnections`).
  *
  * **Exactly once** (`exactlyOnce`, the default): the rows go in Kafka
  * transactions of at most `checkpointEvery` rows, each also carrying the
@@ -73,6 +83,7 @@ export function createKafkaSink(config: KafkaSinkConfig, deps: KafkaSinkDeps = {
   const settings = kafkaSettings(config);
   const log = deps.log ?? silentLogger;
   const metrics = new KafkaMetrics(settings.topic, deps.metrics);
+  const keep = deps.keepConnections ?? process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
   let client: Promise<KafkaClient> | undefined;
   let delivery: Delivery | undefined;
   /** The file being delivered: its producer stays open between its chunks. */
@@ -127,6 +138,7 @@ export function createKafkaSink(config: KafkaSinkConfig, deps: KafkaSinkDeps = {
         return { rowsLoaded: rows, rowsRejected: 0 };
       } finally {
         stream.destroy();
+        if (!keep) await sink.close();
       }
     },
 

@@ -1,0 +1,117 @@
+/**
+ * `process` with a Kafka sink killed with `kill -9` at random rows, then run
+ * again until it succeeds, as a Spot reclaim would do it:
+ * - exactly once: a read_committed consumer reads every row of the file
+ *   once, in file order, whether the processor loads the file in one
+ *   transaction or in checkpointed chunks;
+ * - at least once: every row arrives, in order except where a rerun starts
+ *   again after the last checkpoint, and the rows sent twice are within one
+ *   checkpoint's chunk per kill.
+ * The kill points come from a seeded generator: the seed is in the test
+ * name, so a failure replays.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { bundleKafkaCli, startCli } from './kafka-cli';
+import { broker, Consumed, createTopic, idsOf, readTopic, withAdmin } from './kafka-helpers';
+import { generateCsv, prng } from '../../../bench/csv-generator';
+import { createTestDatabase } from '../../support/db';
+
+const ROWS = 60_000;
+const EVERY = 2_000;
+const SEED = Number(process.env.KAFKA_KILL_SEED ?? Date.now() % 100_000);
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let work: string;
+let main: string;
+let csvPath: string;
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-kafka-kill-'));
+  main = await bundleKafkaCli(path.join(work, 'cli', 'main.js'));
+  db = await createTestDatabase('kafkakill');
+  csvPath = (await generateCsv(path.join(work, 'orders.csv'), ROWS)).path;
+}, 120_000);
+
+afterAll(async () => {
+  await db.drop();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+function args(topic: string, extra: string[]): string[] {
+  return ['process', csvPath, '--database-url', db.url, '--ssl', 'disable', '--output-dir', path.join(work, 'out'),
+    '--kafka-brokers', broker(), '--kafka-topic', topic, '--kafka-key-column', 'id', '--kafka-checkpoint-every', String(EVERY), ...extra];
+}
+
+/** Messages the topic holds, committed or not: how far the run got. */
+async function written(topic: string): Promise<number> {
+  const [p] = await withAdmin((a) => a.fetchTopicOffsets(topic));
+  return Number(p.high);
+}
+
+/** Runs `process` and kills it with SIGKILL once the topic holds `at` more messages than before; then runs it to success. */
+async function killAndRerun(topic: string, killAt: readonly number[], extra: string[]): Promise<void> {
+  for (const at of killAt) {
+    const before = await written(topic);
+    const { child, done } = startCli(main, args(topic, extra), work);
+    const deadline = Date.now() + 120_000;
+    let exited = false;
+    void done.then(() => { exited = true; });
+    while (!exited && (await written(topic)) < before + at) {
+      if (Date.now() > deadline) throw new Error(`the run never wrote ${at} messages`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill('SIGKILL');
+    const run = await done;
+    // Too late to kill (the file was done): the test's kill points are chosen to land inside the file.
+    expect(run.signal).toBe('SIGKILL');
+  }
+  const last = await startCli(main, args(topic, extra), work).done;
+  expect(last.stderr.split('\n').filter((l) => /"level":"error"/.test(l))).toEqual([]);
+  expect(last.json).toMatchObject({ status: 'succeeded', rows: ROWS });
+  expect(last.code).toBe(0);
+  await withAdmin(async () => undefined);
+}
+
+const all = Array.from({ length: ROWS }, (_, i) => i + 1);
+const rand = prng(SEED);
+/** Kill points: messages written by a run before it is killed (within the file, past the first transaction sometimes). */
+const points = (n: number) => Array.from({ length: n }, () => 1 + Math.floor(rand() * ROWS * 0.6));
+
+test.each([
+  ['in one processor transaction', [] as string[]],
+  ['in processor chunks of 10,000 rows', ['--checkpoint-every', '10000']],
+])(`exactly once, %s: kill -9 at random rows (seed ${SEED}), rerun: read_committed sees every row once, in order`, async (_name, extra) => {
+  const topic = await createTopic('kill-eos');
+  await killAndRerun(topic, points(3), ['--force', ...extra]);
+  const committed = await readTopic(topic);
+  expect(idsOf(committed)).toEqual(all);
+  expect(committed.every((m) => m.key === JSON.parse(m.value).id)).toBe(true);
+  // The kills did cut transactions short: their rows are in the log, aborted.
+  expect((await readTopic(topic, { uncommitted: true })).length).toBeGreaterThanOrEqual(ROWS);
+  await db.drop().then(async () => { db = await createTestDatabase('kafkakill'); });
+}, 600_000);
+
+test(`at least once: kill -9 at random rows (seed ${SEED}), rerun: every row, the duplicates within one chunk per kill`, async () => {
+  const topic = await createTopic('kill-alo');
+  const kills = points(3);
+  await killAndRerun(topic, kills, ['--kafka-at-least-once']);
+  const ids = idsOf(await readTopic(topic, { uncommitted: true }));
+  expect(new Set(ids)).toEqual(new Set(all));
+  // Each rerun starts again at a chunk boundary, at most one chunk back.
+  const rewinds: [number, number][] = [];
+  for (let i = 1; i < ids.length; i++) {
+    if (ids[i] === ids[i - 1] + 1) continue;
+    expect(ids[i]).toBeLessThanOrEqual(ids[i - 1]);
+    rewinds.push([ids[i], ids[i - 1]]);
+  }
+  expect(rewinds.length).toBeLessThanOrEqual(kills.length);
+  for (const [from, to] of rewinds) {
+    expect((from - 1) % EVERY).toBe(0);
+    expect(to - from).toBeLessThan(EVERY);
+  }
+  expect(ids.length - ROWS).toBe(rewinds.reduce((n, [from, to]) => n + to - from + 1, 0));
+}, 600_000);
+
+export type { Consumed };
