@@ -26,6 +26,8 @@ let main: string;
 let csv: Buffer;
 let dynamodb: DynamoDBClient;
 let table: string;
+/** Version id of each uploaded key. */
+const versions = new Map<string, string>();
 
 const REPORT = {
   kind: 'report',
@@ -49,12 +51,14 @@ function env(checkpointEvery: number): Record<string, string> {
   };
 }
 
-function run(key: string, checkpointEvery: number): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; json?: any }> } {
+interface Ran { code: number | null; signal: string | null; json?: any }
+
+function run(key: string, checkpointEvery: number): { child: ChildProcess; done: Promise<Ran> } {
   const child = spawn(process.execPath, [main, 'run', '--bucket', aws.input, '--key', key], { cwd: work, env: env(checkpointEvery) });
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
   child.stderr!.resume();
-  const done = new Promise<{ code: number | null; signal: string | null; json?: any }>((resolve) => child.on('close', (code, signal) => {
+  const done = new Promise<Ran>((resolve) => child.on('close', (code, signal) => {
     const last = stdout.trim().split('\n').pop();
     resolve({ code, signal, json: last?.startsWith('{') ? JSON.parse(last) : undefined });
   }));
@@ -63,13 +67,12 @@ function run(key: string, checkpointEvery: number): { child: ChildProcess; done:
 
 /** Chunks the ledger's checkpoint of `key` counts (0 when none). */
 async function committedChunks(key: string): Promise<number> {
-  const out = await dynamodb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `f#${aws.input}/${key}` }, sk: { S: 'v#' + versionOf(key) } }, ConsistentRead: true }));
+  const Key = { pk: { S: `f#${aws.input}/${key}` }, sk: { S: `v#${versions.get(key)}` } };
+  const out = await dynamodb.send(new GetItemCommand({ TableName: table, Key, ConsistentRead: true }));
   const cp = out.Item?.checkpoint?.S;
   return cp ? JSON.parse(cp).chunks : 0;
 }
 
-const versions = new Map<string, string>();
-const versionOf = (key: string) => versions.get(key)!;
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-ddb-kill-'));
