@@ -190,6 +190,39 @@ describe('KafkaCluster.mskServerless()', () => {
   });
 });
 
+describe('using the created cluster', () => {
+  test('createdCluster exposes it once bound; grantConsume() lets a consumer read one topic with one group, nothing else', () => {
+    const cluster = KafkaCluster.mskProvisioned();
+    expect(cluster.createdCluster).toBeUndefined();
+    const stack = new Stack(new App(), 'TestStack', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const pipeline = new CdkPipeline(stack, 'Pipeline', { processor: Processor.batch({ spot: true }), sinks: [Sink.kafka({ topic: 'orders', cluster })] });
+    const msk = cluster.createdCluster as MskProvisionedCluster;
+    expect(msk).toBeInstanceOf(MskProvisionedCluster);
+    expect(msk.iamPort).toBe(9098);
+    msk.grantConsume(pipeline.bastion!.role, 'orders', 'orders-readers');
+    const policy = stack.resolve((pipeline.bastion!.role.node.tryFindChild('DefaultPolicy') as any)?.document
+      ?? (pipeline.bastion!.role.node.tryFindChild('Policy') as any).document);
+    const kafka = policy.Statement.filter((s: any) => [s.Action].flat().some((a: string) => a.startsWith('kafka-cluster:')));
+    expect(kafka.map((s: any) => s.Action)).toEqual([
+      ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster'],
+      ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+      ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
+    ]);
+    expect(JSON.stringify(kafka[1].Resource)).toContain(':topic/');
+    expect(JSON.stringify(kafka[1].Resource)).toContain('/orders"');
+    expect(JSON.stringify(kafka[2].Resource)).toContain(':group/');
+    expect(JSON.stringify(kafka[2].Resource)).toContain('/orders-readers"');
+  });
+
+  test('a CA bundle given to the sink reaches the topic creation too', () => {
+    const { template } = pipelineWith([Sink.kafka({ topic: 'orders', cluster: KafkaCluster.mskProvisioned(), auth: KafkaAuth.tls({ caPem: 'PEM' }) })]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('creates the Kafka topics'),
+      Environment: { Variables: Match.objectLike({ KAFKA_AUTH: 'tls', KAFKA_CA_PEM: 'PEM' }) },
+    });
+  });
+});
+
 describe('the MSK constructs on their own', () => {
   test('MskProvisionedCluster offers IAM when no sink asked for anything, and takes a removal policy', () => {
     const stack = new Stack();

@@ -27,7 +27,7 @@ export async function handler(): Promise<CreateTopicsResult> {
     clientId: 'cdk-data-pipeline-create-topics',
     brokers,
     logLevel: logLevel.WARN,
-    ...await authentication(required(TOPIC_ENV.AUTH), env[TOPIC_ENV.SECRET_ARN]),
+    ...await authentication(required(TOPIC_ENV.AUTH), env[TOPIC_ENV.SECRET_ARN], env[TOPIC_ENV.CA_PEM]),
   });
   const admin = kafka.admin();
   await admin.connect();
@@ -74,8 +74,9 @@ function required(name: string): string {
   return value;
 }
 
-/** The kafkajs `ssl`/`sasl` settings of a mechanism (MSK always uses TLS). */
-async function authentication(mechanism: string, secretArn: string | undefined): Promise<Pick<KafkaConfig, 'ssl' | 'sasl'>> {
+/** The kafkajs `ssl`/`sasl` settings of a mechanism (MSK always uses TLS); a given CA replaces the system's. */
+async function authentication(mechanism: string, secretArn: string | undefined, caPem: string | undefined): Promise<Pick<KafkaConfig, 'ssl' | 'sasl'>> {
+  const ssl = caPem ? { ca: [caPem] } : true;
   switch (mechanism) {
     case 'iam': {
       const region = required('AWS_REGION');
@@ -86,14 +87,14 @@ async function authentication(mechanism: string, secretArn: string | undefined):
     }
     case 'scram-sha-512': {
       const { username, password } = await secretJson(secretArn, ['username', 'password']);
-      return { ssl: true, sasl: { mechanism: 'scram-sha-512', username, password } };
+      return { ssl, sasl: { mechanism: 'scram-sha-512', username, password } };
     }
     case 'mtls': {
       const { certificate, privateKey } = await secretJson(secretArn, ['certificate', 'privateKey']);
-      return { ssl: { cert: certificate, key: privateKey } };
+      return { ssl: { ...(caPem ? { ca: [caPem] } : {}), cert: certificate, key: privateKey } };
     }
     case 'tls':
-      return { ssl: true };
+      return { ssl };
     default:
       throw new Error(`${TOPIC_ENV.AUTH} "${mechanism}" is not one of iam, scram-sha-512, mtls, tls`);
   }

@@ -71,6 +71,7 @@ export class KafkaTopics extends Construct {
       [TOPIC_ENV.AUTH]: props.auth.mechanism,
       [TOPIC_ENV.TOPICS]: JSON.stringify(props.topics),
       ...(props.auth.secret ? { [TOPIC_ENV.SECRET_ARN]: props.auth.secret.secretArn } : {}),
+      ...(props.auth.caPem ? { [TOPIC_ENV.CA_PEM]: props.auth.caPem } : {}),
     };
     this.function = new CreateTopicsFunction(this, 'Function', {
       description: `cdk-data-pipeline: creates the Kafka topics ${props.topics.map((t) => t.name).join(', ')} at deploy time`,

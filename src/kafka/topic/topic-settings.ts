@@ -11,6 +11,8 @@ export const TOPIC_ENV = {
   AUTH: 'KAFKA_AUTH',
   /** The Secrets Manager secret of SCRAM or mutual TLS credentials. */
   SECRET_ARN: 'KAFKA_SECRET_ARN',
+  /** PEM bundle that replaces the system's CAs for the brokers' certificates. */
+  CA_PEM: 'KAFKA_CA_PEM',
   /** JSON array of TopicSpec. */
   TOPICS: 'KAFKA_TOPICS',
 } as const;
