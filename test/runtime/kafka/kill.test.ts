@@ -14,7 +14,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { bundleKafkaCli, startCli } from './kafka-cli';
-import { broker, Consumed, createTopic, idsOf, readTopic, withAdmin } from './kafka-helpers';
+import { broker, createTopic, idsOf, readTopic, withAdmin } from './kafka-helpers';
 import { generateCsv, prng } from '../../../bench/csv-generator';
 import { createTestDatabase } from '../../support/db';
 
@@ -71,13 +71,15 @@ async function killAndRerun(topic: string, killAt: readonly number[], extra: str
   expect(last.stderr.split('\n').filter((l) => /"level":"error"/.test(l))).toEqual([]);
   expect(last.json).toMatchObject({ status: 'succeeded', rows: ROWS });
   expect(last.code).toBe(0);
-  await withAdmin(async () => undefined);
 }
 
 const all = Array.from({ length: ROWS }, (_, i) => i + 1);
 const rand = prng(SEED);
-/** Kill points: messages written by a run before it is killed (within the file, past the first transaction sometimes). */
-const points = (n: number) => Array.from({ length: n }, () => 1 + Math.floor(rand() * ROWS * 0.6));
+/**
+ * Kill points: messages a run writes before it is killed. Three of at most
+ * a quarter of the file each: every kill lands inside the file.
+ */
+const points = (n: number) => Array.from({ length: n }, () => 1 + Math.floor(rand() * ROWS * 0.25));
 
 test.each([
   ['in one processor transaction', [] as string[]],
@@ -89,7 +91,7 @@ test.each([
   expect(idsOf(committed)).toEqual(all);
   expect(committed.every((m) => m.key === JSON.parse(m.value).id)).toBe(true);
   // The kills did cut transactions short: their rows are in the log, aborted.
-  expect((await readTopic(topic, { uncommitted: true })).length).toBeGreaterThanOrEqual(ROWS);
+  expect((await readTopic(topic, { uncommitted: true })).length).toBeGreaterThan(ROWS);
   await db.drop().then(async () => { db = await createTestDatabase('kafkakill'); });
 }, 600_000);
 
@@ -106,6 +108,7 @@ test(`at least once: kill -9 at random rows (seed ${SEED}), rerun: every row, th
     expect(ids[i]).toBeLessThanOrEqual(ids[i - 1]);
     rewinds.push([ids[i], ids[i - 1]]);
   }
+  expect(rewinds.length).toBeGreaterThanOrEqual(1);
   expect(rewinds.length).toBeLessThanOrEqual(kills.length);
   for (const [from, to] of rewinds) {
     expect((from - 1) % EVERY).toBe(0);
@@ -113,5 +116,3 @@ test(`at least once: kill -9 at random rows (seed ${SEED}), rerun: every row, th
   }
   expect(ids.length - ROWS).toBe(rewinds.reduce((n, [from, to]) => n + to - from + 1, 0));
 }, 600_000);
-
-export type { Consumed };
