@@ -4,9 +4,10 @@
  * mutual TLS listeners), with its credentials in moto's Secrets Manager.
  */
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes } from 'kafkajs';
 import { handler } from '../../src/kafka/topic/create-topics.lambda';
 import { TOPIC_ENV, TopicSpec } from '../../src/kafka/topic/topic-settings';
+import { withAdmin } from '../runtime/kafka/kafka-helpers';
 import { KafkaListener, testKafka } from '../support/kafka-broker';
 import { motoClientConfig, motoEndpoint, uniqueName } from '../support/moto';
 
@@ -29,16 +30,6 @@ function setEnv(listener: KafkaListener, auth: string, topics: TopicSpec[], extr
     ...extra,
   });
   delete process.env.AWS_PROFILE;
-}
-
-async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = new Kafka({ clientId: 'topics-test', brokers: [testKafka().brokers.plaintext], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 async function secret(value: Record<string, string>): Promise<string> {
