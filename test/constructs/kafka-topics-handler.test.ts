@@ -54,7 +54,7 @@ test('TLS: creates the topic and its compacted checkpoint topic, then leaves the
       resources: [{ type: ConfigResourceTypes.TOPIC, name: `${topic}.checkpoints`, configNames: ['cleanup.policy'] }],
     }),
   }));
-  expect(described.meta.topics.map((t) => [t.name, t.partitions.length])).toEqual([[topic, 1], [`${topic}.checkpoints`, 1]]);
+  expect(described.meta.topics.map((t) => [t.name, t.partitions.length]).sort()).toEqual([[topic, 1], [`${topic}.checkpoints`, 1]]);
   expect(described.configs.resources[0].configEntries.map((e) => [e.configName, e.configValue])).toEqual([['cleanup.policy', 'compact']]);
 
   // A second deployment with the same settings changes nothing.
