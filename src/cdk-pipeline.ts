@@ -1,11 +1,11 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { PipelineDatabase } from './database';
 import { PipelineDatabaseOptions } from './database/pipeline-database-options';
 import { Ledger } from './ledger';
@@ -26,6 +26,7 @@ import { DEFAULT_METRICS_NAMESPACE } from './shared/env';
 import { Sink } from './sink';
 import { PipelineStorage, PipelineStorageOptions } from './storage';
 import { Trigger } from './trigger';
+import { ScheduleTrigger } from './trigger/schedule-trigger';
 
 /**
  * Properties of a {@link CdkPipeline}. Every part has a secure default; the
@@ -358,6 +359,7 @@ export class CdkPipeline extends Construct {
         durationThreshold: props.durationAlarmThreshold ?? Duration.seconds(5),
         failedFilesThreshold: props.failedFilesAlarmThreshold ?? 0,
         noSuccessPeriod: props.noSuccessAlarmPeriod ?? Duration.hours(24),
+        scheduled: pipelineTriggers.some((t) => t instanceof ScheduleTrigger),
         metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
         pipelineName: this.pipelineName,
       })

@@ -17,6 +17,8 @@ export interface PipelineAlarmsOptions {
   readonly pipelineName: string;
   /** The NoFileSucceeded alarm's window; zero turns it off. */
   readonly noSuccessPeriod: Duration;
+  /** The pipeline has scheduled runs: the NoReportWritten alarm watches them over `noSuccessPeriod`. */
+  readonly scheduled?: boolean;
 }
 
 /**
@@ -96,6 +98,19 @@ export function addPipelineAlarms(monitoring: PipelineMonitoring, o: PipelineAla
     alarms.push(monitoring.addAlarm('NoFileSucceeded', fileMetric(METRIC.FILES_SUCCEEDED).with({ period: Duration.hours(1) }), {
       alarmDescription: `${o.pipelineName}: no file succeeded in the last ${o.noSuccessPeriod.toHumanString()} `
         + '(no upload arrived, the trigger or processor is broken, or every file failed); set noSuccessAlarmPeriod to change the window',
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: hours,
+      datapointsToAlarm: hours,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    }));
+  }
+
+  if (hours > 0 && o.scheduled) {
+    // A scheduled run writes reports/<date>.json even when it finds no file; none means the schedule or the processor is broken.
+    alarms.push(monitoring.addAlarm('NoReportWritten', fileMetric(METRIC.REPORTS_WRITTEN).with({ period: Duration.hours(1) }), {
+      alarmDescription: `${o.pipelineName}: no scheduled run wrote its report (reports/<date>.json) in the last ${o.noSuccessPeriod.toHumanString()} `
+        + '(the schedule did not start the processor, or the runs failed before the end); set noSuccessAlarmPeriod to change the window',
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: hours,

@@ -7,6 +7,24 @@ import { METRIC, METRIC_DIMENSION } from '../../shared/env';
 
 export interface Metrics {
   record(outcome: FileOutcome): void;
+  /** A prefix run (CLI `run --prefix`, a scheduled run) wrote its report. */
+  recordReport?(): void;
+}
+
+/** The EMF document of one metric value. */
+function emfLine(namespace: string, pipelineName: string, values: Record<string, [number, string]>, timestamp: number): Record<string, unknown> {
+  return {
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [{
+        Namespace: namespace,
+        Dimensions: [[METRIC_DIMENSION]],
+        Metrics: Object.entries(values).map(([Name, [, Unit]]) => ({ Name, Unit })),
+      }],
+    },
+    [METRIC_DIMENSION]: pipelineName,
+    ...Object.fromEntries(Object.entries(values).map(([name, [value]]) => [name, value])),
+  };
 }
 
 export function emfDocument(namespace: string, pipelineName: string, o: FileOutcome, timestamp = Date.now()): Record<string, unknown> {
@@ -21,18 +39,7 @@ export function emfDocument(namespace: string, pipelineName: string, o: FileOutc
     values[METRIC.ROWS_REJECTED] = [o.rowsRejected ?? 0, 'Count'];
     values[METRIC.ROWS_PER_SECOND] = [o.durationMs > 0 ? Math.round((rows * 1000) / o.durationMs) : rows, 'Count/Second'];
   }
-  return {
-    _aws: {
-      Timestamp: timestamp,
-      CloudWatchMetrics: [{
-        Namespace: namespace,
-        Dimensions: [[METRIC_DIMENSION]],
-        Metrics: Object.entries(values).map(([Name, [, Unit]]) => ({ Name, Unit })),
-      }],
-    },
-    [METRIC_DIMENSION]: pipelineName,
-    ...Object.fromEntries(Object.entries(values).map(([name, [value]]) => [name, value])),
-  };
+  return emfLine(namespace, pipelineName, values, timestamp);
 }
 
 /**
@@ -49,5 +56,9 @@ export class EmfMetrics implements Metrics {
   record(outcome: FileOutcome): void {
     if (outcome.status === 'duplicate') return;
     this.write(JSON.stringify(emfDocument(this.namespace, this.pipelineName, outcome)));
+  }
+
+  recordReport(): void {
+    this.write(JSON.stringify(emfLine(this.namespace, this.pipelineName, { [METRIC.REPORTS_WRITTEN]: [1, 'Count'] }, Date.now())));
   }
 }

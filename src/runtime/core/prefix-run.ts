@@ -118,6 +118,7 @@ export async function runPrefix(request: PrefixRunRequest, deps: PrefixRunDeps):
   try {
     const reportLocation = await deps.storage.writeReport(reportName(request, started), report);
     deps.log.info('prefix run report written', { report: reportLocation, ...report.counts });
+    deps.metrics?.recordReport?.();
     return { report, reportLocation, outcomes };
   } catch (err) {
     const reportError = `cannot write the run report: ${errorMessage(err)}`;
