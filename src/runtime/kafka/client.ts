@@ -142,6 +142,8 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
     logLevel: logLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, ...fields } = entry;
+      // The sink retries itself, from its checkpoints, with a new producer: kafkajs' few retries are on purpose.
+      if (message.startsWith('Limiting retries for the idempotent producer')) return;
       if (level <= logLevel.ERROR) log.error(`kafkajs ${namespace}: ${message}`, fields);
       else log.warn(`kafkajs ${namespace}: ${message}`, fields);
     },
