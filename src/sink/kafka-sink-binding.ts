@@ -105,9 +105,9 @@ export class KafkaSinkBinding implements SinkBinding {
     const { cluster, json } = this.bound;
     if (Token.isUnresolved(json) && processor.grantPrincipal instanceof BoundLambdaProcessor) {
       // Its sink configuration is a layer file written at synth: a deploy-time value would stay a placeholder.
-      throw new Error(`Sink.kafka(): topic "${this.options.topic}": the brokers (or the region) are known only at deploy time, and Processor.lambda() `
-        + 'takes the sink configuration as a file written at synth: use Processor.lambdaContainer(), Processor.fargate() or Processor.batch(), '
-        + 'or give the brokers and the cluster ARN as plain strings (KafkaCluster.fromBootstrapBrokers())');
+      throw new Error(`Sink.kafka(): topic "${this.options.topic}": its configuration holds values known only at deploy time (the brokers of a cluster `
+        + 'the construct creates, a region or secret ARN of this app), and Processor.lambda() takes the sink configuration as a file written at synth: '
+        + 'use Processor.lambdaContainer(), Processor.fargate() or Processor.batch(), or give brokers, cluster ARN and secret ARN as plain strings');
     }
     for (const port of cluster.ports) {
       cluster.connections?.allowFrom(processor.connections, ec2.Port.tcp(port), `Kafka sink ${this.options.topic}: pipeline processor`);

@@ -237,7 +237,17 @@ describe('the sink configuration the processor receives', () => {
 
   test('the zip Lambda processor, which takes the configuration as a file written at synth, is refused for a created cluster', () => {
     expect(() => pipeline({ topic: 'orders', cluster: KafkaCluster.mskProvisioned() }, Processor.lambda()))
-      .toThrow(/^Sink\.kafka\(\): topic "orders": the brokers \(or the region\) are known only at deploy time, and Processor\.lambda\(\) takes the sink configuration as a file/);
+      .toThrow(/^Sink\.kafka\(\): topic "orders": its configuration holds values known only at deploy time .* Processor\.lambda\(\) takes the sink configuration as a file written at synth: use Processor\.lambdaContainer\(\)/);
+  });
+
+  test('the zip Lambda processor with a SCRAM secret of this app (its ARN a token) is refused too; by its literal ARN, accepted', () => {
+    const scram = (stack: Stack, literal: boolean) => KafkaAuth.scram(literal
+      ? secretsmanager.Secret.fromSecretCompleteArn(stack, 'S', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:kafka-AbCdEf')
+      : new secretsmanager.Secret(stack, 'S'));
+    expect(() => pipeline((stack) => ({ topic: 'orders', brokers: ['kafka-1.example.internal:9096'], auth: scram(stack, false) }), Processor.lambda()))
+      .toThrow(/values known only at deploy time/);
+    expect(() => pipeline((stack) => ({ topic: 'orders', brokers: ['kafka-1.example.internal:9096'], auth: scram(stack, true) }), Processor.lambda()))
+      .not.toThrow();
   });
 
   test('the zip Lambda processor with brokers you bring: accepted (nothing deploy-time in the file)', () => {
