@@ -3,9 +3,9 @@
  * peering, secret or bastion), its table, the processor's least-privilege
  * access to it, the endpoints that follow, and the props it refuses.
  */
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { logicalIdOf, processorEnvironment, statementsOfRole, synthPipeline } from './helpers';
 import { ColumnType, Ledger, LedgerBindOptions, LedgerConfig, Processor, Sink } from '../../src';

@@ -67,6 +67,38 @@ const KAFKA_TRANSACTIONAL_IDS = ((arnPart: (i: number) => string, pathPart: (i: 
  * the runs, not SQS).
  */
 const BY_EXAMPLE: Record<string, { add: string[]; remove: string[] }> = {
+  // No database, bastion or Lambda: their acknowledgments go; the Fargate task's and the schedule's come.
+  'scheduled-reports': {
+    add: [
+      'AwsSolutions-ECS2',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:*:task/<PipelineFargateProcessorCluster1150F2D7>/*]',
+      'AwsSolutions-SQS3',
+      // The nightly schedule's dead-letter queue.
+      'AwsSolutions-SQS3',
+      'Serverless-SQSRedrivePolicy',
+    ],
+    remove: [
+      'AwsSolutions-EC29',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-RDS11',
+      'HIPAA.Security-IAMNoInlinePolicy',
+      'HIPAA.Security-IAMNoInlinePolicy',
+      'HIPAA.Security-LambdaConcurrency',
+      'HIPAA.Security-LambdaDLQ',
+      'NIST.800.53.R5-IAMNoInlinePolicy',
+      'NIST.800.53.R5-IAMNoInlinePolicy',
+      'NIST.800.53.R5-LambdaConcurrency',
+      'NIST.800.53.R5-LambdaDLQ',
+      'PCI.DSS.321-IAMNoInlinePolicy',
+      'PCI.DSS.321-IAMNoInlinePolicy',
+      'Serverless-LambdaDLQ',
+      'Serverless-LambdaEventSourceMappingDestination',
+    ],
+  },
   'fargate-postgres': {
     add: [
       'AwsSolutions-ECS2',

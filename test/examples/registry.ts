@@ -5,6 +5,7 @@ import { ContainerLambdaBastionStack } from '../../examples/container-lambda-bas
 import { FargatePostgresStack } from '../../examples/fargate-postgres/stack';
 import { LambdaMetadataStack } from '../../examples/lambda-metadata/stack';
 import { LambdaTableStack } from '../../examples/lambda-table/stack';
+import { ScheduledReportsStack } from '../../examples/scheduled-reports/stack';
 import { CdkPipeline } from '../../src';
 
 export interface ExampleStack extends Stack {
@@ -19,4 +20,5 @@ export const EXAMPLES: Array<[string, (app: App, env?: { account: string; region
   ['batch-spot', (app, env) => new BatchSpotStack(app, 'BatchSpotPipeline', { email: 'ops@example.com', env })],
   ['container-lambda-bastion', (app, env) => new ContainerLambdaBastionStack(app, 'ContainerLambdaBastionPipeline', { email: 'ops@example.com', env })],
   ['batch-kafka', (app, env) => new BatchKafkaStack(app, 'BatchKafkaPipeline', { email: 'ops@example.com', env })],
+  ['scheduled-reports', (app, env) => new ScheduledReportsStack(app, 'ScheduledReportsPipeline', { email: 'ops@example.com', env })],
 ];
