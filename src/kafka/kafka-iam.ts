@@ -8,6 +8,12 @@ export interface KafkaSinkResources {
   readonly checkpointGroupId: string;
   /** Set for exactly once: the prefix of the per-file transactional ids. */
   readonly transactionalIdPrefix?: string;
+  /**
+   * Whether the processor creates the checkpoint topic when it is missing
+   * (the runtime does on brokers the construct does not own; on a cluster
+   * it creates, the deploy-time step has created it).
+   */
+  readonly createsCheckpointTopic?: boolean;
 }
 
 /**
@@ -30,7 +36,8 @@ export function mskResourceArn(clusterArn: string, kind: 'topic' | 'group' | 'tr
 /**
  * MSK IAM statements of the processor: connect to this cluster, write the
  * topic idempotently, write and read the checkpoint topic with its own
- * group, and (exactly once) use transactional ids under the sink's prefix.
+ * group (and create it, on a cluster the construct does not own), and
+ * (exactly once) use transactional ids under the sink's prefix.
  * No `Sid`s: several Kafka sinks add theirs to the same processor policy.
  *
  * @internal
@@ -56,6 +63,9 @@ export function kafkaProducerStatements(clusterArn: string, r: KafkaSinkResource
       resources: [mskResourceArn(clusterArn, 'group', r.checkpointGroupId)],
     }),
   ];
+  if (r.createsCheckpointTopic) {
+    statements.push(new iam.PolicyStatement({ actions: ['kafka-cluster:CreateTopic'], resources: [topics[1]] }));
+  }
   if (r.transactionalIdPrefix !== undefined) {
     statements.push(new iam.PolicyStatement({
       // One transactional id per file, named `<prefix><file>`: only the prefix is known.

@@ -55,6 +55,7 @@ export class KafkaSinkBinding implements SinkBinding {
       checkpointTopic: options.checkpointTopic ?? `${options.topic}.checkpoints`,
       checkpointGroupId: options.checkpointGroupId ?? `${this.transactionalIdPrefix}checkpoints`,
       transactionalIdPrefix: (options.exactlyOnce ?? true) ? this.transactionalIdPrefix : undefined,
+      createsCheckpointTopic: !createsCluster,
     };
   }
 

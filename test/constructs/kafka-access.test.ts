@@ -81,7 +81,7 @@ describe('MSK IAM: the processor gets this cluster, these topics, this group, th
     ]);
   });
 
-  test('an existing MSK cluster by ARN: the same statements on its ARN, literally', () => {
+  test('an existing MSK cluster by ARN: the same statements on its ARN, literally, and the creation of the checkpoint topic', () => {
     const { template, processorRole } = pipeline({
       topic: 'orders',
       cluster: KafkaCluster.fromBootstrapBrokers({ bootstrapBrokers: IAM_BROKERS.split(','), clusterArn: CLUSTER_ARN }),
@@ -94,8 +94,12 @@ describe('MSK IAM: the processor gets this cluster, these topics, this group, th
       [`${MSK}:topic/${CLUSTER_PATH}/orders`, `${MSK}:topic/${CLUSTER_PATH}/orders.checkpoints`],
       `${MSK}:topic/${CLUSTER_PATH}/orders.checkpoints`,
       `${MSK}:group/${CLUSTER_PATH}/cdk-data-pipeline.orders.checkpoints`,
+      // The runtime creates a missing checkpoint topic; on a created cluster the deploy-time step does.
+      `${MSK}:topic/${CLUSTER_PATH}/orders.checkpoints`,
       `${MSK}:transactional-id/${CLUSTER_PATH}/cdk-data-pipeline.orders.*`,
     ]);
+    const actions = statementsOfRole(template, processorRole).map((s) => s.Action);
+    expect(actions).toContainEqual('kafka-cluster:CreateTopic');
   });
 
   test('no Kafka statement uses a wildcard action or resource *', () => {
