@@ -1,4 +1,5 @@
 import { awscdk, javascript, JsonFile } from 'projen';
+import { UpgradeDependenciesSchedule } from 'projen/lib/javascript';
 
 /**
  * Libraries the processor program uses. They are devDependencies on purpose:
@@ -35,7 +36,21 @@ const project = new awscdk.AwsCdkConstructLibrary({
   minNodeVersion: '20.0.0',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  github: false,
+  // GitHub Actions: build on every pull request (with the same tests as
+  // .ci/run), release to npm, PyPI, Maven Central, NuGet and the Go module
+  // repository from main, weekly dependency upgrades, PR title lint. The
+  // workflows are generated; test/workflows.test.ts checks them with actionlint.
+  // Secrets they name (set in the repository, never here): NPM_TOKEN,
+  // TWINE_USERNAME / TWINE_PASSWORD, MAVEN_GPG_PRIVATE_KEY /
+  // MAVEN_GPG_PRIVATE_KEY_PASSPHRASE / MAVEN_PASSWORD / MAVEN_USERNAME /
+  // MAVEN_STAGING_PROFILE_ID, NUGET_API_KEY, GO_GITHUB_TOKEN, PROJEN_GITHUB_TOKEN.
+  github: true,
+  githubOptions: { mergify: false, pullRequestLint: true },
+  release: true,
+  workflowNodeVersion: '20.x',
+  depsUpgradeOptions: { workflowOptions: { schedule: UpgradeDependenciesSchedule.WEEKLY } },
+  // The build workflow runs what CI runs: PostgreSQL, moto, Kafka and the rest are installed by the script.
+  buildWorkflowOptions: { preBuildSteps: [{ name: 'Install the test services', run: './scripts/test-all.sh --install-only' }] },
 
   // jsii targets. Packaging them needs toolchains this machine lacks; the
   // test suite proves `jsii-pacmak --code-only` generates all four.

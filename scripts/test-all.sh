@@ -35,9 +35,20 @@ if ! command -v moto_server >/dev/null || ! command -v cfn-lint >/dev/null; then
   python3 -m pip install --quiet 'moto[server]' cfn-lint
 fi
 
+# actionlint checks the GitHub Actions workflows (test/workflows.test.ts), from the Go module proxy.
+if ! command -v actionlint >/dev/null && ! [ -x "$(go env GOPATH 2>/dev/null)/bin/actionlint" ]; then
+  if ! command -v go >/dev/null; then
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq golang-go >/dev/null
+  fi
+  go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+fi
+
 # `npm ci` rejects this lock file (npm 11 and the optional platform packages of
 # unrs-resolver, even with a freshly generated lock), so install from it instead.
 npm install --no-audit --no-fund
+# --install-only: the GitHub build workflow installs the services, then runs its own build.
+if [ "${1:-}" = "--install-only" ]; then exit 0; fi
 # CI=true: package only the npm tarball (the other jsii targets need
 # toolchains; the test suite generates their code with jsii-pacmak --code-only).
 # Every test on PostgreSQL 17 (what the construct deploys)...
