@@ -25,9 +25,13 @@ export interface RetryOptions {
   readonly maxDelayMs?: number;
 }
 
-/** One produce request: few enough bytes for any broker's default `message.max.bytes` once batched. */
+/**
+ * One produce request: few enough bytes for any broker's default
+ * `message.max.bytes`, and few enough rows for kafkajs, which groups a
+ * request's messages by partition in quadratic time.
+ */
 const MAX_REQUEST_BYTES = 512 * 1024;
-const MAX_REQUEST_ROWS = 4_000;
+const MAX_REQUEST_ROWS = 1_000;
 const NOTHING: KafkaCheckpoint = { nextLine: 0, rows: 0, done: false };
 
 interface FileSession {
