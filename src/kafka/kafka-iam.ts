@@ -6,8 +6,8 @@ export interface KafkaSinkResources {
   readonly topic: string;
   readonly checkpointTopic: string;
   readonly checkpointGroupId: string;
-  /** Set for exactly once: the prefix of the per-file transactional ids. */
-  readonly transactionalIdPrefix?: string;
+  /** The prefix of the per-file transactional ids (both modes: at least once, each checkpoint is a transaction of its own). */
+  readonly transactionalIdPrefix: string;
   /**
    * Whether the processor creates the checkpoint topic when it is missing
    * (the runtime does on brokers the construct does not own; on a cluster
@@ -34,16 +34,31 @@ export function mskResourceArn(clusterArn: string, kind: 'topic' | 'group' | 'tr
 }
 
 /**
+ * The wildcard ARNs of the names the runtime derives per file version:
+ * transactional ids `<prefix><hash>` and checkpoint groups
+ * `<checkpointGroupId>.<hash>` (src/runtime/kafka/checkpoint-store.ts).
+ *
+ * @internal
+ */
+export function kafkaPerFileArns(clusterArn: string, r: KafkaSinkResources): { transactionalIds: string; checkpointGroups: string } {
+  return {
+    transactionalIds: mskResourceArn(clusterArn, 'transactional-id', `${r.transactionalIdPrefix}*`),
+    checkpointGroups: mskResourceArn(clusterArn, 'group', `${r.checkpointGroupId}.*`),
+  };
+}
+
+/**
  * MSK IAM statements of the processor: connect to this cluster, write the
  * topic idempotently, write and read the checkpoint topic with its own
- * group (and create it, on a cluster the construct does not own), and
- * (exactly once) use transactional ids under the sink's prefix.
+ * groups (and create it, on a cluster the construct does not own), and use
+ * transactional ids under the sink's prefix.
  * No `Sid`s: several Kafka sinks add theirs to the same processor policy.
  *
  * @internal
  */
 export function kafkaProducerStatements(clusterArn: string, r: KafkaSinkResources): iam.PolicyStatement[] {
   const topics = [r.topic, r.checkpointTopic].map((t) => mskResourceArn(clusterArn, 'topic', t));
+  const perFile = kafkaPerFileArns(clusterArn, r);
   const statements = [
     new iam.PolicyStatement({
       // WriteDataIdempotently: the producer is idempotent (acks all, ordered).
@@ -55,24 +70,24 @@ export function kafkaProducerStatements(clusterArn: string, r: KafkaSinkResource
       resources: topics,
     }),
     new iam.PolicyStatement({
+      // The checkpoints are read back as committed offsets on the checkpoint topic.
       actions: ['kafka-cluster:ReadData'],
       resources: [topics[1]],
     }),
     new iam.PolicyStatement({
+      // One group per file version, `<checkpointGroupId>.<hash>`: its committed offset is the checkpoint.
       actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
-      resources: [mskResourceArn(clusterArn, 'group', r.checkpointGroupId)],
+      resources: [perFile.checkpointGroups],
     }),
   ];
   if (r.createsCheckpointTopic) {
     statements.push(new iam.PolicyStatement({ actions: ['kafka-cluster:CreateTopic'], resources: [topics[1]] }));
   }
-  if (r.transactionalIdPrefix !== undefined) {
-    statements.push(new iam.PolicyStatement({
-      // One transactional id per file, named `<prefix><file>`: only the prefix is known.
-      actions: ['kafka-cluster:AlterTransactionalId', 'kafka-cluster:DescribeTransactionalId'],
-      resources: [mskResourceArn(clusterArn, 'transactional-id', `${r.transactionalIdPrefix}*`)],
-    }));
-  }
+  statements.push(new iam.PolicyStatement({
+    // One transactional id per file version, `<prefix><hash>`: a restarted processor fences the one it replaces.
+    actions: ['kafka-cluster:AlterTransactionalId', 'kafka-cluster:DescribeTransactionalId'],
+    resources: [perFile.transactionalIds],
+  }));
   return statements;
 }
 

@@ -7,7 +7,7 @@ import type { SinkBinding } from './sink-binding';
 import { acknowledgeForPipeline } from '../kafka/kafka-acknowledgments';
 import { KafkaAuth, KafkaAuthMechanism } from '../kafka/kafka-auth';
 import { KafkaCluster, KafkaClusterConfig } from '../kafka/kafka-cluster';
-import { kafkaProducerStatements, KafkaSinkResources } from '../kafka/kafka-iam';
+import { kafkaPerFileArns, kafkaProducerStatements, KafkaSinkResources } from '../kafka/kafka-iam';
 import { secretReadStatements } from '../kafka/kafka-secret-grants';
 import { kafkaSinkProblems } from '../kafka/kafka-sink-validation';
 import { MskProvisionedCluster } from '../kafka/msk-provisioned-cluster';
@@ -54,7 +54,8 @@ export class KafkaSinkBinding implements SinkBinding {
       topic: options.topic,
       checkpointTopic: options.checkpointTopic ?? `${options.topic}.checkpoints`,
       checkpointGroupId: options.checkpointGroupId ?? `${this.transactionalIdPrefix}checkpoints`,
-      transactionalIdPrefix: (options.exactlyOnce ?? true) ? this.transactionalIdPrefix : undefined,
+      // Both modes: at least once, each checkpoint is a transaction of its own.
+      transactionalIdPrefix: this.transactionalIdPrefix,
       createsCheckpointTopic: !createsCluster,
     };
   }
@@ -123,13 +124,21 @@ export class KafkaSinkBinding implements SinkBinding {
       const added = principal.addToPrincipalPolicy(s);
       if (added.policyDependable) policy = added.policyDependable as unknown as IConstruct;
     }
-    if (policy && this.resources.transactionalIdPrefix !== undefined && this.auth.mechanism === KafkaAuthMechanism.IAM) {
-      const arn = kafkaProducerStatements(cluster.clusterArn!, this.resources).at(-1)!.resources[0];
+    if (policy && this.auth.mechanism === KafkaAuthMechanism.IAM) {
+      const stack = Stack.of(scope);
+      const construct = policy.node.defaultChild ?? policy;
+      const { transactionalIds, checkpointGroups } = kafkaPerFileArns(cluster.clusterArn!, this.resources);
+      const perFile = 'names are only known when a file arrives (a hash of its bucket, key and version), so the processor may use those under this '
+        + 'prefix on this one MSK cluster, no other.';
       acknowledgeForPipeline(scope, [{
-        construct: policy.node.defaultChild ?? policy,
-        id: `AwsSolutions-IAM5[Resource::${nagResourceString(Stack.of(scope), arn)}]`,
-        reason: `Kafka sink "${this.options.topic}" (exactly once) uses one transactional id per file, named "${this.transactionalIdPrefix}<file>": `
-          + 'file names are only known when a file arrives, so the processor may use transactional ids under this prefix of this one MSK cluster, no other.',
+        construct,
+        id: `AwsSolutions-IAM5[Resource::${nagResourceString(stack, transactionalIds)}]`,
+        reason: `Kafka sink "${this.options.topic}" uses one transactional id per file version, "${this.transactionalIdPrefix}<hash>": their ${perFile}`,
+      }, {
+        construct,
+        id: `AwsSolutions-IAM5[Resource::${nagResourceString(stack, checkpointGroups)}]`,
+        reason: `Kafka sink "${this.options.topic}" keeps each file version's checkpoint as the committed offset of a consumer group of its own, `
+          + `"${this.resources.checkpointGroupId}.<hash>": their ${perFile}`,
       }]);
     }
   }

@@ -94,9 +94,11 @@ export interface KafkaSinkOptions {
   /**
    * Exactly once for `read_committed` consumers: each chunk of
    * `checkpointEvery` rows is sent in one Kafka transaction together with its
-   * checkpoint record, with one transactional id per file (a restarted
-   * processor fences the one it replaces). `false`: at least once, with
-   * duplicates after a crash bounded by one chunk.
+   * checkpoint, with one transactional id per file version (a restarted
+   * processor fences the one it replaces). `false`: at least once, the seed's
+   * mode: rows are sent outside transactions and each checkpoint is
+   * committed after its rows are acknowledged, so a crash sends at most one
+   * chunk again.
    *
    * @default true
    */
@@ -116,16 +118,20 @@ export interface KafkaSinkOptions {
    */
   readonly checkpointTopic?: string;
   /**
-   * Prefix of the per-file transactional ids (exactly once), 1 to 200
-   * printable ASCII characters without `*`. The processor's MSK IAM policy
-   * allows transactional ids starting with it only.
+   * Prefix of the per-file-version transactional ids (`<prefix><hash>`, in
+   * both modes), 1 to 200 printable ASCII characters without `*` and `?`.
+   * The processor's MSK IAM policy allows transactional ids starting with it
+   * only.
    *
    * @default - `cdk-data-pipeline.<topic>.`
    */
   readonly transactionalIdPrefix?: string;
   /**
-   * Consumer group the sink reads its checkpoint records with (same
-   * characters as `transactionalIdPrefix`).
+   * Prefix of the consumer groups that hold the checkpoints: each file
+   * version's checkpoint is the committed offset of its own group,
+   * `<checkpointGroupId>.<hash>` (same characters as
+   * `transactionalIdPrefix`). The processor's MSK IAM policy allows these
+   * groups only.
    *
    * @default - `<transactionalIdPrefix>checkpoints`
    */

@@ -63,12 +63,12 @@ describe('MSK IAM: the processor gets this cluster, these topics, this group, th
       { Effect: 'Allow', Action: ['kafka-cluster:Connect', 'kafka-cluster:DescribeCluster', 'kafka-cluster:WriteDataIdempotently'], Resource: CLUSTER_ARN },
       { Effect: 'Allow', Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], Resource: [`${MSK}:topic/${CLUSTER_PATH}/orders`, `${MSK}:topic/${CLUSTER_PATH}/orders.checkpoints`] },
       { Effect: 'Allow', Action: 'kafka-cluster:ReadData', Resource: `${MSK}:topic/${CLUSTER_PATH}/orders.checkpoints` },
-      { Effect: 'Allow', Action: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'], Resource: `${MSK}:group/${CLUSTER_PATH}/cdk-data-pipeline.orders.checkpoints` },
+      { Effect: 'Allow', Action: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'], Resource: `${MSK}:group/${CLUSTER_PATH}/cdk-data-pipeline.orders.checkpoints.*` },
       { Effect: 'Allow', Action: ['kafka-cluster:AlterTransactionalId', 'kafka-cluster:DescribeTransactionalId'], Resource: `${MSK}:transactional-id/${CLUSTER_PATH}/cdk-data-pipeline.orders.*` },
     ]);
   });
 
-  test('at least once: no transactional ids; custom names are the ones granted', () => {
+  test('at least once (each checkpoint a transaction of its own): the same grants; custom names are the ones granted', () => {
     const { template, processorRole } = pipeline({
       topic: 'orders', cluster: KafkaCluster.mskProvisioned(), exactlyOnce: false, checkpointTopic: 'orders-cp', checkpointGroupId: 'orders-cp-reader',
     });
@@ -77,7 +77,8 @@ describe('MSK IAM: the processor gets this cluster, these topics, this group, th
       CLUSTER_ARN,
       [`${MSK}:topic/${CLUSTER_PATH}/orders`, `${MSK}:topic/${CLUSTER_PATH}/orders-cp`],
       `${MSK}:topic/${CLUSTER_PATH}/orders-cp`,
-      `${MSK}:group/${CLUSTER_PATH}/orders-cp-reader`,
+      `${MSK}:group/${CLUSTER_PATH}/orders-cp-reader.*`,
+      `${MSK}:transactional-id/${CLUSTER_PATH}/cdk-data-pipeline.orders.*`,
     ]);
   });
 
@@ -93,7 +94,7 @@ describe('MSK IAM: the processor gets this cluster, these topics, this group, th
       CLUSTER_ARN,
       [`${MSK}:topic/${CLUSTER_PATH}/orders`, `${MSK}:topic/${CLUSTER_PATH}/orders.checkpoints`],
       `${MSK}:topic/${CLUSTER_PATH}/orders.checkpoints`,
-      `${MSK}:group/${CLUSTER_PATH}/cdk-data-pipeline.orders.checkpoints`,
+      `${MSK}:group/${CLUSTER_PATH}/cdk-data-pipeline.orders.checkpoints.*`,
       // The runtime creates a missing checkpoint topic; on a created cluster the deploy-time step does.
       `${MSK}:topic/${CLUSTER_PATH}/orders.checkpoints`,
       `${MSK}:transactional-id/${CLUSTER_PATH}/cdk-data-pipeline.orders.*`,

@@ -49,14 +49,15 @@ const PACKS: Array<[string, string, () => NagPack, string[]]> = [
 ];
 
 /**
- * The transactional-id ARN of batch-kafka's processor policy as cdk-nag names it: the cluster's name and UUID come from
- * the created cluster's ARN at deploy time (Fn::Select of Fn::Split).
+ * An ARN of batch-kafka's created MSK cluster as cdk-nag names it: the cluster's name and UUID come from the cluster's
+ * ARN at deploy time (Fn::Select of Fn::Split), e.g. its per-file transactional ids and checkpoint groups.
  */
-const KAFKA_TRANSACTIONAL_IDS = ((arnPart: (i: number) => string, pathPart: (i: number) => string) =>
-  `arn:${arnPart(1)}:kafka:${arnPart(3)}:${arnPart(4)}:transactional-id/${pathPart(1)}/${pathPart(2)}/cdk-data-pipeline.orders.*`)(
-  (i) => JSON.stringify({ 'Fn::Select': [i, { 'Fn::Split': [':', { 'Fn::GetAtt': ['PipelineMskClusterC87FD275', 'Arn'] }] }] }),
-  (i) => JSON.stringify({ 'Fn::Select': [i, { 'Fn::Split': ['/', { 'Fn::Select': [5, { 'Fn::Split': [':', { 'Fn::GetAtt': ['PipelineMskClusterC87FD275', 'Arn'] }] }] }] }] }),
-);
+function kafkaArn(kind: string, name: string): string {
+  const arn = { 'Fn::GetAtt': ['PipelineMskClusterC87FD275', 'Arn'] };
+  const part = (i: number) => JSON.stringify({ 'Fn::Select': [i, { 'Fn::Split': [':', arn] }] });
+  const path = (i: number) => JSON.stringify({ 'Fn::Select': [i, { 'Fn::Split': ['/', { 'Fn::Select': [5, { 'Fn::Split': [':', arn] }] }] }] });
+  return `arn:${part(1)}:kafka:${part(3)}:${part(4)}:${kind}/${path(1)}/${path(2)}/${name}`;
+}
 
 /**
  * What an example acknowledges besides (`add`) or instead of (`remove`) the list above, reviewed by hand:
@@ -124,14 +125,15 @@ const BY_EXAMPLE: Record<string, { add: string[]; remove: string[] }> = {
     // X-Ray actions; LambdaConcurrency and LambdaDLQ: one synchronous deploy-time invocation), the AwsCustomResource
     // singleton that reads the MSK bootstrap brokers (IAM5 `*`: X-Ray; L1 and LambdaLatestVersion: aws-cdk-lib's runtime;
     // LambdaInsideVPC: it calls only the MSK API; LambdaConcurrency, LambdaDLQ: invoked by CloudFormation) and the
-    // processor's transactional ids under the sink's prefix (IAM5).
+    // processor's per-file transactional ids and checkpoint groups under the sink's prefixes (IAM5).
     add: [
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role]',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-SQS3',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::*]',
-      `AwsSolutions-IAM5[Resource::${KAFKA_TRANSACTIONAL_IDS}]`,
+      `AwsSolutions-IAM5[Resource::${kafkaArn('transactional-id', 'cdk-data-pipeline.orders.*')}]`,
+      `AwsSolutions-IAM5[Resource::${kafkaArn('group', 'cdk-data-pipeline.orders.checkpoints.*')}]`,
       'AwsSolutions-L1',
       ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((p) => SHARED(p, [['LambdaConcurrency', 2], ['LambdaDLQ', 2], ['LambdaInsideVPC', 1]])),
       'PCI.DSS.321-LambdaInsideVPC',
