@@ -19,6 +19,7 @@ export interface OAuthToken {
   readonly expiresAt: number;
 }
 
+/** What `connectionFor` needs besides the configuration; tests replace the token maker and the CA. */
 export interface AuthDeps {
   /** Reads the SCRAM and mutual-TLS secrets; default a client of the processor's region and credentials. */
   readonly secrets?: SecretsManagerClient;
@@ -28,8 +29,8 @@ export interface AuthDeps {
    */
   readonly iamToken?: (region: string) => Promise<OAuthToken>;
   /**
-   * PEM of a CA to trust beside the system's for `iam` (MSK's certificates
-   * chain to a public CA, so only a test broker needs it).
+   * PEM of the CA to trust, instead of the system's, for `iam` (MSK's
+   * certificates chain to a public CA, so only a test broker needs it).
    */
   readonly iamCaPem?: string;
 }

@@ -50,6 +50,7 @@ export interface FileKeys {
 const FORMAT = 1;
 const OFFSET_PARTITION = 0;
 
+/** The names of one file version: its checkpoint key, transactional id and checkpoint group. */
 export function fileKeysOf(file: Pick<FileContext, 'bucket' | 'key' | 'version'>, transactionalIdPrefix: string, checkpointGroupId: string): FileKeys {
   const fileVersion = `${file.bucket}/${file.key}@${file.version}`;
   const hash = createHash('sha256').update(fileVersion).digest('hex').slice(0, 32);

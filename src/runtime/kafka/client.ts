@@ -22,6 +22,7 @@ export interface KafkaConnection {
   | { readonly mechanism: 'oauthbearer'; readonly token: () => Promise<string> };
 }
 
+/** A message as the sink hands it to the client: key, value and string headers. */
 export interface OutgoingMessage {
   readonly key: string | Buffer | null;
   readonly value: string | Buffer;
@@ -45,6 +46,7 @@ export interface GroupOffset {
   readonly metadata: string;
 }
 
+/** An open Kafka transaction of a transactional producer: its sends and offsets are visible together, or never. */
 export interface KafkaTransaction {
   send(to: Destination, messages: readonly OutgoingMessage[]): Promise<void>;
   /** Commits `offset` for its group when (and only if) the transaction commits. */
@@ -64,6 +66,11 @@ export interface KafkaProducer {
   close(): Promise<void>;
 }
 
+/**
+ * What the sink needs of a Kafka client library: metadata, one compacted
+ * topic of its own, committed group offsets (its checkpoints), and producers.
+ * Every method throws `KafkaFailure`s.
+ */
 export interface KafkaClient {
   /** Partitions of `topic`; a `KafkaFailure` of kind `topic-missing` when it does not exist. */
   partitions(topic: string): Promise<number>;

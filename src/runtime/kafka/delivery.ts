@@ -16,6 +16,7 @@ import type { RowMessage } from './row-reader';
 import type { KafkaSettings } from './settings';
 import { errorMessage, Logger } from '../contract/logger';
 
+/** How the sink retries a unit of rows after a retriable error. */
 export interface RetryOptions {
   /** Attempts per unit of rows; default 5 (the seed's). */
   readonly attempts?: number;
@@ -39,6 +40,7 @@ interface FileSession {
   checkpoint: KafkaCheckpoint;
 }
 
+/** Sends units of rows with their checkpoints for a sink (see the file's comment); one per sink. */
 export class Delivery {
   private readonly sessions = new Map<string, Promise<FileSession>>();
   private rowsProducer: Promise<KafkaProducer> | undefined;

@@ -4,6 +4,7 @@
  * `KafkaFailure`; the sink only looks at `kind`.
  */
 
+/** What the sink does about a failure (see each member). */
 export type KafkaFailureKind =
   /** Network trouble, a leader election, a coordinator loading: worth another attempt. */
   | 'retriable'

@@ -7,6 +7,7 @@
  */
 import { DEFAULT_METRICS_NAMESPACE, ENV, METRIC, METRIC_DIMENSION } from '../../shared/env';
 
+/** Where the Kafka sink's EMF lines go and what they are filed under. */
 export interface KafkaMetricsOptions {
   /** Default `$PIPELINE_METRICS_NAMESPACE`, else `CdkDataPipeline`. */
   readonly namespace?: string;
@@ -23,6 +24,7 @@ export interface KafkaMetricsOptions {
 /** At most this many latency samples per line (CloudWatch takes up to 100 values per metric). */
 const MAX_SAMPLES = 100;
 
+/** The Kafka sink's metrics of one topic. */
 export class KafkaMetrics {
   private readonly namespace: string;
   private readonly pipelineName: string;

@@ -27,6 +27,7 @@ export interface RowMessage extends OutgoingMessage {
   readonly bytes: number;
 }
 
+/** How rows become messages. */
 export interface RowReaderOptions {
   /** Key column (must be in the header), else `bucket/key@version:line`. */
   readonly keyColumn?: string;
@@ -41,6 +42,7 @@ export interface RowReaderOptions {
 /** A record this long is a broken file (a quote never closed), not data. */
 const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
+/** Reads a CSV stream's records as messages, in file order, a unit at a time (see the file's comment). */
 export class RowReader {
   /** Reads the header; the stream's records follow with `read()`. */
   static async open(stream: AsyncIterable<Buffer | string>, options: RowReaderOptions): Promise<RowReader> {

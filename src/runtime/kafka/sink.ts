@@ -15,6 +15,7 @@ import type { KafkaSinkConfig } from '../../shared/kafka-sink-config';
 import { Logger, silentLogger } from '../contract/logger';
 import type { FileContext, RowSink, SinkOutcome } from '../contract/sink-api';
 
+/** What the host (or a test) may give the Kafka sink besides its configuration; every member has a default. */
 export interface KafkaSinkDeps extends AuthDeps {
   /** Makes the client; default kafkajs (./client.ts). Another library is another `KafkaClient`. */
   readonly client?: (connection: KafkaConnection, log: Logger) => KafkaClient;
