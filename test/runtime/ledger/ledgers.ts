@@ -23,6 +23,8 @@ export interface LedgerRecord {
   readonly errorKind: string | null;
   readonly notified: boolean;
   readonly resumedFrom: number | null;
+  /** The checkpoint of a load in progress (chunks committed so far). */
+  readonly checkpoint?: { readonly chunks: number; readonly rowsLoaded: number };
 }
 
 export interface TestLedger {
@@ -52,7 +54,8 @@ export async function createTestLedger(kind: LedgerKind, aws: TestAws): Promise<
     return {
       kind,
       env: (extra = {}) => ({ ...runtimeEnv(aws, db.url), ...extra }),
-      records: async (key) => (await query(db.url, 'SELECT * FROM file_metadata WHERE key = $1 ORDER BY id', [key])).map((r) => ({
+      records: async (key) => (await query(db.url, `SELECT m.*, c.chunks, c.rows_loaded FROM file_metadata m
+        LEFT JOIN file_checkpoint c ON c.file_id = m.id WHERE m.key = $1 ORDER BY m.id`, [key])).map((r) => ({
         id: Number(r.id),
         version: r.version,
         status: r.status,
@@ -61,6 +64,7 @@ export async function createTestLedger(kind: LedgerKind, aws: TestAws): Promise<
         errorKind: r.error_kind,
         notified: r.notified_at !== null,
         resumedFrom: r.resumed_from === null ? null : Number(r.resumed_from),
+        ...(r.chunks === null ? {} : { checkpoint: { chunks: Number(r.chunks), rowsLoaded: Number(r.rows_loaded) } }),
       })),
       drop: () => db.drop(),
     };
@@ -90,6 +94,7 @@ export async function createTestLedger(kind: LedgerKind, aws: TestAws): Promise<
         errorKind: i.errorKind?.S ?? null,
         notified: i.notifiedAt !== undefined,
         resumedFrom: num(i.resumedFrom),
+        ...(i.checkpoint?.S ? { checkpoint: JSON.parse(i.checkpoint.S) } : {}),
       })).sort((a, b) => a.id - b.id);
     },
     drop: async () => client.destroy(),
