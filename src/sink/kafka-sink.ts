@@ -63,6 +63,11 @@ export interface KafkaSinkOptions {
    * `KafkaCluster.mskServerless()`), whose topics it also creates at deploy
    * time. Give `brokers` or `cluster`, not both.
    *
+   * A created cluster's bootstrap brokers are known only at deploy time: its
+   * sink needs a processor that takes the sink configuration as environment
+   * (`Processor.batch()`, `Processor.fargate()`, `Processor.lambdaContainer()`);
+   * `Processor.lambda()` is refused with it.
+   *
    * @default - `brokers`
    */
   readonly cluster?: KafkaCluster;
