@@ -11,6 +11,7 @@ import { processFile } from '../src/runtime/core/process-file';
 import { createSinks, sinkSchemaStatements } from '../src/runtime/core/sinks';
 import { cachedSettings, Database } from '../src/runtime/ledger/database';
 import { settingsFromUrl } from '../src/runtime/ledger/db-settings';
+import { PostgresLedger } from '../src/runtime/ledger/postgres-ledger';
 import { LocalFileSource } from '../src/runtime/local/local-source';
 import { LocalStorage } from '../src/runtime/local/local-storage';
 import type { SinkConfig } from '../src/shared/sink-config';
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   try {
     const outcome = await processFile(new LocalFileSource(csvPath), {
-      database, storage: new LocalStorage(outDir), sinks: createSinks(sinks), pipelineName: 'bench', log: silentLogger,
+      ledger: new PostgresLedger(database, silentLogger), storage: new LocalStorage(outDir), sinks: createSinks(sinks), pipelineName: 'bench', log: silentLogger,
       force: true, checkpointEvery: Number(every),
     });
     if (outcome.status !== 'succeeded') throw new Error(`${outcome.status}: ${outcome.error ?? outcome.reason}`);

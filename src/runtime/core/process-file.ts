@@ -7,11 +7,12 @@
  *
  * Sequence and what a crash at each point leaves behind:
  *
- * 1. resolve the version, connect (lock and statement waits bounded by the
- *    time left), create the `file_metadata` row if new, try the version's
- *    lock (held elsewhere: `in-progress`, done) and wait for the key's lock
- *    (another version of the key is being processed).
- *    Crash: nothing, or a `processing` row the retry picks up.
+ * 1. resolve the version and claim it in the ledger (../contract/ledger.ts:
+ *    PostgreSQL's `file_metadata` with advisory locks, or DynamoDB with
+ *    leases): the record is created if new, the version's hold is tried
+ *    (held elsewhere: `in-progress`, done) and the key's waited for
+ *    (another version of the key is being processed), within the time left.
+ *    Crash: nothing, or a `processing` record the retry picks up.
  * 2. re-read the row under the locks: a final status, or a failure on the
  *    content, means duplicate — nothing is written or sent (except a success
  *    or content-failure message that a crash or an SNS outage kept from
@@ -42,14 +43,10 @@ import { FileClaim, FileRow, FINAL_STATUSES, Ledger } from '../contract/ledger';
 import { errorMessage } from '../contract/logger';
 import { RowSink } from '../contract/sink-api';
 import { FileRef, FileSource, FileStat, GoneReason, ObjectGoneError } from '../contract/source';
-import { Database } from '../ledger/database';
-import { PostgresLedger } from '../ledger/postgres-ledger';
 
 export interface ProcessDeps extends ReportDeps {
-  /** Where file versions are claimed and recorded. */
-  readonly ledger?: Ledger;
-  /** Without `ledger`: the PostgreSQL database whose `file_metadata` is the ledger. */
-  readonly database?: Database;
+  /** Where file versions are claimed and recorded (PostgreSQL's `file_metadata`, or DynamoDB). */
+  readonly ledger: Ledger;
   readonly sinks: readonly RowSink[];
   readonly clock?: () => Date;
   /**
@@ -87,13 +84,6 @@ function untouched(
   return { ...identity(source, ref), status, rows: null, rowsRejected: null, ...times, reason, retry: false, ...extra };
 }
 
-/** The ledger of `deps`: `ledger`, or the PostgreSQL one of `database`. */
-export function ledgerOf(deps: Pick<ProcessDeps, 'ledger' | 'database' | 'log'>): Ledger {
-  if (deps.ledger) return deps.ledger;
-  if (!deps.database) throw new Error('internal error: processFile needs a ledger or a database');
-  return new PostgresLedger(deps.database, deps.log);
-}
-
 export async function processFile(source: FileSource, deps: ProcessDeps): Promise<FileOutcome> {
   const clock = deps.clock ?? (() => new Date());
   const timing: Timing = { started: clock(), clock };
@@ -110,7 +100,7 @@ async function claimAndProcess(source: FileSource, deps: ProcessDeps, timing: Ti
   let claim: FileClaim;
   try {
     ref = await source.resolve();
-    const claimed = await ledgerOf(deps).claim(ref, budget);
+    const claimed = await deps.ledger.claim(ref, budget);
     if (claimed.kind === 'version-busy') {
       deps.log.info('version already being processed by another run; leaving it to that run', { key: ref.key, version: ref.version });
       return untouched('in-progress', source, ref, timing, 'another run is processing this version right now', { fileId: claimed.fileId });

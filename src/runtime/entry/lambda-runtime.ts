@@ -46,6 +46,8 @@ export interface RuntimeOptions {
  * deps (the Lambda handler, `run`) checkpoints the same way.
  */
 export interface Runtime extends EventDeps {
+  /** The PostgreSQL database (ledger and table sinks), unless the ledger is DynamoDB and no database is set. */
+  readonly database?: Database;
   /** Brings the ledger's schema and the sinks' tables up to date (PostgreSQL); nothing to do for DynamoDB. */
   migrate(): Promise<void>;
   /** Ends the pool and the AWS clients' sockets (hosts that exit, tests). */

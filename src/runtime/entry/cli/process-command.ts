@@ -8,6 +8,7 @@ import { processFile } from '../../core/process-file';
 import { createSinks, sinkSchemaStatements } from '../../core/sinks';
 import { cachedSettings, Database } from '../../ledger/database';
 import { settingsFromUrl } from '../../ledger/db-settings';
+import { PostgresLedger } from '../../ledger/postgres-ledger';
 import { LocalFileSource } from '../../local/local-source';
 import { LocalStorage } from '../../local/local-storage';
 
@@ -31,7 +32,7 @@ export async function runProcess(args: ProcessArgs): Promise<CliOutput> {
   const database = new Database(cachedSettings(async () => settings), { log, schemaStatements: sinkSchemaStatements(args.sinks) });
   try {
     const { cause: _cause, ...outcome } = await processFile(new LocalFileSource(args.file), {
-      database,
+      ledger: new PostgresLedger(database, log),
       storage: new LocalStorage(args.outputDir),
       sinks: createSinks(args.sinks),
       pipelineName: 'local',
