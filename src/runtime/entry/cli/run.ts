@@ -6,6 +6,7 @@ import { parseCommand, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { runProcess } from './process-command';
 import { RunIo, runRun } from './run-command';
+import { runStatus, STATUS_USAGE } from './status-command';
 import { MAIN_USAGE, PROCESS_USAGE, RUN_USAGE } from './usage';
 
 export interface CliIo {
@@ -15,18 +16,22 @@ export interface CliIo {
   /** Fires on SIGTERM/SIGINT; only `run` stops for it. */
   readonly interrupt?: AbortSignal;
   readonly aws?: RunIo['aws'];
+  /** Whether stdout is a terminal (`status` prints a table there, JSON otherwise). */
+  readonly isTerminal?: boolean;
 }
 
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  isTerminal: process.stdout.isTTY === true,
 };
 
-const USAGES: Record<string, string> = { process: PROCESS_USAGE, run: RUN_USAGE };
+const USAGES: Record<string, string> = { process: PROCESS_USAGE, run: RUN_USAGE, status: STATUS_USAGE };
 
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   try {
+    if (argv[0] === 'status') return await runStatus(argv.slice(1), { stdout: io.stdout, env: io.env, isTerminal: io.isTerminal, aws: io.aws });
     const command = parseCommand(argv, io.env);
     if (command.name === 'help') {
       io.stdout(command.topic ? USAGES[command.topic] : MAIN_USAGE);
