@@ -23,6 +23,8 @@ export interface FileListing {
   readonly bucket: string;
   readonly key: string;
   readonly version: string;
+  /** `version-id` (an S3 version id), `etag` (an unversioned bucket) or `sha256` (a local file). */
+  readonly versionKind: string;
   readonly status: FileStatus;
   readonly rows: number | null;
   readonly rowsRejected: number | null;
@@ -33,19 +35,10 @@ export interface FileListing {
   readonly durationMs: number | null;
 }
 
-function listing(v: {
-  id: number;
-  bucket: string;
-  key: string;
-  version: string;
-  status: FileStatus;
-  rows: number | null;
-  rowsRejected: number | null;
-  attempts: number;
-  error: string | null;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-}): FileListing {
+/** A version with its times as dates, before they are written as ISO strings with the duration. */
+type ListedVersion = Omit<FileListing, 'startedAt' | 'finishedAt' | 'durationMs'> & { startedAt: Date | null; finishedAt: Date | null };
+
+function listing(v: ListedVersion): FileListing {
   return {
     ...v,
     startedAt: v.startedAt?.toISOString() ?? null,
@@ -61,7 +54,7 @@ export async function listFilesInPostgres(client: ClientBase, f: FileFilter): Pr
   if (f.since) where.push(`coalesce(finished_at, started_at, created_at) >= $${params.push(f.since)}`);
   if (f.keyPrefix) where.push(`starts_with(key, $${params.push(f.keyPrefix)})`);
   const res = await client.query(
-    `SELECT id, bucket, key, version, status, rows_count, rows_rejected, attempts, error, started_at, finished_at
+    `SELECT id, bucket, key, version, version_kind, status, rows_count, rows_rejected, attempts, error, started_at, finished_at
      FROM file_metadata ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY coalesce(finished_at, started_at, created_at) DESC, id DESC LIMIT $${params.push(f.limit)}`,
     params,
@@ -71,6 +64,7 @@ export async function listFilesInPostgres(client: ClientBase, f: FileFilter): Pr
     bucket: r.bucket,
     key: r.key,
     version: r.version,
+    versionKind: r.version_kind,
     status: r.status,
     rows: r.rows_count === null ? null : Number(r.rows_count),
     rowsRejected: r.rows_rejected === null ? null : Number(r.rows_rejected),
@@ -106,6 +100,7 @@ export async function listFilesInDynamoDb(client: DynamoDBClient, table: string,
           bucket: item.bucket?.S ?? '',
           key,
           version: item.version?.S ?? '',
+          versionKind: item.versionKind?.S ?? '',
           status: row.status,
           rows: row.rowsCount,
           rowsRejected: row.rowsRejected,

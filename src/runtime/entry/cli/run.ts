@@ -5,6 +5,7 @@
 import { parseCommand, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { runProcess } from './process-command';
+import { REPROCESS_USAGE, runReprocess } from './reprocess-command';
 import { RunIo, runRun } from './run-command';
 import { runStatus, STATUS_USAGE } from './status-command';
 import { MAIN_USAGE, PROCESS_USAGE, RUN_USAGE } from './usage';
@@ -27,10 +28,11 @@ export const processIo: CliIo = {
   isTerminal: process.stdout.isTTY === true,
 };
 
-const USAGES: Record<string, string> = { process: PROCESS_USAGE, run: RUN_USAGE, status: STATUS_USAGE };
+const USAGES: Record<string, string> = { process: PROCESS_USAGE, run: RUN_USAGE, status: STATUS_USAGE, reprocess: REPROCESS_USAGE };
 
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   try {
+    if (argv[0] === 'reprocess') return await runReprocess(argv.slice(1), io);
     if (argv[0] === 'status') return await runStatus(argv.slice(1), { stdout: io.stdout, env: io.env, isTerminal: io.isTerminal, aws: io.aws });
     const command = parseCommand(argv, io.env);
     if (command.name === 'help') {

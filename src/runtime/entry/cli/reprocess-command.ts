@@ -1,0 +1,125 @@
+/**
+ * `cdk-data-pipeline reprocess`: processes again, on purpose, one file
+ * version or every version that failed since a time, with the processor's
+ * environment (as `run`: the same ledger, sinks, buckets and topic), so the
+ * rows a version loaded are replaced, never doubled. The failed versions
+ * come from the ledger (`status --status failed`).
+ */
+import { parseArgs } from 'util';
+// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { UsageError } from './args';
+import { EXIT } from './exit-codes';
+import { exitCodeOf, RunIo } from './run-command';
+import { parseSince } from './status-command';
+import { ENV } from '../../../shared/env';
+import { ConfigError } from '../../contract/config';
+import { jsonLogger } from '../../contract/logger';
+import { FileFilter, FileListing, listFilesInDynamoDb, listFilesInPostgres } from '../../ledger/file-listing';
+import { createRuntime, Runtime } from '../lambda-runtime';
+import { handleReprocess, ReprocessPayload } from '../reprocess';
+
+export const REPROCESS_USAGE = `Usage: cdk-data-pipeline reprocess (--bucket B --key K [--version-id V] | --failed [filters])
+
+Processes file versions again even though they reached an outcome, with the
+processor's environment (the variables the container and the Lambda get:
+${ENV.OUTPUT_BUCKET}, ${ENV.DB_SECRET_ARN} or ${ENV.DATABASE_URL} or
+${ENV.LEDGER_TABLE}, ${ENV.SINKS}, ...), as "run --force" does: the rows a
+version loaded are replaced, never doubled. Prints one JSON line per version.
+
+Options:
+  --bucket <bucket>      One object of this bucket...
+  --key <key>            ...this key
+  --version-id <id>      ...this version (default: the current one)
+  --failed               Every version the ledger records as failed
+  --since <age|time>     With --failed: failed since, e.g. 24h, 7d or an ISO 8601 time (default 24h)
+  --key-prefix <prefix>  With --failed: only keys starting with it
+  --limit <n>            With --failed: at most n versions, the most recent (default 100)
+  -h, --help             Show this help
+
+Exit status: 0 every version succeeded, 1 one failed again, 2 usage error,
+75 interrupted: run the same command again.
+`;
+
+const OPTIONS = {
+  'bucket': { type: 'string' },
+  'key': { type: 'string' },
+  'version-id': { type: 'string' },
+  'failed': { type: 'boolean' },
+  'since': { type: 'string' },
+  'key-prefix': { type: 'string' },
+  'limit': { type: 'string' },
+  'help': { type: 'boolean', short: 'h' },
+} as const;
+
+export async function runReprocess(argv: readonly string[], io: RunIo & { now?: () => Date }): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('. ')[0]);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.stdout(REPROCESS_USAGE);
+    return EXIT.OK;
+  }
+  const one = v.bucket !== undefined || v.key !== undefined || v['version-id'] !== undefined;
+  if (one === !!v.failed) throw new UsageError('give one version (--bucket and --key) or --failed, not both and not neither');
+  if (one && (!v.bucket || !v.key)) throw new UsageError('--bucket and --key together name the object to reprocess');
+  if (one && (v.since || v['key-prefix'] || v.limit)) throw new UsageError('--since, --key-prefix and --limit go with --failed');
+  const limit = v.limit === undefined ? 100 : Number(v.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit ${JSON.stringify(v.limit)} must be a whole number from 1 to 10000`);
+
+  const log = jsonLogger((line) => io.stderr(line + '\n'));
+  let runtime: Runtime;
+  try {
+    runtime = createRuntime({ env: io.env, log, writeMetric: (line) => io.stderr(line + '\n'), aws: io.aws });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  try {
+    const targets: ReprocessPayload[] = one
+      ? [{ bucket: v.bucket!, key: v.key!, ...(v['version-id'] ? { versionId: v['version-id'] } : {}) }]
+      : (await failedVersions(runtime, io, {
+        status: 'failed',
+        since: parseSince(v.since ?? '24h', (io.now ?? (() => new Date()))()),
+        ...(v['key-prefix'] ? { keyPrefix: v['key-prefix'] } : {}),
+        limit,
+      })).map(payloadOf);
+    let code: number = EXIT.OK;
+    for (const target of targets) {
+      if (io.interrupt?.aborted) return EXIT.INTERRUPTED;
+      const outcome = await handleReprocess({ reprocess: target }, { ...runtime, interrupt: io.interrupt });
+      io.stdout(JSON.stringify(outcome) + '\n');
+      code = Math.max(code, exitCodeOf(outcome));
+    }
+    return code;
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** A listed version as the reprocess payload: its S3 version id, or the current object when the bucket is not versioned. */
+function payloadOf(f: FileListing): ReprocessPayload {
+  return { bucket: f.bucket, key: f.key, ...(f.versionKind === 'version-id' ? { versionId: f.version } : {}) };
+}
+
+async function failedVersions(runtime: Runtime, io: RunIo, filter: FileFilter): Promise<FileListing[]> {
+  const table = io.env[ENV.LEDGER_TABLE];
+  if (table) {
+    const client = new DynamoDBClient({ ...io.aws });
+    try {
+      return await listFilesInDynamoDb(client, table, filter);
+    } finally {
+      client.destroy();
+    }
+  }
+  const client = await runtime.database!.connect();
+  try {
+    return await listFilesInPostgres(client, filter);
+  } finally {
+    client.release();
+  }
+}
