@@ -11,7 +11,9 @@ import { PipelineDatabaseOptions } from './database/pipeline-database-options';
 import { Ledger } from './ledger';
 import { addMigrationOnDeploy } from './migrate-on-deploy';
 import { PipelineMonitoring } from './monitoring';
+import { addKafkaAlarms } from './monitoring/kafka-alarms';
 import { addPipelineAlarms } from './monitoring/pipeline-alarms';
+import { kafkaNagAcknowledgments } from './kafka/kafka-acknowledgments';
 import { applyAcknowledgments, NagAcknowledgment, pipelineAcknowledgments } from './nag-acknowledgments';
 import { PipelineBastion, PipelineNetwork, PipelineNetworkOptions } from './network';
 import { addPipelineBastion, PipelineBastionOptions } from './network/bastion-options';
@@ -336,9 +338,10 @@ export class CdkPipeline extends Construct {
     ledger.grantProcessor(this.processor);
     sinks.forEach((s) => s.grantProcessor(this, { grantPrincipal: this.processor, connections: this.processor.connections }));
 
+    // Without a database, a bastion only when asked for (to reach brokers in the VPC, say).
+    this.bastion = addPipelineBastion(this, { ...props, bastion: props.bastion ?? !!database }, this.network);
+    if (this.bastion) database?.allowFrom('FromBastion', this.bastion.securityGroup, 'pipeline bastion');
     if (database) {
-      this.bastion = addPipelineBastion(this, props, this.network);
-      if (this.bastion) database.allowFrom('FromBastion', this.bastion.securityGroup, 'pipeline bastion');
       if (props.migrateOnDeploy ?? true) {
         // The database construct holds its ingress and egress rules (allowFrom,
         // rotation), so waiting for it and the network covers every path.
@@ -364,6 +367,11 @@ export class CdkPipeline extends Construct {
         pipelineName: this.pipelineName,
       })
       : [];
+    if ((props.alarms ?? true) && sinkConfigs.some((c) => c.kind === 'kafka')) {
+      this.alarms.push(...addKafkaAlarms(this.monitoring, {
+        metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE, pipelineName: this.pipelineName,
+      }));
+    }
 
     this.nagAcknowledgments = pipelineAcknowledgments(this, {
       databaseInstance: props.databaseInstance ? undefined : database?.instance,
@@ -389,6 +397,7 @@ export class CdkPipeline extends Construct {
     // The processor applies its own (some are added with its scheduled runs).
     if (this.processor instanceof BoundProcessorBase) this.nagAcknowledgments.push(...this.processor.nagAcknowledgments);
     if (this.bastion) this.nagAcknowledgments.push(...this.bastion.nagAcknowledgments);
+    this.nagAcknowledgments.push(...kafkaNagAcknowledgments(this));
 
     rulesWaitForPeering(this, this.network);
   }

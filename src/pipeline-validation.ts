@@ -8,7 +8,6 @@ const DATABASE_PROPS = [
   'databaseInstance', 'databaseSecret', 'databaseName', 'databaseInstanceType', 'databaseEngineVersion', 'multiAz',
   'allocatedStorage', 'deletionProtection', 'databaseRemovalPolicy', 'databaseMonitoringInterval', 'databaseBackupPlan',
   'databaseBackupPlanRetention', 'databaseVpc', 'databaseCidr',
-  'bastionInstanceType', 'bastionPlacement', 'bastionSshCidr', 'bastionKeyPair',
 ] as const;
 
 /**
@@ -27,12 +26,17 @@ export function validateLedgerProps(props: CdkPipelineProps, ledgerInDatabase: b
       + 'database (Sink.report(), Sink.kafka())');
   }
   const set: string[] = DATABASE_PROPS.filter((k) => props[k] !== undefined);
-  // `false` for these says what a pipeline without a database does anyway.
-  if (props.bastion) set.push('bastion');
+  // `false` says what a pipeline without a database does anyway.
   if (props.migrateOnDeploy) set.push('migrateOnDeploy');
   if (set.length > 0) {
     throw new Error(`${set.join(', ')} ${set.length > 1 ? 'configure' : 'configures'} the database, but with ledger: Ledger.dynamoDb() and no `
       + 'Sink.postgresTable() the pipeline has no database: remove ' + (set.length > 1 ? 'them' : 'it') + ', or use Ledger.postgres()');
+  }
+  const bastionProps = (['bastionInstanceType', 'bastionPlacement', 'bastionSshCidr', 'bastionKeyPair'] as const).filter((k) => props[k] !== undefined);
+  if (bastionProps.length > 0 && props.bastion !== true) {
+    throw new Error(`${bastionProps.join(', ')} ${bastionProps.length > 1 ? 'configure' : 'configures'} the bastion, which a pipeline without a `
+      + 'database has only when asked for: set bastion: true (e.g. to reach Kafka brokers in the VPC), or remove '
+      + (bastionProps.length > 1 ? 'them' : 'it'));
   }
 }
 

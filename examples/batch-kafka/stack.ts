@@ -1,7 +1,7 @@
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { BatchComputeType, BoundBatchProcessor, CdkPipeline, KafkaAuth, KafkaAuthMechanism, KafkaCluster, MskProvisionedCluster, Processor, Sink, Trigger } from '../../src';
+import { BatchComputeType, BoundBatchProcessor, CdkPipeline, KafkaAuth, KafkaAuthMechanism, KafkaCluster, Ledger, MskProvisionedCluster, Processor, Sink, Trigger } from '../../src';
 import { addExampleOutputs, ExampleStackProps, notificationEmails } from '../shared';
 
 /** Props of the example stack. */
@@ -15,7 +15,8 @@ export const READERS_GROUP = 'orders-readers';
 /**
  * Seed 004 as it asks: AWS Batch jobs on EC2 Spot stream every row of each
  * uploaded CSV, in file order, to a Kafka topic on Amazon MSK (IAM access
- * control), checkpointing every 10,000 rows. Beyond the seed, each chunk of
+ * control), checkpointing every 10,000 rows, with the file ledger in
+ * DynamoDB and no relational database. Beyond the seed, each chunk of
  * rows is a Kafka transaction with its checkpoint, so a `read_committed`
  * consumer sees each row exactly once across Spot reclaims and retries.
  */
@@ -28,6 +29,10 @@ export class BatchKafkaStack extends Stack {
     super(scope, id, props);
     const cluster = KafkaCluster.mskProvisioned();
     this.pipeline = new CdkPipeline(this, 'Pipeline', {
+      // Seed 004 as designed: no relational database; file claims and checkpoints in DynamoDB.
+      ledger: Ledger.dynamoDb(),
+      // A bastion only to run the README's consumer against the brokers (Session Manager, no inbound rule).
+      bastion: true,
       processor: Processor.batch({
         spot: true,
         computeType: BatchComputeType.EC2,

@@ -27,7 +27,9 @@ export function createMigrationFunction(scope: Construct, context: ProcessorBind
   const role = createFunctionRole(construct, 'Role', 'Pipeline migration function (deploy time)', logGroup);
   const architecture = lambda.Architecture.ARM_64;
   // The sink tables are created too, so the function needs the sink configuration.
-  const layer = new SinkConfigLayer(construct, 'SinkConfig', { json: context.sinksJson, runtime: PROCESSOR_RUNTIME, architecture }).layer;
+  // The migration only creates the table sinks' tables; the other sinks (Kafka brokers known only at deploy time) stay out.
+  const tables = JSON.stringify((JSON.parse(context.sinksJson) as Array<{ kind: string }>).filter((s) => s.kind === 'postgresTable'));
+  const layer = new SinkConfigLayer(construct, 'SinkConfig', { json: tables, runtime: PROCESSOR_RUNTIME, architecture }).layer;
   const fn = new lambda.Function(construct, 'Function', {
     description: 'cdk-data-pipeline migration: creates file_metadata and the sink tables at deploy time',
     runtime: PROCESSOR_RUNTIME,

@@ -7,7 +7,9 @@ const examplesDir = path.join(__dirname, '..', '..', 'examples');
 const examples = fs.readdirSync(examplesDir).filter((d) => fs.existsSync(path.join(examplesDir, d, 'cdk.json')));
 
 test('every example folder has cdk.json, main.ts and a README', () => {
-  expect(examples.sort()).toEqual(['batch-spot', 'container-lambda-bastion', 'fargate-postgres', 'lambda-metadata', 'lambda-table']);
+  expect(examples.sort()).toEqual([
+    'batch-kafka', 'batch-spot', 'container-lambda-bastion', 'fargate-postgres', 'lambda-metadata', 'lambda-table', 'scheduled-reports',
+  ]);
   expect(fs.existsSync(path.join(examplesDir, 'nag.ts'))).toBe(true);
   for (const d of examples) {
     for (const f of ['cdk.json', 'main.ts', 'stack.ts', 'README.md']) {

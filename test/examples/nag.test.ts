@@ -141,7 +141,18 @@ const BY_EXAMPLE: Record<string, { add: string[]; remove: string[] }> = {
       'Serverless-LambdaDLQ',
       'Serverless-LambdaLatestVersion',
     ],
-    remove: ['Serverless-LambdaEventSourceMappingDestination'],
+    // The DynamoDB ledger: no database (RDS11, its monitoring role, the migration and rotation functions' findings).
+    remove: [
+      'Serverless-LambdaEventSourceMappingDestination',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-RDS11',
+      ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((p) => [`${p}-IAMNoInlinePolicy`, `${p}-LambdaConcurrency`, `${p}-LambdaDLQ`]),
+      'PCI.DSS.321-IAMNoInlinePolicy',
+      'Serverless-LambdaDLQ',
+    ],
   },
   'container-lambda-bastion': {
     // The bastion's public IP (placement: BastionPlacement.PUBLIC, SSH from one CIDR), and the instance's
