@@ -10,6 +10,8 @@ function withAlarms(options: Partial<KafkaAlarmsOptions> = {}, props: { dashboar
     sinks: [Sink.kafka({ topic: 'orders', cluster: KafkaCluster.mskProvisioned() })],
     pipelineName: 'orders-pipeline',
     metricsNamespace: 'Orders',
+    // The function on its own here (CdkPipeline's own call is tested below).
+    alarms: false,
     ...props,
   });
   const before = pipeline.monitoring.alarms.length;
@@ -78,4 +80,14 @@ describe('addKafkaAlarms()', () => {
   ])('rejects %s', (_name, options, message) => {
     expect(() => withAlarms(options)).toThrow(message);
   });
+});
+
+test('CdkPipeline adds them when one of its sinks is a Kafka sink, and not otherwise', () => {
+  const build = (sinks: Sink[]) => {
+    const stack = new Stack(new App(), 'S', { env: { account: '111111111111', region: 'eu-west-1' } });
+    return new CdkPipeline(stack, 'P', { processor: Processor.batch({ spot: true }), sinks });
+  };
+  const names = (p: CdkPipeline) => p.alarms.map((a) => (a.node.defaultChild as any).metricName).filter((m: string) => m?.startsWith('Kafka')).sort();
+  expect(names(build([Sink.kafka({ topic: 'orders', cluster: KafkaCluster.mskProvisioned() })]))).toEqual(['KafkaProducerRetries', 'KafkaSendErrors', 'KafkaSendLatency']);
+  expect(names(build([]))).toEqual([]);
 });

@@ -108,10 +108,19 @@ describe('refused with Ledger.dynamoDb()', () => {
     })).toThrow(/sinks\[0\] \(postgresTable\) writes into the PostgreSQL database.*needs ledger: Ledger\.postgres\(\)/);
   });
 
-  test('database and bastion props, named', () => {
-    expect(() => synthPipeline({ ledger: Ledger.dynamoDb(), multiAz: false, bastion: true }))
-      .toThrow(/^multiAz, bastion configure the database, but with ledger: Ledger\.dynamoDb\(\)/);
+  test('database props, named; bastion props without bastion: true', () => {
+    expect(() => synthPipeline({ ledger: Ledger.dynamoDb(), multiAz: false, databaseName: 'x' }))
+      .toThrow(/^databaseName, multiAz configure the database, but with ledger: Ledger\.dynamoDb\(\)/);
+    expect(() => synthPipeline({ ledger: Ledger.dynamoDb(), bastionSshCidr: '203.0.113.0/24' }))
+      .toThrow(/^bastionSshCidr configures the bastion, which a pipeline without a database has only when asked for: set bastion: true/);
     expect(() => synthPipeline({ ledger: Ledger.dynamoDb(), bastion: false, migrateOnDeploy: false })).not.toThrow();
+  });
+
+  test('bastion: true gives a pipeline without a database its bastion (to reach brokers in the VPC), and no database rule', () => {
+    const { pipeline, template } = synthPipeline({ ledger: Ledger.dynamoDb(), bastion: true });
+    expect(pipeline.bastion).toBeDefined();
+    template.resourceCountIs('AWS::EC2::Instance', 1);
+    template.resourceCountIs('AWS::RDS::DBInstance', 0);
   });
 
   test('one ledger bound to two pipelines', () => {
