@@ -31,15 +31,21 @@ export interface KafkaSinkConfig {
   /** Default `gzip`. */
   readonly compression?: 'gzip' | 'none';
   /**
-   * Exactly once for `read_committed` consumers (Kafka transactions with the
-   * checkpoint record in `checkpointTopic`); false: at least once. Default true.
+   * Exactly once for `read_committed` consumers (each chunk's rows and its
+   * checkpoint record in `checkpointTopic` in one Kafka transaction); false:
+   * at least once (rows acknowledged first, then the checkpoint record in a
+   * transaction of its own). Both modes use transactional ids. Default true.
    */
   readonly exactlyOnce?: boolean;
   /** Compacted topic of the sink's checkpoint records; default `<topic>.checkpoints`. */
   readonly checkpointTopic?: string;
   /** Prefix of the per-file transactional ids; default `cdk-data-pipeline.<topic>.` */
   readonly transactionalIdPrefix?: string;
-  /** Consumer group the sink reads its checkpoint records with; default `<transactionalIdPrefix>checkpoints`. */
+  /**
+   * Prefix of the consumer groups the sink reads its checkpoint records with:
+   * one group per file version, `<checkpointGroupId>.<hash>`; default
+   * `<transactionalIdPrefix>checkpoints`.
+   */
   readonly checkpointGroupId?: string;
   /** Rows per Kafka transaction (exactly once) or per checkpoint record (at least once); default 10,000. */
   readonly checkpointEvery?: number;
