@@ -1,4 +1,5 @@
 export * from './cdk-pipeline';
+export * from './cdk-pipeline-props';
 export * from './network';
 export * from './storage';
 export * from './database';

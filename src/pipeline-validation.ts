@@ -1,4 +1,4 @@
-import type { CdkPipelineProps } from './cdk-pipeline';
+import type { CdkPipelineProps } from './cdk-pipeline-props';
 import { validateNoSuccessPeriod } from './monitoring/pipeline-alarms';
 import { BastionPlacement } from './network/pipeline-bastion';
 import type { SinkConfig } from './sink';
