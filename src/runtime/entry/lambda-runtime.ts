@@ -21,6 +21,7 @@ import { readRuntimeConfig, sinkConfigSource } from '../contract/config';
 import { consoleLogger, Logger } from '../contract/logger';
 import { EmfMetrics } from '../core/metrics';
 import { assertSinksFitLedger, createSinks, sinkSchemaStatements } from '../core/sinks';
+import { closeKafkaSinks } from '../kafka';
 import { Database, cachedSettings } from '../ledger/database';
 import { settingsFromSecret, settingsFromUrl } from '../ledger/db-settings';
 import { DynamoDbLedger } from '../ledger/dynamodb';
@@ -96,6 +97,8 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     log,
     migrate: async () => { if (database) (await database.connect()).release(); },
     close: async () => {
+      // Kafka sinks hold their connections between files in Lambda; a host that ends (CLI, container on SIGTERM, tests) closes them.
+      await closeKafkaSinks();
       await database?.end();
       dynamodb?.destroy();
       s3.destroy();
