@@ -105,7 +105,7 @@ export class Delivery {
         return;
       } catch (err) {
         if (!(err instanceof KafkaFailure)) throw err;
-        await this.dropSession(keys);
+        await this.dropSession(keys, true);
         if ((err.kind === 'retriable' || err.kind === 'producer-state') && attempt < this.attempts) {
           const delay = Math.min(this.maxDelayMs, this.firstDelayMs * 2 ** (attempt - 1));
           this.log.warn('Kafka send failed; retrying from the last checkpoint with a new producer', {
@@ -137,7 +137,7 @@ export class Delivery {
     } catch (err) {
       if (!(err instanceof KafkaFailure)) throw err;
       // The first delivery makes a new session and reads it there, with retries.
-      await this.dropSession(keys);
+      await this.dropSession(keys, true);
     }
   }
 
@@ -177,11 +177,12 @@ export class Delivery {
     return s;
   }
 
-  private async dropSession(keys: FileKeys): Promise<void> {
+  /** Closes the file's producer; after a failure also the shared one of at-least-once. */
+  private async dropSession(keys: FileKeys, failed = false): Promise<void> {
     const s = this.sessions.get(keys.transactionalId);
     this.sessions.delete(keys.transactionalId);
     await (await s?.catch(() => undefined))?.producer.close();
-    if (!this.s.exactlyOnce) {
+    if (failed && !this.s.exactlyOnce) {
       // The shared producer may be the one that failed: a new one starts a new idempotent sequence.
       const shared = this.rowsProducer;
       this.rowsProducer = undefined;
