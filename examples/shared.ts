@@ -1,5 +1,5 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
-import { BadRowPolicy, CdkPipeline, ColumnType, Sink, TableColumn } from '../src';
+import { BadRowPolicy, BatchComputeType, BoundBatchProcessor, BoundFargateProcessor, CdkPipeline, ColumnType, Processor, Sink, TableColumn } from '../src';
 
 /** What every example stack takes. */
 export interface ExampleStackProps extends StackProps {
@@ -46,4 +46,33 @@ export function addExampleOutputs(stack: Stack, pipeline: CdkPipeline, logGroupN
     ...(pipeline.ledgerTable ? { LedgerTable: pipeline.ledgerTable.tableName } : {}),
   };
   Object.entries(outputs).forEach(([name, value]) => new CfnOutput(stack, name, { value }));
+}
+
+/**
+ * The Batch processor of the seed-004 examples: EC2 Spot, Batch's own
+ * instance choice, sized like the seed's t3.medium (2 vCPUs, 4 GiB) less
+ * what the OS and the ECS agent keep, so a job fits a 4 GiB instance.
+ */
+export function seed004BatchProcessor(): Processor {
+  return Processor.batch({ spot: true, computeType: BatchComputeType.EC2, vcpus: 2, memoryLimitMiB: 3584, maxvCpus: 16, retryAttempts: 3 });
+}
+
+/** The outputs of a Batch example: the common ones and the job queue and definition (the README's manual runs). */
+export function addBatchOutputs(stack: Stack, pipeline: CdkPipeline): void {
+  const processor = pipeline.processor as BoundBatchProcessor;
+  addExampleOutputs(stack, pipeline, processor.logGroup.logGroupName, {
+    JobQueue: processor.jobQueue.jobQueueArn,
+    JobDefinition: processor.jobDefinition.jobDefinitionArn,
+  });
+}
+
+/** The outputs of a Fargate example: the common ones and what `aws ecs run-task` needs. */
+export function addFargateOutputs(stack: Stack, pipeline: CdkPipeline): void {
+  const processor = pipeline.processor as BoundFargateProcessor;
+  addExampleOutputs(stack, pipeline, processor.logGroup.logGroupName, {
+    Cluster: processor.cluster.clusterName,
+    TaskDefinition: processor.taskDefinition.taskDefinitionArn,
+    Subnets: pipeline.processingVpc.selectSubnets(pipeline.network.processingSubnets).subnetIds.join(','),
+    SecurityGroup: processor.securityGroup.securityGroupId,
+  });
 }

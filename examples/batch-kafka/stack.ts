@@ -1,8 +1,8 @@
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { BatchComputeType, BoundBatchProcessor, CdkPipeline, KafkaAuth, KafkaAuthMechanism, KafkaCluster, Ledger, MskProvisionedCluster, Processor, Sink, Trigger } from '../../src';
-import { addExampleOutputs, ExampleStackProps, notificationEmails } from '../shared';
+import { CdkPipeline, KafkaAuth, KafkaAuthMechanism, KafkaCluster, Ledger, MskProvisionedCluster, Sink, Trigger } from '../../src';
+import { addBatchOutputs, ExampleStackProps, notificationEmails, seed004BatchProcessor } from '../shared';
 
 /** Props of the example stack. */
 export type BatchKafkaStackProps = ExampleStackProps;
@@ -33,16 +33,7 @@ export class BatchKafkaStack extends Stack {
       ledger: Ledger.dynamoDb(),
       // A bastion only to run the README's consumer against the brokers (Session Manager, no inbound rule).
       bastion: true,
-      processor: Processor.batch({
-        spot: true,
-        computeType: BatchComputeType.EC2,
-        // Seed 004's size (a t3.medium: 2 vCPUs, 4 GiB), less what the OS and
-        // the ECS agent keep, so a job fits a 4 GiB instance.
-        vcpus: 2,
-        memoryLimitMiB: 3584,
-        maxvCpus: 16,
-        retryAttempts: 3,
-      }),
+      processor: seed004BatchProcessor(),
       triggers: [Trigger.onUpload({ prefix: 'incoming/' })],
       sinks: [Sink.kafka({
         topic: ORDERS_TOPIC,
@@ -63,11 +54,7 @@ export class BatchKafkaStack extends Stack {
     this.kafkaCluster.grantConsume(bastion.role, ORDERS_TOPIC, READERS_GROUP);
 
     // What the README's commands need.
-    const processor = this.pipeline.processor as BoundBatchProcessor;
-    addExampleOutputs(this, this.pipeline, processor.logGroup.logGroupName, {
-      JobQueue: processor.jobQueue.jobQueueArn,
-      JobDefinition: processor.jobDefinition.jobDefinitionArn,
-    });
+    addBatchOutputs(this, this.pipeline);
     new CfnOutput(this, 'KafkaClusterArn', { value: this.kafkaCluster.clusterArn });
     new CfnOutput(this, 'KafkaBootstrapBrokers', { value: this.kafkaCluster.bootstrapBrokers(KafkaAuthMechanism.IAM) });
     new CfnOutput(this, 'KafkaBrokerLogs', { value: this.kafkaCluster.logGroup.logGroupName });

@@ -1,8 +1,8 @@
 import { Stack, TimeZone } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { BadRowPolicy, BoundFargateProcessor, CdkPipeline, ColumnType, Processor, Trigger } from '../../src';
-import { addExampleOutputs, ExampleStackProps, notificationEmails, ordersSink } from '../shared';
+import { BadRowPolicy, CdkPipeline, ColumnType, Processor, Trigger } from '../../src';
+import { addFargateOutputs, ExampleStackProps, notificationEmails, ordersSink } from '../shared';
 
 /** Props of the example stack. */
 export type FargatePostgresStackProps = ExampleStackProps;
@@ -36,12 +36,6 @@ export class FargatePostgresStack extends Stack {
     });
 
     // What the README's manual-run and reprocess commands need.
-    const processor = this.pipeline.processor as BoundFargateProcessor;
-    addExampleOutputs(this, this.pipeline, processor.logGroup.logGroupName, {
-      Cluster: processor.cluster.clusterName,
-      TaskDefinition: processor.taskDefinition.taskDefinitionArn,
-      Subnets: this.pipeline.processingVpc.selectSubnets(this.pipeline.network.processingSubnets).subnetIds.join(','),
-      SecurityGroup: processor.securityGroup.securityGroupId,
-    });
+    addFargateOutputs(this, this.pipeline);
   }
 }

@@ -1,8 +1,8 @@
 import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { BoundFargateProcessor, CdkPipeline, Ledger, Measure, Processor, Sink, Trigger } from '../../src';
-import { addExampleOutputs, ExampleStackProps, notificationEmails } from '../shared';
+import { CdkPipeline, Ledger, Measure, Processor, Sink, Trigger } from '../../src';
+import { addFargateOutputs, ExampleStackProps, notificationEmails } from '../shared';
 
 /** Props of the example stack. */
 export type ScheduledReportsStackProps = ExampleStackProps;
@@ -46,12 +46,6 @@ export class ScheduledReportsStack extends Stack {
       notificationEmails: notificationEmails(props),
     });
 
-    const processor = this.pipeline.processor as BoundFargateProcessor;
-    addExampleOutputs(this, this.pipeline, processor.logGroup.logGroupName, {
-      Cluster: processor.cluster.clusterName,
-      TaskDefinition: processor.taskDefinition.taskDefinitionArn,
-      Subnets: this.pipeline.processingVpc.selectSubnets(this.pipeline.network.processingSubnets).subnetIds.join(','),
-      SecurityGroup: processor.securityGroup.securityGroupId,
-    });
+    addFargateOutputs(this, this.pipeline);
   }
 }

@@ -10,13 +10,11 @@ import { parseArgs } from 'util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UsageError } from './args';
 import { EXIT } from './exit-codes';
-import { exitCodeOf, RunIo } from './run-command';
+import { cliRuntime, exitCodeOf, RunIo } from './run-command';
 import { parseSince } from './status-command';
 import { ENV } from '../../../shared/env';
-import { ConfigError } from '../../contract/config';
-import { jsonLogger } from '../../contract/logger';
 import { FileFilter, FileListing, listFilesInDynamoDb, listFilesInPostgres } from '../../ledger/file-listing';
-import { createRuntime, Runtime } from '../lambda-runtime';
+import { Runtime } from '../lambda-runtime';
 import { handleReprocess, ReprocessPayload } from '../reprocess';
 
 export const REPROCESS_USAGE = `Usage: cdk-data-pipeline reprocess (--bucket B --key K [--version-id V] | --failed [filters])
@@ -71,14 +69,7 @@ export async function runReprocess(argv: readonly string[], io: RunIo & { now?: 
   const limit = v.limit === undefined ? 100 : Number(v.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit ${JSON.stringify(v.limit)} must be a whole number from 1 to 10000`);
 
-  const log = jsonLogger((line) => io.stderr(line + '\n'));
-  let runtime: Runtime;
-  try {
-    runtime = createRuntime({ env: io.env, log, writeMetric: (line) => io.stderr(line + '\n'), aws: io.aws });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  const runtime = cliRuntime(io);
   try {
     const targets: ReprocessPayload[] = one
       ? [{ bucket: v.bucket!, key: v.key!, ...(v['version-id'] ? { versionId: v['version-id'] } : {}) }]

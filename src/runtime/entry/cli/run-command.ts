@@ -60,15 +60,22 @@ export function runDeps(runtime: Runtime, args: RunArgs, interrupt?: AbortSignal
   };
 }
 
-export async function runRun(args: RunArgs, io: RunIo): Promise<number> {
+/**
+ * The processor's runtime from the environment, as the container builds it,
+ * logs and metrics on stderr; a configuration error is a usage error.
+ */
+export function cliRuntime(io: RunIo): Runtime {
   const log = jsonLogger((line) => io.stderr(line + '\n'));
-  let runtime: Runtime;
   try {
-    runtime = createRuntime({ env: io.env, log, writeMetric: (line) => io.stderr(line + '\n'), aws: io.aws });
+    return createRuntime({ env: io.env, log, writeMetric: (line) => io.stderr(line + '\n'), aws: io.aws });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+export async function runRun(args: RunArgs, io: RunIo): Promise<number> {
+  const runtime = cliRuntime(io);
   try {
     const own = runtime.ownOutputs?.find((o) => o.bucket === args.bucket && args.target.kind === 'object' && args.target.key.startsWith(o.prefix));
     if (own) throw new UsageError(`--key ${args.target.kind === 'object' ? args.target.key : ''} is under ${own.prefix} of the pipeline's own output bucket: the pipeline never processes what it wrote`);

@@ -11,7 +11,7 @@
  * lease: keep the lease well above the clock skew of the hosts (EC2, ECS and
  * Lambda hosts are NTP-synchronised to within milliseconds).
  */
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { AttributeValue, ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { Item, n, s } from './items';
 
 /** Default lease: a crashed run's file can be taken over this long after its last renewal. */
@@ -72,15 +72,15 @@ export async function takeUnlessLive(o: LeaseOptions, key: Item, maxWaitMs: numb
   }
 }
 
-/** False when the lease is no longer this run's. */
-export async function renewLease(o: LeaseOptions, key: Item): Promise<boolean> {
+/** An update of `key` that only the lease's holder may make; false when the lease is no longer this run's. */
+async function asHolder(o: LeaseOptions, key: Item, update: string, values: Record<string, AttributeValue> = {}): Promise<boolean> {
   try {
     await o.client.send(new UpdateItemCommand({
       TableName: o.table,
       Key: key,
-      UpdateExpression: 'SET heldUntil = :until',
+      UpdateExpression: update,
       ConditionExpression: 'holder = :me',
-      ExpressionAttributeValues: { ':me': s(o.holder), ':until': n(o.now() + o.leaseMs) },
+      ExpressionAttributeValues: { ':me': s(o.holder), ...values },
     }));
     return true;
   } catch (err) {
@@ -89,19 +89,14 @@ export async function renewLease(o: LeaseOptions, key: Item): Promise<boolean> {
   }
 }
 
+/** False when the lease is no longer this run's. */
+export function renewLease(o: LeaseOptions, key: Item): Promise<boolean> {
+  return asHolder(o, key, 'SET heldUntil = :until', { ':until': n(o.now() + o.leaseMs) });
+}
+
 /** Gives the lease up if it is still this run's (best effort: an expired lease needs nothing). */
 export async function dropLease(o: LeaseOptions, key: Item): Promise<void> {
-  try {
-    await o.client.send(new UpdateItemCommand({
-      TableName: o.table,
-      Key: key,
-      UpdateExpression: 'REMOVE holder, heldUntil',
-      ConditionExpression: 'holder = :me',
-      ExpressionAttributeValues: { ':me': s(o.holder) },
-    }));
-  } catch (err) {
-    if (!(err instanceof ConditionalCheckFailedException)) throw err;
-  }
+  await asHolder(o, key, 'REMOVE holder, heldUntil');
 }
 
 /**
