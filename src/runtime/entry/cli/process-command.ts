@@ -1,6 +1,7 @@
 /** `cdk-data-pipeline process`: the processing core on a local file. */
 import * as fs from 'fs';
 import { ProcessArgs, UsageError } from './args';
+import { ProgressOutput, withProgress } from './progress';
 import { ConfigError } from '../../contract/config';
 import { silentLogger, stderrLogger } from '../../contract/logger';
 import { FileOutcome } from '../../core/outcome';
@@ -16,7 +17,7 @@ export interface CliOutput extends Omit<FileOutcome, 'cause'> {
   readonly file: string;
 }
 
-export async function runProcess(args: ProcessArgs): Promise<CliOutput> {
+export async function runProcess(args: ProcessArgs, progressOut: ProgressOutput = process.stderr): Promise<CliOutput> {
   const stat = fs.statSync(args.file, { throwIfNoEntry: false });
   if (!stat) throw new UsageError(`File not found: ${args.file}`);
   if (!stat.isFile()) throw new UsageError(`Not a file: ${args.file}`);
@@ -30,8 +31,10 @@ export async function runProcess(args: ProcessArgs): Promise<CliOutput> {
   }
   const log = args.verbose ? stderrLogger : silentLogger;
   const database = new Database(cachedSettings(async () => settings), { log, schemaStatements: sinkSchemaStatements(args.sinks) });
+  // A long run on a terminal shows how far it is (stderr; stdout keeps the one JSON result).
+  const progress = withProgress(new LocalFileSource(args.file), progressOut);
   try {
-    const { cause: _cause, ...outcome } = await processFile(new LocalFileSource(args.file), {
+    const { cause: _cause, ...outcome } = await processFile(progress.source, {
       ledger: new PostgresLedger(database, log),
       storage: new LocalStorage(args.outputDir),
       sinks: createSinks(args.sinks),
@@ -47,6 +50,7 @@ export async function runProcess(args: ProcessArgs): Promise<CliOutput> {
       : reason;
     return { status, file: args.file, ...rest, ...(explained ? { reason: explained } : {}) };
   } finally {
+    progress.stop();
     await database.end();
   }
 }
