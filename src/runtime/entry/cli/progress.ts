@@ -10,8 +10,8 @@ import { PassThrough, Readable } from 'stream';
 import { FileRef, FileSource, FileStat, OpenOptions } from '../../contract/source';
 
 export interface ProgressOutput {
-  write(text: string): void;
   readonly isTTY?: boolean;
+  write(text: string): void;
 }
 
 /** `source` with its reads counted and shown on `out`; `stop()` clears the line. */
@@ -47,10 +47,10 @@ export function withProgress(
       size = stat.sizeBytes;
       return stat;
     },
-    open: async (options?: OpenOptions): Promise<Readable> => {
-      const stream = await source.open(options);
+    open: async (opening?: OpenOptions): Promise<Readable> => {
+      const stream = await source.open(opening);
       // Each full read is a pass; a resumed read starts where the checkpoint is.
-      passStart = options?.start ?? 0;
+      passStart = opening?.start ?? 0;
       bytes = 0;
       lines = 0;
       started = now();
