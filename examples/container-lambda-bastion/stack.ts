@@ -1,6 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BadRowPolicy, BastionPlacement, BoundQueueLambdaProcessor, CdkPipeline, ColumnType, Processor, Trigger } from '../../src';
+import { BadRowPolicy, BastionPlacement, BoundQueueLambdaProcessor, CdkPipeline, ColumnType, Processor, Trigger } from 'cdk-data-pipeline';
 import { addExampleOutputs, ExampleStackProps, notificationEmails, ordersSink } from '../shared';
 
 export interface ContainerLambdaBastionStackProps extends ExampleStackProps {

@@ -1,7 +1,7 @@
 import { Stack, TimeZone } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { BadRowPolicy, CdkPipeline, ColumnType, Processor, Trigger } from '../../src';
+import { BadRowPolicy, CdkPipeline, ColumnType, Processor, Trigger } from 'cdk-data-pipeline';
 import { addFargateOutputs, ExampleStackProps, notificationEmails, ordersSink } from '../shared';
 
 /** Props of the example stack. */

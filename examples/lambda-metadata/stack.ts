@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { CdkPipeline } from '../../src';
+import { CdkPipeline } from 'cdk-data-pipeline';
 import { ExampleStackProps, notificationEmails } from '../shared';
 
 /** Props of the example stack. */

@@ -1,6 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { BadRowPolicy, CdkPipeline, ColumnType, Processor, Trigger } from '../../src';
+import { BadRowPolicy, CdkPipeline, ColumnType, Processor, Trigger } from 'cdk-data-pipeline';
 import { ExampleStackProps, notificationEmails, ordersSink } from '../shared';
 
 /** Props of the example stack. */

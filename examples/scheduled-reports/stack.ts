@@ -1,7 +1,7 @@
 import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { CdkPipeline, Ledger, Measure, Processor, Sink, Trigger } from '../../src';
+import { CdkPipeline, Ledger, Measure, Processor, Sink, Trigger } from 'cdk-data-pipeline';
 import { addFargateOutputs, ExampleStackProps, notificationEmails } from '../shared';
 
 /** Props of the example stack. */
