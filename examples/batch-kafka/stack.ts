@@ -13,12 +13,13 @@ export const ORDERS_TOPIC = 'orders';
 export const READERS_GROUP = 'orders-readers';
 
 /**
- * Seed 004 as it asks: AWS Batch jobs on EC2 Spot stream every row of each
- * uploaded CSV, in file order, to a Kafka topic on Amazon MSK (IAM access
- * control), checkpointing every 10,000 rows, with the file ledger in
- * DynamoDB and no relational database. Beyond the seed, each chunk of
- * rows is a Kafka transaction with its checkpoint, so a `read_committed`
- * consumer sees each row exactly once across Spot reclaims and retries.
+ * What the original design asks for: AWS Batch jobs on EC2 Spot stream
+ * every row of each uploaded CSV, in file order, to a Kafka topic on Amazon
+ * MSK (IAM access control), checkpointing every 10,000 rows, with the file
+ * ledger in DynamoDB and no relational database. Beyond that design, each
+ * chunk of rows is a Kafka transaction with its checkpoint, so a
+ * `read_committed` consumer sees each row exactly once across Spot reclaims
+ * and retries.
  */
 export class BatchKafkaStack extends Stack {
   public readonly pipeline: CdkPipeline;
@@ -29,7 +30,7 @@ export class BatchKafkaStack extends Stack {
     super(scope, id, props);
     const cluster = KafkaCluster.mskProvisioned();
     this.pipeline = new CdkPipeline(this, 'Pipeline', {
-      // Seed 004 as designed: no relational database; file claims and checkpoints in DynamoDB.
+      // As in the original design: no relational database; file claims and checkpoints in DynamoDB.
       ledger: Ledger.dynamoDb(),
       // A bastion only to run the README's consumer against the brokers (Session Manager, no inbound rule).
       bastion: true,
@@ -39,7 +40,7 @@ export class BatchKafkaStack extends Stack {
         topic: ORDERS_TOPIC,
         cluster,
         auth: KafkaAuth.iam(),
-        // The seed's interval: one Kafka transaction (and checkpoint) per 10,000 rows.
+        // The original design's interval: one Kafka transaction (and checkpoint) per 10,000 rows.
         checkpointEvery: 10_000,
       })],
       notificationEmails: notificationEmails(props),

@@ -7,10 +7,11 @@ import { addBatchOutputs, ExampleStackProps, notificationEmails, ordersSink, see
 export type BatchSpotStackProps = ExampleStackProps;
 
 /**
- * Seed 004, option 2 (AWS Batch on EC2 Spot): one Batch job per uploaded
- * file on EC2 Spot instances that Batch starts and stops (allocation
- * SPOT_PRICE_CAPACITY_OPTIMIZED), retried on a Spot reclaim. Rows go to a
- * typed PostgreSQL table (examples/batch-kafka streams them to Kafka).
+ * The original design's option 2 (AWS Batch on EC2 Spot): one Batch job per
+ * uploaded file on EC2 Spot instances that Batch starts and stops
+ * (allocation SPOT_PRICE_CAPACITY_OPTIMIZED), retried on a Spot reclaim.
+ * Rows go to a typed PostgreSQL table (examples/batch-kafka streams them to
+ * Kafka).
  */
 export class BatchSpotStack extends Stack {
   public readonly pipeline: CdkPipeline;

@@ -13,10 +13,10 @@ export interface ContainerLambdaBastionStackProps extends ExampleStackProps {
 }
 
 /**
- * Seed 001: S3 -> a container-image Lambda -> rows in RDS PostgreSQL, in
- * one VPC (public, private and isolated subnets), with a bastion in a public
- * subnet (SSH from one CIDR only) that has the PostgreSQL client and may
- * reach the database.
+ * S3 -> a container-image Lambda -> rows in RDS PostgreSQL, in one VPC
+ * (public, private and isolated subnets), with a bastion in a public subnet
+ * (SSH from one CIDR only) that has the PostgreSQL client and may reach the
+ * database.
  */
 export class ContainerLambdaBastionStack extends Stack {
   public readonly pipeline: CdkPipeline;
@@ -24,12 +24,12 @@ export class ContainerLambdaBastionStack extends Stack {
   constructor(scope: Construct, id: string, props: ContainerLambdaBastionStackProps = {}) {
     super(scope, id, props);
     this.pipeline = new CdkPipeline(this, 'Pipeline', {
-      // Seed 001: one VPC; the function in its private subnets, the database in its isolated ones.
+      // One VPC; the function in its private subnets, the database in its isolated ones.
       singleVpc: true,
       processor: Processor.lambdaContainer({ memorySize: 2048, timeout: Duration.minutes(15) }),
       triggers: [Trigger.onUpload({ prefix: 'incoming/' })],
       sinks: [ordersSink(BadRowPolicy.SKIP_AND_REPORT, [{ name: 'paid', type: ColumnType.BOOLEAN }])],
-      // Seed 001's bastion: in a public subnet, SSH from one network only
+      // The original design's bastion: in a public subnet, SSH from one network only
       // (203.0.113.0/24 is a documentation range: put yours), Session Manager too.
       bastion: true,
       bastionPlacement: BastionPlacement.PUBLIC,

@@ -8,11 +8,11 @@ import { addFargateOutputs, ExampleStackProps, notificationEmails, ordersSink } 
 export type FargatePostgresStackProps = ExampleStackProps;
 
 /**
- * Seeds 000 + 003: S3 -> an ECS Fargate task (Fargate Spot) per file ->
- * rows in a typed PostgreSQL table. Uploads under `raw-data/` start a task
- * through EventBridge; a nightly EventBridge Scheduler run at 02:00 London
- * time processes everything under that day's `raw-data/YYYY-MM-DD/` and
- * writes `reports/YYYY-MM-DD.json`.
+ * S3 -> an ECS Fargate task (Fargate Spot) per file -> rows in a typed
+ * PostgreSQL table. Uploads under `raw-data/` start a task through
+ * EventBridge; a nightly EventBridge Scheduler run at 02:00 London time
+ * processes everything under that day's `raw-data/YYYY-MM-DD/` and writes
+ * `reports/YYYY-MM-DD.json`.
  */
 export class FargatePostgresStack extends Stack {
   public readonly pipeline: CdkPipeline;

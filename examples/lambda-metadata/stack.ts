@@ -7,9 +7,9 @@ import { ExampleStackProps, notificationEmails } from '../shared';
 export type LambdaMetadataStackProps = ExampleStackProps;
 
 /**
- * Seed 002: two peered VPCs, endpoints, input/output/backup buckets, RDS
- * PostgreSQL with a file_metadata table, a Lambda processor triggered by
- * uploads, SNS e-mail on success and failure, alarms (errors > 0, duration > 5 s).
+ * Two peered VPCs, endpoints, input/output/backup buckets, RDS PostgreSQL
+ * with a file_metadata table, a Lambda processor triggered by uploads, SNS
+ * e-mail on success and failure, alarms (errors > 0, duration > 5 s).
  */
 export class LambdaMetadataStack extends Stack {
   public readonly pipeline: CdkPipeline;

@@ -7,9 +7,9 @@ import { ExampleStackProps, notificationEmails, ordersSink } from '../shared';
 export type LambdaTableStackProps = ExampleStackProps;
 
 /**
- * Seeds 000/001: S3 -> processor -> rows in a typed PostgreSQL table, in one
- * VPC with public, private and isolated subnets. Rows are loaded with COPY in
- * the same transaction as the file's metadata; bad rows are reported, not
+ * S3 -> processor -> rows in a typed PostgreSQL table, in one VPC with
+ * public, private and isolated subnets. Rows are loaded with COPY in the
+ * same transaction as the file's metadata; bad rows are reported, not
  * loaded.
  */
 export class LambdaTableStack extends Stack {

@@ -16,9 +16,9 @@ export enum BastionPlacement {
    */
   PRIVATE = 'PRIVATE',
   /**
-   * A public subnet with a public IP, reachable by SSH from `sshCidr` only
-   * (seed 001's bastion). Session Manager works as well. Needs `sshCidr`
-   * and a VPC with public subnets.
+   * A public subnet with a public IP, reachable by SSH from `sshCidr` only.
+   * Session Manager works as well. Needs `sshCidr` and a VPC with public
+   * subnets.
    */
   PUBLIC = 'PUBLIC',
 }
@@ -90,9 +90,9 @@ export interface PipelineBastionProps {
  * database port with the `AWS-StartPortForwardingSessionToRemoteHost`
  * document.
  *
- * With `placement: BastionPlacement.PUBLIC` and `sshCidr` (seed 001) it
- * runs in a public subnet with a public IP and admits SSH from that CIDR
- * only; Session Manager keeps working.
+ * With `placement: BastionPlacement.PUBLIC` and `sshCidr` it runs in a
+ * public subnet with a public IP and admits SSH from that CIDR only;
+ * Session Manager keeps working.
  */
 export class PipelineBastion extends Construct implements ec2.IConnectable {
   /** The EC2 instance. */

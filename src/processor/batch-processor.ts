@@ -126,9 +126,9 @@ const BATCH_EC2_ENDPOINTS = [
 ];
 
 /**
- * Runs the processor program as one AWS Batch job per uploaded object
- * (seed 004), on Fargate Spot by default. Uploads reach it through
- * EventBridge, which submits the job with the object as its parameters
+ * Runs the processor program as one AWS Batch job per uploaded object, on
+ * Fargate Spot by default. Uploads reach it through EventBridge, which
+ * submits the job with the object as its parameters
  * (`run --bucket Ref::bucket --key Ref::key ...`); Spot reclaims and
  * interruptions are retried and resume from the last checkpoint.
  *

@@ -1,6 +1,6 @@
 import { ENV } from '../shared/env';
 
-/** Rows per checkpointed chunk the container processors use unless told otherwise (seed 004's 10,000). */
+/** Rows per checkpointed chunk the container processors use unless told otherwise (10,000, as in the original design). */
 export const DEFAULT_CONTAINER_CHECKPOINT_EVERY = 10_000;
 
 /** Checks a processor's `checkpointEvery` option. @internal */

@@ -79,13 +79,13 @@ const FARGATE_ENDPOINTS = [
 ];
 
 /**
- * Runs the processor program as one ECS Fargate task per uploaded object
- * (seed 000), in the processing subnets without a public IP. Uploads reach
- * it through EventBridge ("Object Created" events of the input bucket),
- * which starts the task with `run --bucket B --key K --version-id V
- * --sequencer S`, retries twice and keeps what it could not start in a
- * dead-letter queue. Object keys reach the task as stored: EventBridge does
- * not URL-encode them (S3's own notifications to SQS, SNS and Lambda do).
+ * Runs the processor program as one ECS Fargate task per uploaded object,
+ * in the processing subnets without a public IP. Uploads reach it through
+ * EventBridge ("Object Created" events of the input bucket), which starts
+ * the task with `run --bucket B --key K --version-id V --sequencer S`,
+ * retries twice and keeps what it could not start in a dead-letter queue.
+ * Object keys reach the task as stored: EventBridge does not URL-encode
+ * them (S3's own notifications to SQS, SNS and Lambda do).
  *
  * EventBridge notifications are turned on for the input bucket (aws-cdk-lib's
  * bucket-notifications custom resource, which keeps the bucket's other
