@@ -49,11 +49,11 @@ export function addExampleOutputs(stack: Stack, pipeline: CdkPipeline, logGroupN
 }
 
 /**
- * The Batch processor of the seed-004 examples: EC2 Spot, Batch's own
- * instance choice, sized like the seed's t3.medium (2 vCPUs, 4 GiB) less
+ * The Batch processor of the Batch examples: EC2 Spot, Batch's own
+ * instance choice, sized like the original design's t3.medium (2 vCPUs, 4 GiB) less
  * what the OS and the ECS agent keep, so a job fits a 4 GiB instance.
  */
-export function seed004BatchProcessor(): Processor {
+export function spotBatchProcessor(): Processor {
   return Processor.batch({ spot: true, computeType: BatchComputeType.EC2, vcpus: 2, memoryLimitMiB: 3584, maxvCpus: 16, retryAttempts: 3 });
 }
 

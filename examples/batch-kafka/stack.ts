@@ -2,7 +2,7 @@ import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { CdkPipeline, KafkaAuth, KafkaAuthMechanism, KafkaCluster, Ledger, MskProvisionedCluster, Sink, Trigger } from 'cdk-data-pipeline';
-import { addBatchOutputs, ExampleStackProps, notificationEmails, seed004BatchProcessor } from '../shared';
+import { addBatchOutputs, ExampleStackProps, notificationEmails, spotBatchProcessor } from '../shared';
 
 /** Props of the example stack. */
 export type BatchKafkaStackProps = ExampleStackProps;
@@ -34,7 +34,7 @@ export class BatchKafkaStack extends Stack {
       ledger: Ledger.dynamoDb(),
       // A bastion only to run the README's consumer against the brokers (Session Manager, no inbound rule).
       bastion: true,
-      processor: seed004BatchProcessor(),
+      processor: spotBatchProcessor(),
       triggers: [Trigger.onUpload({ prefix: 'incoming/' })],
       sinks: [Sink.kafka({
         topic: ORDERS_TOPIC,

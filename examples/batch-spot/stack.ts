@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { BadRowPolicy, CdkPipeline, ColumnType, Trigger } from 'cdk-data-pipeline';
-import { addBatchOutputs, ExampleStackProps, notificationEmails, ordersSink, seed004BatchProcessor } from '../shared';
+import { addBatchOutputs, ExampleStackProps, notificationEmails, ordersSink, spotBatchProcessor } from '../shared';
 
 /** Props of the example stack. */
 export type BatchSpotStackProps = ExampleStackProps;
@@ -19,7 +19,7 @@ export class BatchSpotStack extends Stack {
   constructor(scope: Construct, id: string, props: BatchSpotStackProps = {}) {
     super(scope, id, props);
     this.pipeline = new CdkPipeline(this, 'Pipeline', {
-      processor: seed004BatchProcessor(),
+      processor: spotBatchProcessor(),
       triggers: [Trigger.onUpload({ prefix: 'incoming/' })],
       sinks: [ordersSink(BadRowPolicy.FAIL_FILE, [{ name: 'currency', type: ColumnType.varchar(3), nullable: false }])],
       notificationEmails: notificationEmails(props),

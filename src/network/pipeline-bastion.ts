@@ -281,7 +281,7 @@ function validatePlacement(props: PipelineBastionProps, isPublic: boolean, ssh: 
  * public IP moves into its network interface) that it would not be in a VPC.
  */
 function publicIpAcknowledgments(instance: Construct, sshCidr: string): NagAcknowledgment[] {
-  const publicIp = 'The bastion has a public IP because it was asked for with placement: BastionPlacement.PUBLIC (seed 001\'s public bastion); '
+  const publicIp = 'The bastion has a public IP because it was asked for with placement: BastionPlacement.PUBLIC; '
     + `its security group admits SSH from ${sshCidr} only and nothing else, IMDSv2 is required and its volume is encrypted. `
     + 'The default placement (private subnets, Session Manager only) has no public IP.';
   const inVpc = 'The bastion is in a public subnet of the pipeline\'s VPC: with a public IP, CloudFormation takes the subnet in '

@@ -4,7 +4,7 @@ import { KafkaCluster } from '../kafka/kafka-cluster';
 
 /** Compression of the record batches sent to Kafka. */
 export enum KafkaCompression {
-  /** gzip (what the seed uses; every Kafka client reads it). */
+  /** gzip (every Kafka client reads it). */
   GZIP = 'gzip',
   /** No compression. */
   NONE = 'none',
@@ -100,8 +100,8 @@ export interface KafkaSinkOptions {
    * Exactly once for `read_committed` consumers: each chunk of
    * `checkpointEvery` rows is sent in one Kafka transaction together with its
    * checkpoint, with one transactional id per file version (a restarted
-   * processor fences the one it replaces). `false`: at least once, the seed's
-   * mode: rows are sent outside transactions and each checkpoint is
+   * processor fences the one it replaces). `false`: at least once, the
+   * original design's mode: rows are sent outside transactions and each checkpoint is
    * committed after its rows are acknowledged, so a crash sends at most one
    * chunk again.
    *
