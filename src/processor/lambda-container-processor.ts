@@ -59,8 +59,9 @@ export class BoundLambdaContainerProcessor extends BoundQueueLambdaProcessor {
 }
 
 /**
- * Runs the processor program as a container-image Lambda function: the same queue, dead-letter queue, concurrency limit, retries and
- * tracing as `Processor.lambda()`. A container-image function cannot use
+ * Runs the processor program as a container-image Lambda function: the
+ * same queue, dead-letter queue, concurrency limit, retries and tracing as
+ * `Processor.lambda()`. A container-image function cannot use
  * layers, so the sink configuration is in its environment
  * (`PIPELINE_SINKS`); the synth fails when it does not fit Lambda's 4 KB.
  */
