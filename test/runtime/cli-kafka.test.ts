@@ -91,7 +91,7 @@ test('a --config file lists Kafka sinks beside tables; a bad entry is named by i
   expect(usageError('--config', bad)).toBe(`${bad}: sinks[1]: unknown key retries (a Kafka sink has kind, topic, brokers, auth, key, headers, compression, exactlyOnce, `
     + 'checkpointTopic, transactionalIdPrefix, checkpointGroupId, checkpointEvery, clientId); brokers [] must be a non-empty list of "host:port"; '
     + 'checkpointEvery "x" must be a whole number of rows, at least 1');
-  expect(usageError('--config', file('kind.json', JSON.stringify({ kind: 'report' })))).toBe(`${path.join(work, 'kind.json')}: kind "report" is not supported by the CLI (postgresTable or kafka)`);
+  expect(usageError('--config', file('kind.json', JSON.stringify({ kind: 'bigquery' })))).toBe(`${path.join(work, 'kind.json')}: kind "bigquery" is not supported by the CLI (postgresTable, kafka or report)`);
 });
 
 test('dry run: a file to a table and a topic, then again (a duplicate: nothing sent twice), then forced (still nothing twice)', async () => {

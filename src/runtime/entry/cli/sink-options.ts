@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import { UsageError } from './args';
 import { jsonErrorLocation } from './json-position';
 import type { KafkaSinkConfig } from '../../../shared/kafka-sink-config';
+import { ReportSinkConfig, reportSinkConfigProblems } from '../../../shared/report-sink-config';
 import { ColumnConfig, MAX_PARALLELISM, parallelismProblem, PostgresTableSinkConfig, SinkConfig } from '../../../shared/sink-config';
 import { ConfigProblem, describeProblem, tableSinkProblems } from '../../../shared/table-rules';
 import { kafkaSinkConfigProblems } from '../../kafka/settings';
@@ -49,7 +50,7 @@ export interface SinkFlags {
  */
 export function sinksFromFlags(flags: SinkFlags): SinkConfig[] {
   const kafka = flags.kafka ? kafkaSinkFromFlags(flags.kafka) : undefined;
-  return [...tableSinksFromFlags(flags), ...(kafka ? [asSinkConfig(kafka)] : [])];
+  return [...tableSinksFromFlags(flags), ...(kafka ? [kafka] : [])];
 }
 
 function tableSinksFromFlags(flags: SinkFlags): SinkConfig[] {
@@ -122,9 +123,10 @@ function sinksFromConfigFile(file: string): SinkConfig[] {
       throw new UsageError(`${file}: ${wrapped ? `sinks[${i}] ` : ''}must be an object with table and columns`);
     }
     const e = entry;
-    if (e.kind === 'kafka') return asSinkConfig(checkedKafka(e as unknown as KafkaSinkConfig, `${file}: ${wrapped ? `sinks[${i}]` : 'kafka sink'}`));
+    if (e.kind === 'kafka') return checkedKafka(e as unknown as KafkaSinkConfig, `${file}: ${wrapped ? `sinks[${i}]` : 'kafka sink'}`);
+    if (e.kind === 'report') return checkedReport(e as unknown as ReportSinkConfig, `${file}: ${wrapped ? `sinks[${i}]` : 'report sink'}`);
     if (e.kind !== undefined && e.kind !== 'postgresTable') {
-      throw new UsageError(`${file}: ${prefix}kind ${JSON.stringify(e.kind)} is not supported by the CLI (postgresTable or kafka)`);
+      throw new UsageError(`${file}: ${prefix}kind ${JSON.stringify(e.kind)} is not supported by the CLI (postgresTable, kafka or report)`);
     }
     const unknown = Object.keys(e).filter((k) => !TABLE_KEYS.includes(k)).map((k) => `${prefix}${k}`);
     if (Array.isArray(e.columns)) {
@@ -222,8 +224,11 @@ function kafkaSinkFromFlags(flags: KafkaFlags): KafkaSinkConfig | undefined {
  * does not list the Kafka shape yet; the sink factories of core/sinks.ts go
  * by `kind`.
  */
-function asSinkConfig(config: KafkaSinkConfig): SinkConfig {
-  return config as unknown as SinkConfig;
+/** A report sink of the --config file, checked by the rules `Sink.report()` applies. */
+function checkedReport(config: ReportSinkConfig, where: string): ReportSinkConfig {
+  const problems = reportSinkConfigProblems(config);
+  if (problems.length > 0) throw new UsageError(`${where}: ${problems.join('; ')}`);
+  return config;
 }
 
 function kebab(s: string): string {

@@ -8,13 +8,15 @@ Commands:
   run --bucket B --key K | --prefix P
                        Process S3 objects with the processor's environment
                        (the command the container image runs)
+  status               Recent files of the pipeline's ledger (PostgreSQL or DynamoDB)
+  reprocess --bucket B --key K | --failed
+                       Process versions again on purpose (rows replaced, never doubled)
   help                 Show this help
 
 Exit status: 0 succeeded or duplicate, 1 a file failed, 2 usage error,
 75 interrupted (SIGTERM/SIGINT): run the same command again.
 
-Run "cdk-data-pipeline process --help" or "cdk-data-pipeline run --help" for
-the options of a command.
+Run "cdk-data-pipeline <command> --help" for the options of a command.
 `;
 
 export const PROCESS_USAGE = `Usage: cdk-data-pipeline process <file.csv> [options]
