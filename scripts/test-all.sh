@@ -53,5 +53,7 @@ if [ "${1:-}" = "--install-only" ]; then exit 0; fi
 # toolchains; the test suite generates their code with jsii-pacmak --code-only).
 # Every test on PostgreSQL 17 (what the construct deploys)...
 CI=true PIPELINE_TEST_PG=17 npx projen build
-# ...and the runtime tests again on the oldest supported server (your own database may be older).
-PIPELINE_TEST_PG="$OLDEST_PG" npx jest --coverage=false test/runtime
+# ...and the runtime tests again on the oldest supported server (your own database may be older),
+# except the Kafka and report sinks' own tests, which do not depend on the PostgreSQL version.
+PIPELINE_TEST_PG="$OLDEST_PG" npx jest --coverage=false test/runtime \
+  --testPathIgnorePatterns '/node_modules/' '/test/runtime/kafka/' '/test/runtime/report/' 'cli-kafka' 'cli-progress'
