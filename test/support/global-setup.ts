@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { startKafkaBroker } from './kafka-broker';
 import { startMoto, startPostgres, STATE_FILE } from './services';
@@ -7,7 +8,11 @@ import { startMoto, startPostgres, STATE_FILE } from './services';
 export default async function globalSetup(): Promise<void> {
   const [pg, moto, kafka] = await Promise.all([startPostgres(), startMoto(), startKafkaBroker()]);
   fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
-  fs.writeFileSync(STATE_FILE, JSON.stringify({ pids: [pg.pid, moto.pid, kafka.pid], dataDir: pg.dataDir, kafkaDir: kafka.dir }));
+  // The run's temporary files (every synthesized app writes a cdk.out of several MB) in one
+  // directory of its own, removed by globalTeardown: repeated runs do not fill the disk.
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-jest-'));
+  fs.writeFileSync(STATE_FILE, JSON.stringify({ pids: [pg.pid, moto.pid, kafka.pid], dataDir: pg.dataDir, kafkaDir: kafka.dir, tmpDir }));
+  process.env.TMPDIR = tmpDir;
   // Workers are forked after globalSetup and inherit these.
   process.env.TEST_DATABASE_URL = pg.url;
   process.env.TEST_MOTO_ENDPOINT = moto.endpoint;
