@@ -35,7 +35,7 @@ describe('bad configuration: createRuntime (the cold start) fails naming the var
     ['PIPELINE_SINKS not JSON', { PIPELINE_SINKS: '[{"kind": ' }, /^PIPELINE_SINKS is not valid JSON: /],
     ['PIPELINE_SINKS not an array', { PIPELINE_SINKS: '{"kind": "postgresTable"}' }, 'PIPELINE_SINKS must be a JSON array of sink configurations'],
     ['a sink without a kind', { PIPELINE_SINKS: '[{"table": "t"}]' }, 'PIPELINE_SINKS[0] must be an object with a "kind"'],
-    ['an unknown sink kind', { PIPELINE_SINKS: '[{"kind": "mysql"}]' }, 'PIPELINE_SINKS[0] has kind "mysql", which this processor build does not support (available: postgresTable)'],
+    ['an unknown sink kind', { PIPELINE_SINKS: '[{"kind": "mysql"}]' }, 'PIPELINE_SINKS[0] has kind "mysql", which this processor build does not support (available: postgresTable, report, kafka)'],
     ['an invalid table sink', { PIPELINE_SINKS: JSON.stringify([{ kind: 'postgresTable', schema: 'public', table: 't', columns: [], badRows: 'FAIL_FILE', extraColumns: 'IGNORE' }]) },
       /^PIPELINE_SINKS\[0\]: Invalid postgresTable sink configuration: /],
     ['no output bucket', { PIPELINE_OUTPUT_BUCKET: '' }, 'Environment variable PIPELINE_OUTPUT_BUCKET is not set'],
