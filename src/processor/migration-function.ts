@@ -3,10 +3,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { createFunctionRole, setTracing } from './function-role';
 import { checkEnvironmentSize } from './lambda-environment';
 import { PROCESSOR_LAMBDA_ASSET, PROCESSOR_RUNTIME } from './lambda-processor';
 import { ProcessorBindContext } from './processor';
-import { createFunctionRole, setTracing } from './queue-lambda-base';
 import { SINKS_FILE_IN_LAYER, SinkConfigLayer } from './sink-config-layer';
 import { ENV } from '../shared/env';
 

@@ -14,7 +14,8 @@ import { MskProvisionedCluster } from '../kafka/msk-provisioned-cluster';
 import { KafkaTopics } from '../kafka/topic/kafka-topics';
 import { TopicSpec } from '../kafka/topic/topic-settings';
 import { nagResourceString } from '../nag-acknowledgments';
-import { BoundLambdaProcessor } from '../processor/lambda-processor';
+// Through the index, which loads processor.ts first (its variants extend it: see the end of processor.ts).
+import { BoundLambdaProcessor } from '../processor';
 import type { KafkaAuthConfig, KafkaSinkConfig } from '../shared/kafka-sink-config';
 
 const DEFAULT_CHECKPOINT_EVERY = 10_000;

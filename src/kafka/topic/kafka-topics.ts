@@ -9,7 +9,7 @@ import { Construct, IConstruct } from 'constructs';
 import { CreateTopicsFunction } from './create-topics-function';
 import { TOPIC_ENV, TopicSpec } from './topic-settings';
 import { NagAcknowledgment } from '../../nag-acknowledgments';
-import { createFunctionRole, setTracing } from '../../processor/queue-lambda-base';
+import { createFunctionRole, setTracing } from '../../processor/function-role';
 import { ManagedPolicyRole } from '../../security/managed-policy-role';
 import { acknowledgeForPipeline } from '../kafka-acknowledgments';
 import { KafkaAuth, KafkaAuthMechanism } from '../kafka-auth';
