@@ -11,6 +11,8 @@ export default async function globalSetup(): Promise<void> {
   // The run's temporary files (every synthesized app writes a cdk.out of several MB) in one
   // directory of its own, removed by globalTeardown: repeated runs do not fill the disk.
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdp-jest-'));
+  // Open like /tmp itself: the test servers run as the postgres user, and initdb makes its data directory here.
+  fs.chmodSync(tmpDir, 0o1777);
   fs.writeFileSync(STATE_FILE, JSON.stringify({ pids: [pg.pid, moto.pid, kafka.pid], dataDir: pg.dataDir, kafkaDir: kafka.dir, tmpDir }));
   process.env.TMPDIR = tmpDir;
   // Workers are forked after globalSetup and inherit these.
