@@ -214,7 +214,8 @@ export async function startKafkaBroker(): Promise<KafkaBroker> {
   const properties = path.join(dir, 'server.properties');
   fs.writeFileSync(properties, serverProperties(dir, ports as unknown as Ports, certs));
   const clusterId = randomBytes(16).toString('base64url');
-  const format = java(libs, dir, ['kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', properties,
+  // `--cluster-id=<id>`: a base64url id may start with `-`, which would read as an option.
+  const format = java(libs, dir, ['kafka.tools.StorageTool', 'format', '--standalone', `--cluster-id=${clusterId}`, '-c', properties,
     '--add-scram', `SCRAM-SHA-512=[name=${SCRAM_USER},password=${SCRAM_PASSWORD}]`]);
   const code = await new Promise<number | null>((resolve) => format.once('exit', resolve));
   if (code !== 0) throw new Error(`kafka.tools.StorageTool format exited with ${code}; ${path.join(dir, 'broker.log')}:\n${tail(dir)}`);
