@@ -83,7 +83,7 @@ export interface KafkaClient {
   close(): Promise<void>;
 }
 
-/** Request settings of the seed's producer: acks from all replicas, one request in flight. */
+/** Request settings of the original design's producer: acks from all replicas, one request in flight. */
 const ACKS_ALL = -1;
 /** Retries inside kafkajs (a request's transient errors); the sink's own retries (5 attempts) come on top. */
 const CLIENT_RETRY = { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 };

@@ -1,6 +1,6 @@
 /**
  * Delivers one unit of rows (at most `checkpointEvery`) of a file with its
- * checkpoint, retrying as the seed does: 5 attempts with backoff on
+ * checkpoint, retrying as the original design does: 5 attempts with backoff on
  * retriable errors. Every failed attempt throws its producer away; the next
  * one makes a new producer (which fences the old one and aborts its open
  * transaction), reads the last committed checkpoint again and sends only
@@ -18,7 +18,7 @@ import { errorMessage, Logger } from '../contract/logger';
 
 /** How the sink retries a unit of rows after a retriable error. */
 export interface RetryOptions {
-  /** Attempts per unit of rows; default 5 (the seed's). */
+  /** Attempts per unit of rows; default 5 (the original design's). */
   readonly attempts?: number;
   /** Wait after the first failed attempt, doubled after each; default 1 s. */
   readonly firstDelayMs?: number;

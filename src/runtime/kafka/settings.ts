@@ -22,7 +22,7 @@ export interface KafkaSettings {
   readonly clientId: string;
 }
 
-/** Rows per Kafka transaction (or at-least-once checkpoint) unless `checkpointEvery` says otherwise: the seed's. */
+/** Rows per Kafka transaction (or at-least-once checkpoint) unless `checkpointEvery` says otherwise (the original design's interval). */
 export const DEFAULT_KAFKA_CHECKPOINT_EVERY = 10_000;
 const MECHANISMS = ['plaintext', 'tls', 'scram-sha-512', 'iam', 'mtls'];
 const KEYS = ['kind', 'topic', 'brokers', 'auth', 'key', 'headers', 'compression', 'exactlyOnce', 'checkpointTopic',

@@ -63,7 +63,7 @@ export async function closeKafkaSinks(): Promise<void> {
  * whether or not its own transaction committed after Kafka's did. A
  * `read_committed` consumer sees each row of the file once, in file order.
  *
- * **At least once** (`exactlyOnce: false`, the seed's mode): the rows go
+ * **At least once** (`exactlyOnce: false`, the original design's mode): the rows go
  * through an idempotent, non-transactional producer, and the checkpoint is
  * committed once they are acknowledged; after a crash, the rows sent since
  * the last checkpoint are sent again: at most `checkpointEvery` duplicates,

@@ -80,7 +80,7 @@ export const RUN_OPTIONS = {
 
 /** Environment variable with the keys `run --prefix` processes (default `.csv`; `--suffix` wins). */
 export const SUFFIX_ENV = 'PIPELINE_SUFFIX';
-/** Environment variable with the default of `run --date` (seed 003's manual runs set it). */
+/** Environment variable with the default of `run --date` (the nightly-reports design's manual runs set it). */
 export const RUN_DATE_ENV = 'RUN_DATE';
 export const DEFAULT_SUFFIX = '.csv';
 
