@@ -53,7 +53,15 @@ export interface Consumed {
  * its end (the last stable offset for read_committed) and nothing more
  * arrives for `quietMs`.
  */
-export async function readTopic(topic: string, options: { uncommitted?: boolean; quietMs?: number; brokers?: string[] } = {}): Promise<Consumed[]> {
+/**
+ * Every message of `topic` (read_committed unless `uncommitted`), in offset
+ * order: read until the high watermark seen at the start, then `quietMs`
+ * without a new batch, and at least `minCount` messages when given (on a busy
+ * machine a pause between two fetches can outlast the quiet period).
+ */
+export async function readTopic(
+  topic: string, options: { uncommitted?: boolean; quietMs?: number; brokers?: string[]; minCount?: number } = {},
+): Promise<Consumed[]> {
   const brokers = options.brokers ?? [broker()];
   const ends = await withAdmin((a) => a.fetchTopicOffsets(topic), brokers);
   const consumer = kafka(brokers).consumer({ groupId: uniqueName('reader'), readUncommitted: options.uncommitted ?? false, maxWaitTimeInMs: 100 });
@@ -81,7 +89,7 @@ export async function readTopic(topic: string, options: { uncommitted?: boolean;
     const quiet = options.quietMs ?? 1_500;
     const deadline = Date.now() + 120_000;
     const atEnd = () => ends.every((e) => Number(e.high) === 0 || (reached.get(e.partition) ?? -1) >= Number(e.high));
-    while (!(atEnd() && Date.now() - last > quiet)) {
+    while (!(atEnd() && Date.now() - last > quiet && out.length >= (options.minCount ?? 0))) {
       if (Date.now() > deadline) throw new Error(`reading ${topic} timed out with ${out.length} messages`);
       await new Promise((r) => setTimeout(r, 100));
     }

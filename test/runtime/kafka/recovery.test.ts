@@ -57,7 +57,7 @@ test('OUT_OF_ORDER_SEQUENCE_NUMBER after a send: a new producer resumes from the
   });
   sinks.push(s);
   expect(await s.load(undefined, fileContext('seq.csv', 'v1'), opener(csvOf(2_000)))).toMatchObject({ rowsLoaded: 2_000 });
-  expect(idsOf(await readTopic(topic))).toEqual(Array.from({ length: 2_000 }, (_, i) => i + 1));
+  expect(idsOf(await readTopic(topic, { minCount: 2_000 }))).toEqual(Array.from({ length: 2_000 }, (_, i) => i + 1));
   // The batch sent before the error is in the log, in the aborted transaction.
   expect((await readTopic(topic, { uncommitted: true })).length).toBeGreaterThan(2_000);
   expect(warnings).toHaveLength(1);
@@ -90,7 +90,7 @@ test('a retriable error that persists: 5 attempts, then an Error (not an InputEr
   expect(err.message).toMatch(new RegExp(`^Kafka sink gave up on lines 102-201 of local/p.csv@v1 \\(topic "${topic}"\\) after 5 attempts: .*NOT_ENOUGH_REPLICAS`));
   expect(metrics.filter((l) => JSON.parse(l).KafkaProducerRetries === 1)).toHaveLength(4);
   expect(metrics.filter((l) => JSON.parse(l).KafkaSendErrors === 1)).toHaveLength(1);
-  expect(idsOf(await readTopic(topic))).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  expect(idsOf(await readTopic(topic, { minCount: 100 }))).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
 });
 
 describe('broker restart in the middle of a file', () => {
@@ -120,6 +120,6 @@ describe('broker restart in the middle of a file', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     own = await own.restart();
     expect(await load).toMatchObject({ rowsLoaded: rows });
-    expect(idsOf(await readTopic(topic, { brokers }))).toEqual(Array.from({ length: rows }, (_, i) => i + 1));
+    expect(idsOf(await readTopic(topic, { brokers, minCount: rows }))).toEqual(Array.from({ length: rows }, (_, i) => i + 1));
   }, 300_000);
 });
