@@ -31,7 +31,9 @@ export function addDatabaseBackupPlan(scope: Construct, instance: rds.DatabaseIn
  *
  * @internal
  */
-export function addBackupPlan(scope: Construct, selection: string, resource: backup.BackupResource, options: DatabaseBackupPlanOptions): backup.BackupPlan {
+export function addBackupPlan(
+  scope: Construct, selection: string, resource: backup.BackupResource, options: DatabaseBackupPlanOptions,
+): backup.BackupPlan {
   const vault = new backup.BackupVault(scope, 'BackupVault', {
     encryptionKey: options.encryptionKey,
     // Recovery points outlive the stack unless asked otherwise: a vault with
