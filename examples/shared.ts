@@ -17,10 +17,10 @@ export function ordersSink(badRows: BadRowPolicy, more: TableColumn[] = []): Sin
   return Sink.postgresTable({
     table: 'orders',
     columns: [
-      { name: 'order_id', type: ColumnType.BIGINT, nullable: false },
-      { name: 'customer', type: ColumnType.TEXT, nullable: false },
-      { name: 'placed_at', type: ColumnType.TIMESTAMPTZ, nullable: false },
-      { name: 'amount', type: ColumnType.numeric(12, 2), nullable: false },
+      { name: 'order_id', dataType: ColumnType.BIGINT, nullable: false },
+      { name: 'customer', dataType: ColumnType.TEXT, nullable: false },
+      { name: 'placed_at', dataType: ColumnType.TIMESTAMPTZ, nullable: false },
+      { name: 'amount', dataType: ColumnType.numeric(12, 2), nullable: false },
       ...more,
     ],
     badRows,

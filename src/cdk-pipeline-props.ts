@@ -21,7 +21,7 @@ export interface CdkPipelineProps
   /**
    * Where files are processed.
    *
-   * @default Processor.lambda()
+   * @default Processor.lambdaZip()
    */
   readonly processor?: Processor;
 

@@ -82,7 +82,7 @@ export class CdkPipeline extends Construct {
   constructor(scope: Construct, id: string, props: CdkPipelineProps = {}) {
     super(scope, id);
     validatePipelineProps(props);
-    const processor = props.processor ?? Processor.lambda();
+    const processor = props.processor ?? Processor.lambdaZip();
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.pipelineName = props.pipelineName ?? this.node.path;
     this.encryptionKey = props.encryptionKey ?? createPipelineKey(this, 'Key', removalPolicy);

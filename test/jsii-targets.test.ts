@@ -15,7 +15,7 @@ describe('jsii targets', () => {
 
   beforeAll(() => {
     // Compile the assembly from the current sources (also proves jsii accepts the public API).
-    execFileSync('npx', ['jsii', '--silence-warnings=reserved-word'], { cwd: root, stdio: 'pipe' });
+    execFileSync('npx', ['jsii', '--fail-on-warnings'], { cwd: root, stdio: 'pipe' });
     execFileSync('npx', ['jsii-pacmak', '--code-only', '--target', 'python', '--target', 'java', '--target', 'dotnet', '--target', 'go', '--outdir', outdir], { cwd: root, stdio: 'pipe' });
   }, 300_000);
 

@@ -87,7 +87,7 @@ function doors(c: Case): Record<string, string | undefined> {
   const file = path.join(work, 'sink.json');
   fs.writeFileSync(file, JSON.stringify({ schema, table, columns: [{ name, type }] }));
   const result: Record<string, string | undefined> = {
-    'Sink.postgresTable': errorOf(() => Sink.postgresTable({ table, schema, columns: [{ name, type: ColumnType.of(type) }] })),
+    'Sink.postgresTable': errorOf(() => Sink.postgresTable({ table, schema, columns: [{ name, dataType: ColumnType.of(type) }] })),
     'validateTableSinkConfig': errorOf(() => validateTableSinkConfig(runtimeConfig)),
     'CLI --table/--column': errorOf(() => sinksFromFlags({ table, schema, columns: [`${name}:${type}`] })),
     'CLI --config': errorOf(() => sinksFromFlags({ config: file })),

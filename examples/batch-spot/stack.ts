@@ -21,7 +21,7 @@ export class BatchSpotStack extends Stack {
     this.pipeline = new CdkPipeline(this, 'Pipeline', {
       processor: spotBatchProcessor(),
       triggers: [Trigger.onUpload({ prefix: 'incoming/' })],
-      sinks: [ordersSink(BadRowPolicy.FAIL_FILE, [{ name: 'currency', type: ColumnType.varchar(3), nullable: false }])],
+      sinks: [ordersSink(BadRowPolicy.FAIL_FILE, [{ name: 'currency', dataType: ColumnType.varchar(3), nullable: false }])],
       notificationEmails: notificationEmails(props),
     });
 

@@ -28,7 +28,7 @@ export class ContainerLambdaBastionStack extends Stack {
       singleVpc: true,
       processor: Processor.lambdaContainer({ memorySize: 2048, timeout: Duration.minutes(15) }),
       triggers: [Trigger.onUpload({ prefix: 'incoming/' })],
-      sinks: [ordersSink(BadRowPolicy.SKIP_AND_REPORT, [{ name: 'paid', type: ColumnType.BOOLEAN }])],
+      sinks: [ordersSink(BadRowPolicy.SKIP_AND_REPORT, [{ name: 'paid', dataType: ColumnType.BOOLEAN }])],
       // The original design's bastion: in a public subnet, SSH from one network only
       // (203.0.113.0/24 is a documentation range: put yours), Session Manager too.
       bastion: true,

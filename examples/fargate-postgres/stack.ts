@@ -29,8 +29,8 @@ export class FargatePostgresStack extends Stack {
         }),
       ],
       sinks: [ordersSink(BadRowPolicy.SKIP_AND_REPORT, [
-        { name: 'currency', type: ColumnType.varchar(3), nullable: false },
-        { name: 'paid', type: ColumnType.BOOLEAN },
+        { name: 'currency', dataType: ColumnType.varchar(3), nullable: false },
+        { name: 'paid', dataType: ColumnType.BOOLEAN },
       ])],
       notificationEmails: notificationEmails(props),
     });

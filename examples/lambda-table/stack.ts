@@ -19,11 +19,11 @@ export class LambdaTableStack extends Stack {
     super(scope, id, props);
     this.pipeline = new CdkPipeline(this, 'Pipeline', {
       singleVpc: true,
-      processor: Processor.lambda({ memorySize: 2048, timeout: Duration.minutes(15) }),
+      processor: Processor.lambdaZip({ memorySize: 2048, timeout: Duration.minutes(15) }),
       triggers: [Trigger.onUpload({ prefix: 'orders/' })],
       sinks: [ordersSink(BadRowPolicy.SKIP_AND_REPORT, [
-        { name: 'paid', type: ColumnType.BOOLEAN },
-        { name: 'note', type: ColumnType.TEXT },
+        { name: 'paid', dataType: ColumnType.BOOLEAN },
+        { name: 'note', dataType: ColumnType.TEXT },
       ])],
       notificationEmails: notificationEmails(props),
     });

@@ -61,7 +61,7 @@ export class BoundLambdaContainerProcessor extends BoundQueueLambdaProcessor {
 /**
  * Runs the processor program as a container-image Lambda function: the
  * same queue, dead-letter queue, concurrency limit, retries and tracing as
- * `Processor.lambda()`. A container-image function cannot use
+ * `Processor.lambdaZip()`. A container-image function cannot use
  * layers, so the sink configuration is in its environment
  * (`PIPELINE_SINKS`); the synth fails when it does not fit Lambda's 4 KB.
  */
@@ -92,5 +92,5 @@ function checkSinksFit(environment: { [key: string]: string }, sinksJson: string
   throw new Error(`Processor.lambdaContainer(): the sink configuration (${ENV.SINKS}, ${Buffer.byteLength(sinksJson)} bytes for `
     + `${sinks.join(', ')}) does not fit the function's environment, which Lambda limits to ${LAMBDA_ENVIRONMENT_LIMIT} bytes in all `
     + `(about ${total} needed); a container-image function cannot use the layer the zip Lambda ships it in. `
-    + 'Use Processor.lambda(), Processor.fargate() or Processor.batch(), or declare fewer columns.');
+    + 'Use Processor.lambdaZip(), Processor.fargate() or Processor.batch(), or declare fewer columns.');
 }

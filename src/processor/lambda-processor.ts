@@ -9,7 +9,7 @@ import { SINKS_FILE_IN_LAYER, SinkConfigLayer } from './sink-config-layer';
 import { ENV } from '../shared/env';
 
 /**
- * Options of `Processor.lambda()`.
+ * Options of `Processor.lambdaZip()`.
  */
 export interface LambdaProcessorOptions extends QueueLambdaProcessorOptions {
   /**
@@ -46,7 +46,7 @@ export const PROCESSOR_LAMBDA_ASSET = path.join(__dirname, '..', '..', 'assets',
  */
 export class LambdaProcessor extends QueueLambdaProcessor {
   constructor(private readonly options: LambdaProcessorOptions = {}) {
-    super('Processor.lambda()', options);
+    super('Processor.lambdaZip()', options);
   }
 
   public bind(scope: Construct, context: ProcessorBindContext): IBoundProcessor {
@@ -68,7 +68,7 @@ export class BoundLambdaProcessor extends BoundQueueLambdaProcessor {
     super(scope, id, context, options, []);
     if (options.maxEventAge !== undefined) {
       Annotations.of(this).addWarningV2('cdk-data-pipeline:maxEventAgeIgnored',
-        'Processor.lambda(): maxEventAge has no effect since the processor reads from an SQS queue; remove it (retryAttempts sets the attempts per file)');
+        'Processor.lambdaZip(): maxEventAge has no effect since the processor reads from an SQS queue; remove it (retryAttempts sets the attempts per file)');
     }
     this.sinkConfigLayer = (this.node.findChild('SinkConfig') as SinkConfigLayer).layer;
   }

@@ -166,7 +166,7 @@ export interface IBoundProcessor extends iam.IGrantable, ec2.IConnectable {
 
 /**
  * Where and how files are processed. Pick one with a static factory:
- * `Processor.lambda()`, `Processor.lambdaContainer()`, `Processor.fargate()`
+ * `Processor.lambdaZip()`, `Processor.lambdaContainer()`, `Processor.fargate()`
  * or `Processor.batch()`. All four run the same program with the same
  * environment, data permissions, network placement, metrics and alarms.
  */
@@ -175,12 +175,12 @@ export abstract class Processor {
    * A zip Lambda function (Node.js 24) in the processing VPC's private
    * subnets. Suits files that finish within 15 minutes.
    */
-  public static lambda(options: LambdaProcessorOptions = {}): Processor {
+  public static lambdaZip(options: LambdaProcessorOptions = {}): Processor {
     return new LambdaProcessor(options);
   }
 
   /**
-   * The same program as `lambda()` in a container-image Lambda function
+   * The same program as `lambdaZip()` in a container-image Lambda function
    * (the package's image, or your own `code`), e.g. to ship one image for
    * every processor. Same queue, retries, concurrency and tracing as the zip
    * Lambda; the sink configuration travels in its environment (4 KB).

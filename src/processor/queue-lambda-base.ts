@@ -21,7 +21,7 @@ import { createScheduledRun, scheduledRunPayload } from './scheduled-run';
 import { failedInvocationsAcknowledgments } from '../nag-acknowledgments';
 
 /**
- * Options shared by the Lambda processors (`Processor.lambda()` and
+ * Options shared by the Lambda processors (`Processor.lambdaZip()` and
  * `Processor.lambdaContainer()`).
  */
 export interface QueueLambdaProcessorOptions {
@@ -120,7 +120,7 @@ export interface QueueLambdaProcessorOptions {
 export abstract class QueueLambdaProcessor extends Processor {
   public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = [];
 
-  /** `factory` names the factory in error messages, e.g. `Processor.lambda()`. */
+  /** `factory` names the factory in error messages, e.g. `Processor.lambdaZip()`. */
   constructor(factory: string, options: QueueLambdaProcessorOptions) {
     super();
     validateQueueLambdaOptions(factory, options);
@@ -286,7 +286,7 @@ export abstract class BoundQueueLambdaProcessor extends BoundProcessorBase {
 
 /**
  * Checks the options both Lambda processors share; `factory` names the
- * factory in messages (`Processor.lambda()`).
+ * factory in messages (`Processor.lambdaZip()`).
  *
  * @internal
  */

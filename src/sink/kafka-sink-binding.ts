@@ -109,7 +109,7 @@ export class KafkaSinkBinding implements SinkBinding {
     if (Token.isUnresolved(json) && processor.grantPrincipal instanceof BoundLambdaProcessor) {
       // Its sink configuration is a layer file written at synth: a deploy-time value would stay a placeholder.
       throw new Error(`Sink.kafka(): topic "${this.options.topic}": its configuration holds values known only at deploy time (the brokers of a cluster `
-        + 'the construct creates, a region or secret ARN of this app), and Processor.lambda() takes the sink configuration as a file written at synth: '
+        + 'the construct creates, a region or secret ARN of this app), and Processor.lambdaZip() takes the sink configuration as a file written at synth: '
         + 'use Processor.lambdaContainer(), Processor.fargate() or Processor.batch(), or give brokers, cluster ARN and secret ARN as plain strings');
     }
     for (const port of cluster.ports) {

@@ -66,7 +66,7 @@ export interface KafkaSinkOptions {
    * A created cluster's bootstrap brokers are known only at deploy time: its
    * sink needs a processor that takes the sink configuration as environment
    * (`Processor.batch()`, `Processor.fargate()`, `Processor.lambdaContainer()`);
-   * `Processor.lambda()` is refused with it.
+   * `Processor.lambdaZip()` is refused with it.
    *
    * @default - `brokers`
    */

@@ -66,7 +66,7 @@ export interface TableColumn {
    */
   readonly name: string;
   /** PostgreSQL type (see `ColumnType.of()` for the accepted types). */
-  readonly type: ColumnType;
+  readonly dataType: ColumnType;
   /**
    * Whether empty values are allowed (loaded as NULL). A file whose header
    * lacks a non-nullable column fails.
@@ -255,7 +255,7 @@ class PostgresTableSink extends Sink {
         name: c?.name,
         // Checked again by the shared rules, like every other value: a
         // ColumnType has already passed them unless it was forged.
-        type: c?.type?.sqlType,
+        type: c?.dataType?.sqlType,
         nullable: c?.nullable ?? true,
       })),
       badRows: options.badRows ?? BadRowPolicy.FAIL_FILE,
@@ -266,7 +266,8 @@ class PostgresTableSink extends Sink {
     // The rules the loader and the CLI apply (src/shared/table-rules.ts), so a
     // configuration that synthesizes is one the runtime accepts.
     const problems = tableSinkProblems(Array.isArray(options.columns) ? this.config : { ...this.config, columns: options.columns })
-      .map((p) => describeProblem(p));
+      // The rules name the runtime's `type`; the prop is `dataType`.
+      .map((p) => describeProblem(p, p.path.replace(/^(columns\[\d+\])\.type$/, '$1.dataType')));
     const parallelism = parallelismProblem(options.parallelism);
     if (parallelism) problems.push(parallelism);
     if (problems.length > 0) {

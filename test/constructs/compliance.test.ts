@@ -121,7 +121,7 @@ describe('compliance options', () => {
   });
 
   test('tracing can be turned off', () => {
-    const { template } = synthPipeline({ processor: Processor.lambda({ tracing: lambda.Tracing.DISABLED }) });
+    const { template } = synthPipeline({ processor: Processor.lambdaZip({ tracing: lambda.Tracing.DISABLED }) });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^cdk-data-pipeline processor'), TracingConfig: Match.absent(),
     });

@@ -241,7 +241,7 @@ describe('the sink configuration the processor receives', () => {
   });
 
   test('the zip Lambda processor, which takes the configuration as a file written at synth, is refused for a created cluster', () => {
-    expect(() => pipeline({ topic: 'orders', cluster: KafkaCluster.mskProvisioned() }, Processor.lambda()))
+    expect(() => pipeline({ topic: 'orders', cluster: KafkaCluster.mskProvisioned() }, Processor.lambdaZip()))
       .toThrow(/^Sink\.kafka\(\): topic "orders": its configuration holds values known only at deploy time .* Processor\.lambda\(\) takes the sink configuration as a file written at synth: use Processor\.lambdaContainer\(\)/);
   });
 
@@ -249,13 +249,13 @@ describe('the sink configuration the processor receives', () => {
     const scram = (stack: Stack, literal: boolean) => KafkaAuth.scram(literal
       ? secretsmanager.Secret.fromSecretCompleteArn(stack, 'S', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:kafka-AbCdEf')
       : new secretsmanager.Secret(stack, 'S'));
-    expect(() => pipeline((stack) => ({ topic: 'orders', brokers: ['kafka-1.example.internal:9096'], auth: scram(stack, false) }), Processor.lambda()))
+    expect(() => pipeline((stack) => ({ topic: 'orders', brokers: ['kafka-1.example.internal:9096'], auth: scram(stack, false) }), Processor.lambdaZip()))
       .toThrow(/values known only at deploy time/);
-    expect(() => pipeline((stack) => ({ topic: 'orders', brokers: ['kafka-1.example.internal:9096'], auth: scram(stack, true) }), Processor.lambda()))
+    expect(() => pipeline((stack) => ({ topic: 'orders', brokers: ['kafka-1.example.internal:9096'], auth: scram(stack, true) }), Processor.lambdaZip()))
       .not.toThrow();
   });
 
   test('the zip Lambda processor with brokers you bring: accepted (nothing deploy-time in the file)', () => {
-    expect(() => pipeline({ topic: 'orders', brokers: ['kafka-1.example.internal:9093'] }, Processor.lambda())).not.toThrow();
+    expect(() => pipeline({ topic: 'orders', brokers: ['kafka-1.example.internal:9093'] }, Processor.lambdaZip())).not.toThrow();
   });
 });

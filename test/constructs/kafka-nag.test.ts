@@ -31,7 +31,7 @@ const VARIANTS: Array<[string, (stack: Stack) => { processor: Processor; sinks: 
     };
   }],
   ['Lambda -> existing MSK cluster by ARN, IAM', (stack) => ({
-    processor: Processor.lambda(),
+    processor: Processor.lambdaZip(),
     sinks: [Sink.kafka({
       topic: 'orders',
       auth: KafkaAuth.iam(),

@@ -104,7 +104,7 @@ describe('refused with Ledger.dynamoDb()', () => {
   test('a table sink, which writes in the PostgreSQL ledger\'s transaction', () => {
     expect(() => synthPipeline({
       ledger: Ledger.dynamoDb(),
-      sinks: [Sink.postgresTable({ table: 'orders', columns: [{ name: 'id', type: ColumnType.BIGINT }] })],
+      sinks: [Sink.postgresTable({ table: 'orders', columns: [{ name: 'id', dataType: ColumnType.BIGINT }] })],
     })).toThrow(/sinks\[0\] \(postgresTable\) writes into the PostgreSQL database.*needs ledger: Ledger\.postgres\(\)/);
   });
 

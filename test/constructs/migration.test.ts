@@ -12,7 +12,7 @@ import { BoundLambdaProcessor, CdkPipeline, IBoundProcessor, Processor, Processo
 class WithoutMigration extends Processor {
   public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = [];
   public bind(scope: Construct, context: ProcessorBindContext): IBoundProcessor {
-    const inner = Processor.lambda().bind(scope, context) as BoundLambdaProcessor;
+    const inner = Processor.lambdaZip().bind(scope, context) as BoundLambdaProcessor;
     return {
       securityGroup: inner.securityGroup,
       role: inner.role,
@@ -46,7 +46,7 @@ test('migrateOnDeploy: false with such a processor synthesizes without a trigger
   build(false).resourceCountIs('Custom::Trigger', 0);
 });
 
-test('Processor.lambda(): the migration runs the processor function itself', () => {
+test('Processor.lambdaZip(): the migration runs the processor function itself', () => {
   const { pipeline, template, stack } = synthPipeline();
   expect(pipeline.processor.migrationFunction).toBe((pipeline.processor as BoundLambdaProcessor).function);
   const triggers = Object.values(template.findResources('Custom::Trigger')) as any[];

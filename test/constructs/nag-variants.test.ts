@@ -37,7 +37,7 @@ const VARIANTS: Array<[string, (s: Stack) => CdkPipelineProps]> = [
   ['Ledger.dynamoDb(), Processor.fargate({ spot: true }), Sink.report()', () => ({
     ledger: Ledger.dynamoDb(), processor: Processor.fargate({ spot: true }), sinks: [Sink.report({ groupBy: ['region'], measures: [Measure.count()] })],
   })],
-  ['Ledger.dynamoDb(), Processor.lambda()', () => ({ ledger: Ledger.dynamoDb() })],
+  ['Ledger.dynamoDb(), Processor.lambdaZip()', () => ({ ledger: Ledger.dynamoDb() })],
 ];
 const PACKS = [AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks];
 

@@ -304,9 +304,9 @@ describe('monitoring options', () => {
 });
 
 describe('processor and trigger options', () => {
-  test('Processor.lambda options reach the function, its queue and its event source', () => {
+  test('Processor.lambdaZip options reach the function, its queue and its event source', () => {
     const { template } = synthPipeline({
-      processor: Processor.lambda({
+      processor: Processor.lambdaZip({
         memorySize: 2048,
         timeout: Duration.minutes(10),
         reservedConcurrentExecutions: 4,
@@ -322,27 +322,27 @@ describe('processor and trigger options', () => {
   });
 
   test('reservedConcurrentExecutions below 5 lowers the default maxConcurrency to it', () => {
-    const { template } = synthPipeline({ processor: Processor.lambda({ reservedConcurrentExecutions: 3 }) });
+    const { template } = synthPipeline({ processor: Processor.lambdaZip({ reservedConcurrentExecutions: 3 }) });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 3 } });
   });
 
   test('maxEventAge (deprecated) has no effect and says so at synth', () => {
-    const { stack, template } = synthPipeline({ processor: Processor.lambda({ maxEventAge: Duration.hours(1) }) });
+    const { stack, template } = synthPipeline({ processor: Processor.lambdaZip({ maxEventAge: Duration.hours(1) }) });
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('maxEventAge has no effect'));
     expect(warnings).toHaveLength(1);
   });
 
   test.each<[string, () => unknown, RegExp]>([
-    ['timeout over 15 minutes', () => Processor.lambda({ timeout: Duration.minutes(20) }), /timeout must be at most 15 minutes \(got 20 minutes\); use Processor.fargate\(\) or Processor.batch\(\)/],
-    ['retryAttempts 1000', () => Processor.lambda({ retryAttempts: 1000 }), /retryAttempts must be a whole number between 0 and 999 \(got 1000\)/],
-    ['retryAttempts -1', () => Processor.lambda({ retryAttempts: -1 }), /retryAttempts must be a whole number between 0 and 999 \(got -1\)/],
-    ['memory 64', () => Processor.lambda({ memorySize: 64 }), /memorySize must be a whole number of MiB between 128 and 10240 \(got 64\)/],
-    ['reserved concurrency 1', () => Processor.lambda({ reservedConcurrentExecutions: 1 }), /reservedConcurrentExecutions must be a whole number >= 2, since the queue runs at least 2 invocations at once \(got 1\)/],
-    ['maxConcurrency 1', () => Processor.lambda({ maxConcurrency: 1 }), /maxConcurrency must be a whole number between 2 and 1000 \(got 1\)/],
-    ['maxConcurrency above the reserved concurrency', () => Processor.lambda({ maxConcurrency: 10, reservedConcurrentExecutions: 5 }),
+    ['timeout over 15 minutes', () => Processor.lambdaZip({ timeout: Duration.minutes(20) }), /timeout must be at most 15 minutes \(got 20 minutes\); use Processor.fargate\(\) or Processor.batch\(\)/],
+    ['retryAttempts 1000', () => Processor.lambdaZip({ retryAttempts: 1000 }), /retryAttempts must be a whole number between 0 and 999 \(got 1000\)/],
+    ['retryAttempts -1', () => Processor.lambdaZip({ retryAttempts: -1 }), /retryAttempts must be a whole number between 0 and 999 \(got -1\)/],
+    ['memory 64', () => Processor.lambdaZip({ memorySize: 64 }), /memorySize must be a whole number of MiB between 128 and 10240 \(got 64\)/],
+    ['reserved concurrency 1', () => Processor.lambdaZip({ reservedConcurrentExecutions: 1 }), /reservedConcurrentExecutions must be a whole number >= 2, since the queue runs at least 2 invocations at once \(got 1\)/],
+    ['maxConcurrency 1', () => Processor.lambdaZip({ maxConcurrency: 1 }), /maxConcurrency must be a whole number between 2 and 1000 \(got 1\)/],
+    ['maxConcurrency above the reserved concurrency', () => Processor.lambdaZip({ maxConcurrency: 10, reservedConcurrentExecutions: 5 }),
       /maxConcurrency \(10\) must not exceed reservedConcurrentExecutions \(5\): the queue would deliver files to a throttled function/],
-    ['dead letters kept no longer than the queue', () => Processor.lambda({ deadLetterRetention: Duration.days(4) }),
+    ['dead letters kept no longer than the queue', () => Processor.lambdaZip({ deadLetterRetention: Duration.days(4) }),
       /deadLetterRetention must be longer than the queue's 4 days and at most 14 days \(got 4 days\)/],
     ['wildcard suffix', () => Trigger.onUpload({ suffix: '*.csv' }), /Trigger.onUpload\(\): suffix must be 1-1024 characters without wildcards \(got '\*.csv'\)/],
   ])('rejects %s', (_n, build, message) => {

@@ -10,7 +10,7 @@ import { ENV } from '../../src/shared/env';
 
 const wideTable = (columns: number) => Sink.postgresTable({
   table: 'measurements',
-  columns: Array.from({ length: columns }, (_, i) => ({ name: `reading_${String(i).padStart(3, '0')}`, type: ColumnType.numeric(12, 2) })),
+  columns: Array.from({ length: columns }, (_, i) => ({ name: `reading_${String(i).padStart(3, '0')}`, dataType: ColumnType.numeric(12, 2) })),
 });
 
 function synth(props: CdkPipelineProps = {}) {

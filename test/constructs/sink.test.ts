@@ -32,8 +32,8 @@ describe('ColumnType', () => {
 
 describe('Sink.postgresTable', () => {
   const columns = [
-    { name: 'order_id', type: ColumnType.BIGINT, nullable: false },
-    { name: 'amount', type: ColumnType.numeric(12, 2) },
+    { name: 'order_id', dataType: ColumnType.BIGINT, nullable: false },
+    { name: 'amount', dataType: ColumnType.numeric(12, 2) },
   ];
 
   // How the configuration reaches the processor (a layer file) is covered by sink-config.test.ts.
@@ -62,12 +62,12 @@ describe('Sink.postgresTable', () => {
     ['a reserved table', { table: 'file_metadata', columns }, /^Sink\.postgresTable\(\): table "file_metadata" is reserved by the pipeline/],
     ['a table name too long for the index name', { table: 'x'.repeat(52), columns }, /table "x{52}" is 52 bytes long; table names are at most 51 bytes/],
     ['no columns', { table: 'orders', columns: [] }, /^Sink\.postgresTable\(\): columns \[\] must declare at least one column$/],
-    ['a duplicate column', { table: 'orders', columns: [...columns, { name: 'amount', type: ColumnType.TEXT }] }, /^Sink\.postgresTable\(\): columns\[2\]\.name "amount" is declared twice \(also columns\[1\]\.name;/],
-    ['the pipeline column name', { table: 'orders', columns: [{ name: '_file_id', type: ColumnType.TEXT }] }, /^Sink\.postgresTable\(\): columns\[0\]\.name "_file_id" is reserved: the loader adds a _file_id column/],
-    ['a system column name', { table: 'orders', columns: [...columns, { name: 'ctid', type: ColumnType.TEXT }] }, /^Sink\.postgresTable\(\): columns\[2\]\.name "ctid" is the name of a PostgreSQL system column$/],
-    ['a column name with a quote', { table: 'orders', columns: [{ name: 'a"b', type: ColumnType.TEXT }] }, /^Sink\.postgresTable\(\): columns\[0\]\.name "a\\"b" contains a double quote/],
-    ['a column name over 63 bytes', { table: 'orders', columns: [{ name: 'é'.repeat(32), type: ColumnType.TEXT }] }, /columns\[0\]\.name "é{32}" is 64 bytes long in UTF-8; PostgreSQL names are at most 63 bytes/],
-    ['a forged column type', { table: 'orders', columns: [{ name: 'a', type: { sqlType: 'text; drop table x' } }] }, /^Sink\.postgresTable\(\): columns\[0\]\.type "text; drop table x" is not a type name/],
+    ['a duplicate column', { table: 'orders', columns: [...columns, { name: 'amount', dataType: ColumnType.TEXT }] }, /^Sink\.postgresTable\(\): columns\[2\]\.name "amount" is declared twice \(also columns\[1\]\.name;/],
+    ['the pipeline column name', { table: 'orders', columns: [{ name: '_file_id', dataType: ColumnType.TEXT }] }, /^Sink\.postgresTable\(\): columns\[0\]\.name "_file_id" is reserved: the loader adds a _file_id column/],
+    ['a system column name', { table: 'orders', columns: [...columns, { name: 'ctid', dataType: ColumnType.TEXT }] }, /^Sink\.postgresTable\(\): columns\[2\]\.name "ctid" is the name of a PostgreSQL system column$/],
+    ['a column name with a quote', { table: 'orders', columns: [{ name: 'a"b', dataType: ColumnType.TEXT }] }, /^Sink\.postgresTable\(\): columns\[0\]\.name "a\\"b" contains a double quote/],
+    ['a column name over 63 bytes', { table: 'orders', columns: [{ name: 'é'.repeat(32), dataType: ColumnType.TEXT }] }, /columns\[0\]\.name "é{32}" is 64 bytes long in UTF-8; PostgreSQL names are at most 63 bytes/],
+    ['a forged column type', { table: 'orders', columns: [{ name: 'a', dataType: { sqlType: 'text; drop table x' } }] }, /^Sink\.postgresTable\(\): columns\[0\]\.dataType "text; drop table x" is not a type name/],
     ['a bad schema', { table: 'orders', schema: 'a-b', columns }, /^Sink\.postgresTable\(\): schema "a-b" must be a lower-case SQL name/],
     ['a system schema', { table: 'orders', schema: 'pg_data', columns }, /^Sink\.postgresTable\(\): schema "pg_data" is reserved for PostgreSQL's system schemas$/],
   ])('rejects %s', (_n, options, message) => {
@@ -76,12 +76,12 @@ describe('Sink.postgresTable', () => {
 
   test('header-style column names (case, spaces, dashes, non-ASCII) are kept exactly as written', () => {
     const names = ['Order ID', 'Amount', 'amount', 'unit-price', 'Größe (€)'];
-    const config = JSON.parse(Sink.postgresTable({ table: 't', columns: names.map((name) => ({ name, type: ColumnType.BIGINT })) }).bind(undefined as any, undefined as any).json);
+    const config = JSON.parse(Sink.postgresTable({ table: 't', columns: names.map((name) => ({ name, dataType: ColumnType.BIGINT })) }).bind(undefined as any, undefined as any).json);
     expect(config.columns.map((c: any) => c.name)).toEqual(names);
   });
 
   test('the configuration carries the normalised type', () => {
-    const config = JSON.parse(Sink.postgresTable({ table: 't', columns: [{ name: 'at', type: ColumnType.of('TIMESTAMP(3) WITH TIME ZONE') }] }).bind(undefined as any, undefined as any).json);
+    const config = JSON.parse(Sink.postgresTable({ table: 't', columns: [{ name: 'at', dataType: ColumnType.of('TIMESTAMP(3) WITH TIME ZONE') }] }).bind(undefined as any, undefined as any).json);
     expect(config.columns[0].type).toBe('timestamp(3) with time zone');
   });
 
@@ -93,7 +93,7 @@ describe('Sink.postgresTable', () => {
 });
 
 describe('previousVersions', () => {
-  const columns = [{ name: 'id', type: ColumnType.INTEGER }];
+  const columns = [{ name: 'id', dataType: ColumnType.INTEGER }];
   const json = (sink: Sink) => JSON.parse(sink.bind(new Stack(), undefined as any).json);
 
   test('defaults to REPLACE: a corrected re-upload replaces the earlier rows', () => {

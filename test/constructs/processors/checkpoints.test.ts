@@ -28,7 +28,7 @@ test('the container processors checkpoint every 10,000 rows unless told otherwis
 
 test('the Lambda processors keep one transaction per file unless checkpointEvery is set', () => {
   expect(processorFunctionEnvironment(buildPipeline().template)).not.toHaveProperty('PIPELINE_CHECKPOINT_EVERY');
-  expect(processorFunctionEnvironment(buildPipeline({ processor: Processor.lambda({ checkpointEvery: 5000 }) }).template))
+  expect(processorFunctionEnvironment(buildPipeline({ processor: Processor.lambdaZip({ checkpointEvery: 5000 }) }).template))
     .toMatchObject({ PIPELINE_CHECKPOINT_EVERY: '5000' });
   expect(processorFunctionEnvironment(buildPipeline({ processor: Processor.lambdaContainer({ checkpointEvery: 5000 }) }).template))
     .toMatchObject({ PIPELINE_CHECKPOINT_EVERY: '5000' });
@@ -36,6 +36,6 @@ test('the Lambda processors keep one transaction per file unless checkpointEvery
 
 test.each([-1, 1.5, 200_000_000])('checkpointEvery %p is refused, naming the option and the factory', (bad) => {
   expect(() => Processor.fargate({ checkpointEvery: bad })).toThrow(`Processor.fargate(): checkpointEvery must be a whole number of rows between 0 (one transaction per file) and 100000000 (got ${bad})`);
-  expect(() => Processor.lambda({ checkpointEvery: bad })).toThrow(/^Processor\.lambda\(\): checkpointEvery must be/);
+  expect(() => Processor.lambdaZip({ checkpointEvery: bad })).toThrow(/^Processor\.lambda\(\): checkpointEvery must be/);
   expect(() => Processor.batch({ checkpointEvery: bad })).toThrow(/^Processor\.batch\(\): checkpointEvery must be/);
 });

@@ -49,7 +49,7 @@ function dataStatements(template: Template, pipeline: CdkPipeline): string[] {
 }
 
 const PROCESSORS: Array<[string, () => Processor]> = [
-  ['lambda', () => Processor.lambda()],
+  ['lambda', () => Processor.lambdaZip()],
   ['lambdaContainer', () => Processor.lambdaContainer()],
   ['fargate', () => Processor.fargate()],
   ['batch', () => Processor.batch()],

@@ -54,7 +54,7 @@ describe('Processor.lambdaContainer()', () => {
   });
 
   test('a sink configuration too large for Lambda\'s 4 KB environment fails the synth, naming the sink', () => {
-    const columns = Array.from({ length: 120 }, (_, i) => ({ name: `measurement_column_${i}`, type: ColumnType.numeric(12, 2) }));
+    const columns = Array.from({ length: 120 }, (_, i) => ({ name: `measurement_column_${i}`, dataType: ColumnType.numeric(12, 2) }));
     expect(() => buildPipeline({ bastion: false, processor: Processor.lambdaContainer(), sinks: [Sink.postgresTable({ table: 'orders', columns })] }))
       .toThrow(/^Processor\.lambdaContainer\(\): the sink configuration \(PIPELINE_SINKS, \d+ bytes for postgresTable public\.orders\) does not fit/);
   });

@@ -120,7 +120,7 @@ describe('every accepted type creates and loads', () => {
   // the spelling as written. Both must give the same columns and values.
   const viaConstruct = (): PostgresTableSinkConfig => JSON.parse(Sink.postgresTable({
     table: 'all_types',
-    columns: SPELLINGS.map(([spelling], i) => ({ name: `c${i}`, type: ColumnType.of(spelling) })),
+    columns: SPELLINGS.map(([spelling], i) => ({ name: `c${i}`, dataType: ColumnType.of(spelling) })),
   }).bind(undefined as any, undefined as any).json);
   const asWritten = (): PostgresTableSinkConfig => ({
     kind: 'postgresTable',
@@ -194,7 +194,7 @@ describe('names', () => {
   test('accepted column names are created exactly as written (case, punctuation, 63 bytes) and matched to headers exactly', async () => {
     expect(COLUMN_NAMES.filter((n) => columnNameProblem(n) !== undefined)).toEqual([]);
     const config: PostgresTableSinkConfig = JSON.parse(Sink.postgresTable({
-      table: 'odd_names', columns: COLUMN_NAMES.map((name) => ({ name, type: ColumnType.TEXT })),
+      table: 'odd_names', columns: COLUMN_NAMES.map((name) => ({ name, dataType: ColumnType.TEXT })),
     }).bind(undefined as any, undefined as any).json);
     await db.createTable(config);
     expect((await columnTypes('odd_names')).map((c) => c.name)).toEqual([...COLUMN_NAMES, '_file_id']);
@@ -206,7 +206,7 @@ describe('names', () => {
 
   test('a bad value is reported against the column as declared, whatever its characters', async () => {
     const config: PostgresTableSinkConfig = JSON.parse(Sink.postgresTable({
-      table: 'odd_errors', columns: [{ name: 'Größe (€)', type: ColumnType.INTEGER }, { name: 'a,b', type: ColumnType.INTEGER }],
+      table: 'odd_errors', columns: [{ name: 'Größe (€)', dataType: ColumnType.INTEGER }, { name: 'a,b', dataType: ColumnType.INTEGER }],
     }).bind(undefined as any, undefined as any).json);
     await db.createTable(config);
     const first = await errorOf(db.load(config, whole('Größe (€),"a,b"\n1,2\nbig,3\n')));

@@ -13,13 +13,13 @@ test.each([
   const message = `parallelism ${JSON.stringify(value)} must be a whole number from 1 to 64 (connections per file)`;
   expect(() => validateTableSinkConfig(tableConfig('orders', COLUMNS, { parallelism: value as any })))
     .toThrow(`Invalid postgresTable sink configuration: ${message}`);
-  expect(() => Sink.postgresTable({ table: 'orders', columns: [{ name: 'id', type: ColumnType.INTEGER }], parallelism: value as any }))
+  expect(() => Sink.postgresTable({ table: 'orders', columns: [{ name: 'id', dataType: ColumnType.INTEGER }], parallelism: value as any }))
     .toThrow(`Sink.postgresTable(): ${message}`);
 });
 
 test.each([[undefined], [1], [2], [64]])('parallelism %p is accepted, and reaches the runtime configuration as given', (value) => {
   expect(() => validateTableSinkConfig(tableConfig('orders', COLUMNS, { parallelism: value }))).not.toThrow();
-  const sink = Sink.postgresTable({ table: 'orders', columns: [{ name: 'id', type: ColumnType.INTEGER }], parallelism: value });
+  const sink = Sink.postgresTable({ table: 'orders', columns: [{ name: 'id', dataType: ColumnType.INTEGER }], parallelism: value });
   const json = JSON.parse(sink.bind(undefined as any, undefined as any).json);
   expect(json.parallelism).toBe(value);
 });
