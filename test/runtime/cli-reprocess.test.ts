@@ -11,6 +11,7 @@ import { registerSinkFactory } from '../../src/runtime/core/sinks';
 import { runCli } from '../../src/runtime/entry/cli/run';
 import { handleS3Event } from '../../src/runtime/entry/handle-event';
 import { motoClientConfig } from '../support/moto';
+import { createMotoProcessors, MotoProcessors } from '../support/moto-processors';
 
 /** A sink that counts rows, and is "down" (throws, a pipeline failure) while `down` is set. */
 let down = false;
@@ -25,7 +26,11 @@ registerSinkFactory('flaky', () => ({
 }));
 
 let aws: TestAws;
-beforeAll(async () => { aws = await createAws({ versioned: true }); });
+let processors: MotoProcessors;
+beforeAll(async () => {
+  aws = await createAws({ versioned: true });
+  processors = await createMotoProcessors();
+});
 afterAll(() => closeHelpers());
 
 describe.each(LEDGER_KINDS)('reprocess on the %s ledger', (kind: LedgerKind) => {
@@ -59,6 +64,13 @@ describe.each(LEDGER_KINDS)('reprocess on the %s ledger', (kind: LedgerKind) => 
       down = false;
       await rt.close();
     }
+    // Through the deployed (Batch) processor: one job per failed version, listed from the same ledger.
+    const sent = await cli(['reprocess', '--failed', '--since', '1h', '--key-prefix', `${kind}/r/`, '--job-queue', processors.jobQueue, '--job-definition', processors.jobDefinition]);
+    expect(sent.code).toBe(0);
+    expect(sent.lines.map((l) => [l.key, l.versionId, l.processor, l.status]).sort()).toEqual([
+      [keys[0], uploads[0].versionId, 'batch', 'started'], [keys[1], uploads[1].versionId, 'batch', 'started'],
+    ]);
+
     const again = await cli(['reprocess', '--failed', '--since', '1h', '--key-prefix', `${kind}/r/`]);
     expect(again.code).toBe(0);
     expect(again.lines.map((o) => [o.key, o.status, o.rows, o.attempt]).sort()).toEqual([

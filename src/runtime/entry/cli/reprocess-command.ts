@@ -1,15 +1,18 @@
 /**
  * `cdk-data-pipeline reprocess`: processes again, on purpose, one file
- * version or every version that failed since a time, with the processor's
- * environment (as `run`: the same ledger, sinks, buckets and topic), so the
- * rows a version loaded are replaced, never doubled. The failed versions
- * come from the ledger (`status --status failed`).
+ * version or every version that failed since a time, so the rows a version
+ * loaded are replaced, never doubled. Either here, with the processor's
+ * environment (as `run`: the same ledger, sinks, buckets and topic), or
+ * through the deployed processor (./deployed-processor.ts). The failed
+ * versions come from the ledger (`status --status failed`).
  */
 import { parseArgs } from 'util';
 // eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UsageError } from './args';
+import { DEPLOYED_OPTIONS, DEPLOYED_USAGE, DeployedProcessor, deployedProcessor } from './deployed-processor';
 import { EXIT } from './exit-codes';
+import { LEDGER_OPTIONS, LEDGER_USAGE, listLedgerFiles } from './ledger-source';
 import { cliRuntime, exitCodeOf, RunIo } from './run-command';
 import { parseSince } from './status-command';
 import { ENV } from '../../../shared/env';
@@ -17,13 +20,14 @@ import { FileFilter, FileListing, listFilesInDynamoDb, listFilesInPostgres } fro
 import { Runtime } from '../lambda-runtime';
 import { handleReprocess, ReprocessPayload } from '../reprocess';
 
-export const REPROCESS_USAGE = `Usage: cdk-data-pipeline reprocess (--bucket B --key K [--version-id V] | --failed [filters])
+export const REPROCESS_USAGE = `Usage: cdk-data-pipeline reprocess (--bucket B --key K [--version-id V] | --failed [filters]) [processor]
 
-Processes file versions again even though they reached an outcome, with the
-processor's environment (the variables the container and the Lambda get:
-${ENV.OUTPUT_BUCKET}, ${ENV.DB_SECRET_ARN} or ${ENV.DATABASE_URL} or
-${ENV.LEDGER_TABLE}, ${ENV.SINKS}, ...), as "run --force" does: the rows a
-version loaded are replaced, never doubled. Prints one JSON line per version.
+Processes file versions again even though they reached an outcome, as
+"run --force" does: the rows a version loaded are replaced, never doubled.
+Here, with the processor's environment (the variables the container and the
+Lambda get: ${ENV.OUTPUT_BUCKET}, ${ENV.DB_SECRET_ARN} or ${ENV.DATABASE_URL}
+or ${ENV.LEDGER_TABLE}, ${ENV.SINKS}, ...), or through the deployed processor.
+Prints one JSON line per version.
 
 Options:
   --bucket <bucket>      One object of this bucket...
@@ -35,8 +39,14 @@ Options:
   --limit <n>            With --failed: at most n versions, the most recent (default 100)
   -h, --help             Show this help
 
-Exit status: 0 every version succeeded, 1 one failed again, 2 usage error,
-75 interrupted: run the same command again.
+${DEPLOYED_USAGE}
+
+Ledger of --failed through the deployed processor (one of; here the processor's environment's):
+${LEDGER_USAGE}
+
+Exit status: 0 every version succeeded (or, without --wait, its task or job
+started), 1 one failed again, 2 usage error, 75 interrupted: run the same
+command again.
 `;
 
 const OPTIONS = {
@@ -48,9 +58,11 @@ const OPTIONS = {
   'key-prefix': { type: 'string' },
   'limit': { type: 'string' },
   'help': { type: 'boolean', short: 'h' },
+  ...DEPLOYED_OPTIONS,
+  ...LEDGER_OPTIONS,
 } as const;
 
-export async function runReprocess(argv: readonly string[], io: RunIo & { now?: () => Date }): Promise<number> {
+export async function runReprocess(argv: readonly string[], io: RunIo & { now?: () => Date; pollMs?: number }): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: false, strict: true });
@@ -69,16 +81,21 @@ export async function runReprocess(argv: readonly string[], io: RunIo & { now?: 
   const limit = v.limit === undefined ? 100 : Number(v.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`--limit ${JSON.stringify(v.limit)} must be a whole number from 1 to 10000`);
 
+  const filter: FileFilter | undefined = one ? undefined : {
+    status: 'failed',
+    since: parseSince(v.since ?? '24h', (io.now ?? (() => new Date()))()),
+    ...(v['key-prefix'] ? { keyPrefix: v['key-prefix'] } : {}),
+    limit,
+  };
+  const single: ReprocessPayload | undefined = one ? { bucket: v.bucket!, key: v.key!, ...(v['version-id'] ? { versionId: v['version-id'] } : {}) } : undefined;
+  const deployed = deployedProcessor(v, io);
+  if (deployed) return reprocessDeployed(deployed, single ? [single] : (await listLedgerFiles(v, filter!, io)).map(payloadOf), io);
+  const ledgerFlag = Object.keys(LEDGER_OPTIONS).find((flag) => v[flag as keyof typeof LEDGER_OPTIONS] !== undefined);
+  if (ledgerFlag) throw new UsageError(`--${ledgerFlag} goes with a deployed processor (--function, --cluster or --job-queue): here the ledger is the processor environment's`);
+
   const runtime = cliRuntime(io);
   try {
-    const targets: ReprocessPayload[] = one
-      ? [{ bucket: v.bucket!, key: v.key!, ...(v['version-id'] ? { versionId: v['version-id'] } : {}) }]
-      : (await failedVersions(runtime, io, {
-        status: 'failed',
-        since: parseSince(v.since ?? '24h', (io.now ?? (() => new Date()))()),
-        ...(v['key-prefix'] ? { keyPrefix: v['key-prefix'] } : {}),
-        limit,
-      })).map(payloadOf);
+    const targets: ReprocessPayload[] = single ? [single] : (await failedVersions(runtime, io, filter!)).map(payloadOf);
     let code: number = EXIT.OK;
     for (const target of targets) {
       if (io.interrupt?.aborted) return EXIT.INTERRUPTED;
@@ -89,6 +106,22 @@ export async function runReprocess(argv: readonly string[], io: RunIo & { now?: 
     return code;
   } finally {
     await runtime.close();
+  }
+}
+
+/** Each version sent to the deployed processor in turn, one JSON line each. */
+async function reprocessDeployed(processor: DeployedProcessor, targets: ReprocessPayload[], io: RunIo): Promise<number> {
+  try {
+    let code: number = EXIT.OK;
+    for (const target of targets) {
+      if (io.interrupt?.aborted) return EXIT.INTERRUPTED;
+      const result = await processor.reprocess(target);
+      io.stdout(JSON.stringify(result.line) + '\n');
+      code = Math.max(code, result.exitCode);
+    }
+    return code;
+  } finally {
+    processor.close();
   }
 }
 

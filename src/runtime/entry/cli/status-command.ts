@@ -5,16 +5,10 @@
  * credentials of the shell) — as a table on a terminal, or JSON.
  */
 import { parseArgs } from 'util';
-// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
-import { Client } from 'pg';
 import { UsageError } from './args';
-import { ENV } from '../../../shared/env';
-import { ConfigError, parseSslMode } from '../../contract/config';
+import { LEDGER_OPTIONS, LEDGER_USAGE, LedgerSourceIo, listLedgerFiles } from './ledger-source';
 import { FileStatus } from '../../contract/ledger';
-import { settingsFromUrl } from '../../ledger/db-settings';
-import { FileFilter, FileListing, listFilesInDynamoDb, listFilesInPostgres } from '../../ledger/file-listing';
+import { FileFilter, FileListing } from '../../ledger/file-listing';
 
 export const STATUS_USAGE = `Usage: cdk-data-pipeline status [options]
 
@@ -23,12 +17,7 @@ first: status, rows, rejected rows, attempts, duration, key and error. A
 table on a terminal, one JSON array with --json.
 
 Ledger (one of):
-  --database-url <url>   PostgreSQL URL of the pipeline's database
-                         (default: $DATABASE_URL, else $${ENV.DATABASE_URL})
-  --ssl <mode>           verify-full (default) or disable
-  --ca-file <file>       PEM bundle of the server's CA
-  --ledger-table <name>  DynamoDB table of Ledger.dynamoDb()
-                         (default: $${ENV.LEDGER_TABLE}; AWS credentials and region from the environment)
+${LEDGER_USAGE}
 
 Filters:
   --status <status>      processing | succeeded | failed | superseded | gone | replaced
@@ -40,10 +29,7 @@ Filters:
 `;
 
 const OPTIONS = {
-  'database-url': { type: 'string' },
-  'ssl': { type: 'string' },
-  'ca-file': { type: 'string' },
-  'ledger-table': { type: 'string' },
+  ...LEDGER_OPTIONS,
   'status': { type: 'string' },
   'since': { type: 'string' },
   'key-prefix': { type: 'string' },
@@ -66,12 +52,10 @@ export function parseSince(value: string, now: Date): Date {
   return at;
 }
 
-export interface StatusIo {
+export interface StatusIo extends LedgerSourceIo {
   readonly stdout: (text: string) => void;
-  readonly env: Record<string, string | undefined>;
   /** Table (terminal) or JSON; --json forces JSON. */
   readonly isTerminal?: boolean;
-  readonly aws?: { endpoint?: string; region?: string; credentials?: { accessKeyId: string; secretAccessKey: string } };
   readonly now?: () => Date;
 }
 
@@ -88,11 +72,7 @@ export async function runStatus(argv: readonly string[], io: StatusIo): Promise<
     return 0;
   }
   const filter = filterOf(v, (io.now ?? (() => new Date()))());
-  const url = v['database-url'] ?? io.env.DATABASE_URL ?? io.env[ENV.DATABASE_URL];
-  const table = v['ledger-table'] ?? io.env[ENV.LEDGER_TABLE];
-  if (url && table) throw new UsageError('--database-url and --ledger-table name two ledgers: give one');
-  if (!url && !table) throw new UsageError(`give the ledger: --database-url (or $DATABASE_URL) or --ledger-table (or $${ENV.LEDGER_TABLE})`);
-  const files = url ? await fromPostgres(url, v, filter) : await fromDynamoDb(table!, filter, io);
+  const files = await listLedgerFiles(v, filter, io);
   io.stdout(v.json || !io.isTerminal ? `${JSON.stringify(files, null, 2)}\n` : asTable(files));
   return 0;
 }
@@ -109,34 +89,6 @@ function filterOf(v: { 'status'?: string; 'since'?: string; 'key-prefix'?: strin
     ...(v['key-prefix'] ? { keyPrefix: v['key-prefix'] } : {}),
     limit,
   };
-}
-
-/** One read-only connection: a status query never migrates anything. */
-async function fromPostgres(url: string, v: { 'ssl'?: string; 'ca-file'?: string }, f: FileFilter): Promise<FileListing[]> {
-  let settings;
-  try {
-    settings = settingsFromUrl({ url, sslMode: parseSslMode(v.ssl, '--ssl'), caFile: v['ca-file'] });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
-  const client = new Client({ ...settings, application_name: 'cdk-data-pipeline status', connectionTimeoutMillis: 10_000 });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await listFilesInPostgres(client, f);
-  } finally {
-    await client.end();
-  }
-}
-
-async function fromDynamoDb(table: string, f: FileFilter, io: StatusIo): Promise<FileListing[]> {
-  const client = new DynamoDBClient({ ...io.aws });
-  try {
-    return await listFilesInDynamoDb(client, table, f);
-  } finally {
-    client.destroy();
-  }
 }
 
 const COLUMNS: Array<[string, (f: FileListing) => string]> = [
