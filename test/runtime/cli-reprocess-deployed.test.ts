@@ -8,10 +8,10 @@
 import { DescribeJobsCommand, BatchClient } from '@aws-sdk/client-batch';
 // eslint-disable-next-line import/no-extraneous-dependencies
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { runCli } from '../../src/runtime/entry/cli/run';
 import { runReprocess } from '../../src/runtime/entry/cli/reprocess-command';
-import { createMotoProcessors, MotoProcessors, queueLambdaResponse } from '../support/moto-processors';
+import { runCli } from '../../src/runtime/entry/cli/run';
 import { motoClientConfig } from '../support/moto';
+import { createMotoProcessors, MotoProcessors, queueLambdaResponse } from '../support/moto-processors';
 
 let processors: MotoProcessors;
 beforeAll(async () => { processors = await createMotoProcessors(); });
