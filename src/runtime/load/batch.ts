@@ -1,3 +1,13 @@
+import { once } from 'events';
+import type { ClientBase } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { isRowDataError, locateCopyError, rowInputError } from './copy-errors';
+import type { RejectReport } from './rejects';
+
+/** CopyData message size: big enough to be cheap, small enough to keep both processes busy. */
+export const SEND_SLICE = 256 * 1024;
+const SAVEPOINT = 'cdk_data_pipeline_batch';
+
 /**
  * Rows on their way to one COPY statement: their bytes (as COPY should read
  * them, each ending in `\n`) and, per row, the file line it came from and how
@@ -8,6 +18,8 @@ export class Batch {
   buf: Buffer;
   len = 0;
   count = 0;
+  /** `len` when the rows were last offered for streaming. */
+  streamed = 0;
   /** End offset of each row in `buf`. */
   private ends: Int32Array;
   /** File line where each row starts. */
@@ -89,5 +101,130 @@ export class Batch {
   clear(): void {
     this.len = 0;
     this.count = 0;
+    this.streamed = 0;
   }
 }
+
+/**
+ * Streams a batch's rows into one COPY as soon as they are checked, so Node
+ * checks rows while PostgreSQL stores the previous ones, and ends the COPY
+ * when the batch is full. The batch's bytes are kept until then: under
+ * SKIP_AND_REPORT each COPY runs under a savepoint, and when PostgreSQL
+ * refuses a row the COPY is rolled back and the batch re-sent without it.
+ */
+export class StreamingSender {
+  rowsLoaded = 0;
+  private copy: CopyStream | undefined;
+  private copyError: Error | undefined;
+  private savepoint = false;
+  /** Rows of the current batch already written to the open COPY. */
+  private sentRows = 0;
+  private readonly skip = new Set<number>();
+
+  constructor(
+    private readonly client: ClientBase,
+    private readonly copySql: string,
+    private readonly guarded: boolean,
+    private readonly names: string[],
+    private readonly rejects: RejectReport,
+  ) {}
+
+  /** Whether the open COPY has more bytes waiting than the connection takes at once. */
+  get backedUp(): boolean {
+    return this.copy?.writableNeedDrain ?? false;
+  }
+
+  /**
+   * Writes the rows added to `batch` since the last call; unless
+   * `waitForDrain`, without waiting for the connection to take them (they
+   * stay in the batch's bytes until sent).
+   */
+  async push(batch: Batch, waitForDrain = true): Promise<void> {
+    for (;;) {
+      try {
+        if (!this.copy) await this.open();
+        for (const slice of batch.slices(this.skip, SEND_SLICE, this.sentRows, batch.count)) await this.write(slice, waitForDrain);
+        this.sentRows = batch.count;
+        return;
+      } catch (e) {
+        await this.recover(e, batch);
+      }
+    }
+  }
+
+  /** Ends the batch's COPY once every row is stored; the batch can then be reused. */
+  async finish(batch: Batch): Promise<void> {
+    for (;;) {
+      await this.push(batch);
+      try {
+        const rows = await this.end();
+        if (this.savepoint) await this.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+        this.savepoint = false;
+        this.rowsLoaded += rows;
+        this.skip.clear();
+        this.sentRows = 0;
+        return;
+      } catch (e) {
+        await this.recover(e, batch);
+      }
+    }
+  }
+
+  /** Waits for an open COPY to end (after an error elsewhere) so the connection can be used again. */
+  async abandon(): Promise<void> {
+    const copy = this.copy;
+    this.copy = undefined;
+    if (copy && !this.copyError) {
+      await new Promise<void>((resolve) => {
+        copy.once('finish', () => resolve());
+        copy.once('error', () => resolve());
+        copy.destroy(new Error('load aborted'));
+      });
+    }
+  }
+
+  private async open(): Promise<void> {
+    if (this.guarded && !this.savepoint) {
+      await this.client.query(`SAVEPOINT ${SAVEPOINT}`);
+      this.savepoint = true;
+    }
+    const copy = this.client.query(copyFrom(this.copySql));
+    this.copyError = undefined;
+    copy.on('error', (e: Error) => { this.copyError = e; });
+    this.copy = copy;
+    this.sentRows = 0;
+  }
+
+  private async write(slice: Buffer, waitForDrain: boolean): Promise<void> {
+    const copy = this.copy!;
+    if (this.copyError) throw this.copyError;
+    if (!copy.write(slice) && waitForDrain) await once(copy, 'drain');
+  }
+
+  private async end(): Promise<number> {
+    const copy = this.copy!;
+    if (this.copyError) throw this.copyError;
+    await new Promise<void>((resolve, reject) => {
+      copy.once('finish', () => resolve());
+      copy.once('error', reject);
+      copy.end();
+    });
+    this.copy = undefined;
+    return copy.rowCount;
+  }
+
+  private async recover(e: unknown, batch: Batch): Promise<void> {
+    this.copy = undefined;
+    if (!isRowDataError(e)) throw e;
+    const where = locateCopyError(e, this.names);
+    const row = where.copyLine === undefined ? -1 : batch.rowAtCopyLine(where.copyLine, this.skip);
+    if (!this.guarded || row < 0) {
+      throw rowInputError(row >= 0 ? batch.fileLines[row] : undefined, where.column, where.reason);
+    }
+    await this.client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+    this.skip.add(row);
+    this.rejects.add(batch.fileLines[row], where.column ? `column "${where.column}": ${where.reason}` : where.reason, batch.rowBytes(row));
+  }
+}
+
+type CopyStream = ReturnType<typeof copyFrom>;

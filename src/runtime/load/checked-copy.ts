@@ -1,9 +1,7 @@
 import { isUtf8 } from 'buffer';
-import { once } from 'events';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { Batch } from './batch';
-import { isRowDataError, locateCopyError, rowInputError } from './copy-errors';
+import { Batch, SEND_SLICE, StreamingSender } from './batch';
+import { rowInputError } from './copy-errors';
 import { CsvScanner, Scan, unquote } from './csv-scanner';
 import { FieldCheck, fieldCheckFor, UNSURE, VALID } from './field-types';
 import type { ColumnPlan, ParsedHeader } from './header';
@@ -16,22 +14,17 @@ import type { PostgresTableSinkConfig } from '../../shared/sink-config';
  * others in batches large enough that the per-COPY overhead is negligible.
  */
 const MAIN_BATCH_BYTES = 8 * 1024 * 1024;
-const MAIN_BATCH_ROWS = 128 * 1024;
-const UNSURE_BATCH_BYTES = 256 * 1024;
-const UNSURE_BATCH_ROWS = 1024;
-/** CopyData message size: big enough to be cheap, small enough to keep both processes busy. */
-const SEND_SLICE = 256 * 1024;
+export const MAIN_BATCH_ROWS = 128 * 1024;
+export const UNSURE_BATCH_BYTES = 256 * 1024;
+export const UNSURE_BATCH_ROWS = 1024;
 /** A record this long is a broken file (e.g. a quote never closed), not data. */
 const MAX_RECORD_BYTES = 64 * 1024 * 1024;
-const SAVEPOINT = 'cdk_data_pipeline_batch';
 
-export interface CheckedLoad {
-  readonly client: PoolClient;
+/** What the checks read: the file after its header, and where to list its bad rows. */
+export interface RowCheck {
   readonly config: PostgresTableSinkConfig;
   readonly plan: ColumnPlan;
   readonly header: ParsedHeader;
-  /** `COPY table (the plan's loaded columns in file order) FROM STDIN (FORMAT csv)`. */
-  readonly copySql: string;
   readonly rejects: RejectReport;
   /**
    * Physical line the first record after the header is on, when the data
@@ -40,6 +33,29 @@ export interface CheckedLoad {
    * @default - the line after the header
    */
   readonly firstLine?: number;
+}
+
+export interface CheckedLoad extends RowCheck {
+  readonly client: PoolClient;
+  /** `COPY table (the plan's loaded columns in file order) FROM STDIN (FORMAT csv)`. */
+  readonly copySql: string;
+}
+
+/**
+ * Where the good rows go, in batches: through one connection (below), or
+ * several (./parallel/checked-lanes.ts).
+ */
+export interface CheckedRows {
+  /** The batch the next row goes to; `unsure`: PostgreSQL may still refuse it (under SKIP_AND_REPORT, a small batch). */
+  batchFor(unsure: boolean): Batch;
+  /** `batch` has no room for the next row: sends its rows on, so that `batchFor` has room again. */
+  full(batch: Batch): Promise<void>;
+  /** `batch` grew by SEND_SLICE bytes since it was last streamed: streams them if it can. */
+  stream(batch: Batch): Promise<void>;
+  /** Every row is checked: sends the rest; returns the number of rows loaded. */
+  end(): Promise<number>;
+  /** After an error: ends the COPYs in flight, so that the connections can roll back. */
+  abandon(): Promise<void>;
 }
 
 /**
@@ -53,6 +69,12 @@ export interface CheckedLoad {
  * number of rows loaded.
  */
 export async function loadChecked(job: CheckedLoad): Promise<number> {
+  const names = job.config.columns.map((c) => c.name);
+  return checkRows(job, new OneConnection(job.client, job.copySql, job.config.badRows === 'SKIP_AND_REPORT', names, job.rejects));
+}
+
+/** The checks of `loadChecked`, the good rows going to `rows`; bad rows are listed in `job.rejects` (or throw, under FAIL_FILE). */
+export async function checkRows(job: RowCheck, rows: CheckedRows): Promise<number> {
   const { config, plan, header, rejects } = job;
   const policy = config.badRows;
   const names = config.columns.map((c) => c.name);
@@ -62,28 +84,11 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
   const fieldToColumn = plan.fieldToColumn;
   const fieldCount = plan.fieldCount;
   const hasExtras = plan.extras.length > 0;
-  const sender = new StreamingSender(job.client, job.copySql, policy === 'SKIP_AND_REPORT', names, rejects);
-  const main = new Batch(MAIN_BATCH_BYTES, MAIN_BATCH_ROWS);
-  const side = policy === 'SKIP_AND_REPORT' ? new Batch(UNSURE_BATCH_BYTES, UNSURE_BATCH_ROWS) : undefined;
-  let pushedBytes = 0;
 
   const reject = (line: number, column: string | undefined, reason: string, raw: Buffer): void => {
     if (policy === 'FAIL_FILE') throw rowInputError(line, column, reason);
     rejects.add(line, column ? `column "${column}": ${reason}` : reason, raw);
   };
-
-  async function flushMain(): Promise<void> {
-    await sender.finish(main);
-    main.clear();
-    pushedBytes = 0;
-  }
-  // Rows PostgreSQL may refuse get their own COPY (between two main batches),
-  // so a refusal costs re-sending at most this small batch.
-  async function flushSide(): Promise<void> {
-    if (main.count > 0) await flushMain();
-    await sender.finish(side!);
-    side!.clear();
-  }
 
   const scanner = new CsvScanner();
   let buf = header.rest;
@@ -198,12 +203,12 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
         continue;
       }
 
-      const target = unsure && side ? side : main;
       const size = re - rs + 3;
-      if (!target.fits(size) && target.count > 0) {
-        if (target === main) await flushMain(); else await flushSide();
+      let batch = rows.batchFor(unsure);
+      if (!batch.fits(size) && batch.count > 0) {
+        await rows.full(batch);
+        batch = rows.batchFor(unsure);
       }
-      const batch = target;
       if (batch.count === 0) batch.ensureCapacity(size);
       if (hasExtras) {
         appendMappedFields(batch, buf, scanner, fieldToColumn);
@@ -215,19 +220,14 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
       }
       batch.putByte(0x0a);
       batch.endRow(recordLine, 1 + scanner.quotedLineFeeds, 1 + scanner.quotedCarriageReturns);
-      if (batch === main && main.len - pushedBytes >= SEND_SLICE) {
-        await sender.push(main);
-        pushedBytes = main.len;
-      }
+      if (batch.len - batch.streamed >= SEND_SLICE) await rows.stream(batch);
     }
-    if (main.count > 0) await flushMain();
-    if (side && side.count > 0) await flushSide();
+    return await rows.end();
   } catch (e) {
-    // End the COPY in flight before the caller rolls back on this connection.
-    await sender.abandon().catch(() => undefined);
+    // End the COPYs in flight before the caller rolls back.
+    await rows.abandon().catch(() => undefined);
     throw e;
   }
-  return sender.rowsLoaded;
 }
 
 /**
@@ -285,116 +285,53 @@ function oddQuotes(b: Buffer, s: number, e: number): boolean {
 }
 
 /**
- * Streams a batch's rows into one COPY as soon as they are checked, so Node
- * checks rows while PostgreSQL stores the previous ones, and ends the COPY
- * when the batch is full. The batch's bytes are kept until then: under
- * SKIP_AND_REPORT each COPY runs under a savepoint, and when PostgreSQL
- * refuses a row the COPY is rolled back and the batch re-sent without it.
+ * One connection: good rows stream into a COPY of up to MAIN_BATCH_BYTES
+ * while they are checked; rows PostgreSQL may refuse get their own COPY
+ * (between two main batches), so a refusal costs re-sending at most that
+ * small batch.
  */
-class StreamingSender {
-  rowsLoaded = 0;
-  private copy: CopyStream | undefined;
-  private copyError: Error | undefined;
-  private savepoint = false;
-  /** Rows of the current batch already written to the open COPY. */
-  private sentRows = 0;
-  private readonly skip = new Set<number>();
+class OneConnection implements CheckedRows {
+  private readonly sender: StreamingSender;
+  private readonly main = new Batch(MAIN_BATCH_BYTES, MAIN_BATCH_ROWS);
+  private readonly side: Batch | undefined;
 
-  constructor(
-    private readonly client: PoolClient,
-    private readonly copySql: string,
-    private readonly guarded: boolean,
-    private readonly names: string[],
-    private readonly rejects: RejectReport,
-  ) {}
-
-  /** Writes the rows added to `batch` since the last call. */
-  async push(batch: Batch): Promise<void> {
-    for (;;) {
-      try {
-        if (!this.copy) await this.open();
-        for (const slice of batch.slices(this.skip, SEND_SLICE, this.sentRows, batch.count)) await this.write(slice);
-        this.sentRows = batch.count;
-        return;
-      } catch (e) {
-        await this.recover(e, batch);
-      }
-    }
+  constructor(client: PoolClient, copySql: string, guarded: boolean, names: string[], rejects: RejectReport) {
+    this.sender = new StreamingSender(client, copySql, guarded, names, rejects);
+    this.side = guarded ? new Batch(UNSURE_BATCH_BYTES, UNSURE_BATCH_ROWS) : undefined;
   }
 
-  /** Ends the batch's COPY once every row is stored; the batch can then be reused. */
-  async finish(batch: Batch): Promise<void> {
-    for (;;) {
-      await this.push(batch);
-      try {
-        const rows = await this.end();
-        if (this.savepoint) await this.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
-        this.savepoint = false;
-        this.rowsLoaded += rows;
-        this.skip.clear();
-        this.sentRows = 0;
-        return;
-      } catch (e) {
-        await this.recover(e, batch);
-      }
-    }
+  batchFor(unsure: boolean): Batch {
+    return unsure && this.side ? this.side : this.main;
   }
 
-  /** Waits for an open COPY to end (after an error elsewhere) so the connection can be used again. */
-  async abandon(): Promise<void> {
-    const copy = this.copy;
-    this.copy = undefined;
-    if (copy && !this.copyError) {
-      await new Promise<void>((resolve) => {
-        copy.once('finish', () => resolve());
-        copy.once('error', () => resolve());
-        copy.destroy(new Error('load aborted'));
-      });
-    }
+  async full(batch: Batch): Promise<void> {
+    if (batch === this.main) await this.flushMain(); else await this.flushSide();
   }
 
-  private async open(): Promise<void> {
-    if (this.guarded && !this.savepoint) {
-      await this.client.query(`SAVEPOINT ${SAVEPOINT}`);
-      this.savepoint = true;
-    }
-    const copy = this.client.query(copyFrom(this.copySql));
-    this.copyError = undefined;
-    copy.on('error', (e: Error) => { this.copyError = e; });
-    this.copy = copy;
-    this.sentRows = 0;
+  async stream(batch: Batch): Promise<void> {
+    batch.streamed = batch.len;
+    // The small batch has its own COPY, after the main batch's.
+    if (batch === this.main) await this.sender.push(batch);
   }
 
-  private async write(slice: Buffer): Promise<void> {
-    const copy = this.copy!;
-    if (this.copyError) throw this.copyError;
-    if (!copy.write(slice)) await once(copy, 'drain');
+  async end(): Promise<number> {
+    if (this.main.count > 0) await this.flushMain();
+    if (this.side && this.side.count > 0) await this.flushSide();
+    return this.sender.rowsLoaded;
   }
 
-  private async end(): Promise<number> {
-    const copy = this.copy!;
-    if (this.copyError) throw this.copyError;
-    await new Promise<void>((resolve, reject) => {
-      copy.once('finish', () => resolve());
-      copy.once('error', reject);
-      copy.end();
-    });
-    this.copy = undefined;
-    return copy.rowCount;
+  abandon(): Promise<void> {
+    return this.sender.abandon();
   }
 
-  private async recover(e: unknown, batch: Batch): Promise<void> {
-    this.copy = undefined;
-    if (!isRowDataError(e)) throw e;
-    const where = locateCopyError(e, this.names);
-    const row = where.copyLine === undefined ? -1 : batch.rowAtCopyLine(where.copyLine, this.skip);
-    if (!this.guarded || row < 0) {
-      throw rowInputError(row >= 0 ? batch.fileLines[row] : undefined, where.column, where.reason);
-    }
-    await this.client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
-    this.skip.add(row);
-    this.rejects.add(batch.fileLines[row], where.column ? `column "${where.column}": ${where.reason}` : where.reason, batch.rowBytes(row));
+  private async flushMain(): Promise<void> {
+    await this.sender.finish(this.main);
+    this.main.clear();
+  }
+
+  private async flushSide(): Promise<void> {
+    if (this.main.count > 0) await this.flushMain();
+    await this.sender.finish(this.side!);
+    this.side!.clear();
   }
 }
-
-type CopyStream = ReturnType<typeof copyFrom>;
