@@ -6,6 +6,7 @@ import { isRowDataError, locateCopyError, rowInputError } from './copy-errors';
 import { recordLineForCopyLine } from './copy-lines';
 import { copyRawBytes, EndOfDataMarkerFound } from './fast-copy';
 import { ColumnPlan, ParsedHeader, planColumns, readHeader } from './header';
+import { loadCheckedInParallel } from './parallel/parallel-checked';
 import { loadInParallel, ParallelLoadOptions, ParallelResult } from './parallel/parallel-copy';
 import { ensurePartition, isPartitioned } from './parallel/partitions';
 import { RejectReport } from './rejects';
@@ -41,11 +42,13 @@ export interface TableSinkOptions {
  * transaction is still usable.
  *
  * With `parallelism` > 1 and a table created partitioned by `_file_id`
- * (./migration.ts), FAIL_FILE files on the fast path are copied through
- * several connections into their own partition, attached in the caller's
- * transaction (./parallel/parallel-copy.ts); every other load of such a
- * table goes through one connection into the file's partition, attached the
- * same way. With `file.chunk` (checkpointed loads) each chunk commits on its
+ * (./migration.ts), files are loaded through several connections into their
+ * own partition, attached in the caller's transaction: FAIL_FILE files on
+ * the fast path as segments of the file (./parallel/parallel-copy.ts), the
+ * others checked once and their good rows shared between the connections
+ * (./parallel/parallel-checked.ts). Small files (one segment), a reload of a
+ * version whose partition is in, and tables with a unique index go through
+ * one connection into the file's partition, attached the same way. With `file.chunk` (checkpointed loads) each chunk commits on its
  * own anyway, so chunks load through one connection.
  */
 export function createPostgresTableSink(config: PostgresTableSinkConfig, options: TableSinkOptions = {}): RowSink {
@@ -121,22 +124,27 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig, options
       await client.query(`SAVEPOINT ${SAVEPOINT}`);
       try {
         const partitioned = parallelism > 1 && await isPartitioned(client, config);
-        let parallel: ParallelResult = 'one-connection';
-        if (partitioned && config.badRows === 'FAIL_FILE' && !file.chunk) {
+        // FAIL_FILE files that map straight onto the table go to COPY as they are; the others are checked row by row.
+        let mustCheck = config.badRows !== 'FAIL_FILE';
+        if (partitioned && !file.chunk) {
           await prepare(client, file, false);
-          parallel = await loadInParallel(client, { config, fileId: file.fileId, open, copySql: copySqlFor }, parallelism, options.parallel);
-          if (typeof parallel === 'string') await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
-        }
-        if (typeof parallel !== 'string') {
-          await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
-          return parallel;
+          const load = { config, fileId: file.fileId, open, copySql: copySqlFor };
+          let parallel: ParallelResult = mustCheck ? 'use-checked' : await loadInParallel(client, load, parallelism, options.parallel);
+          if (parallel === 'use-checked') {
+            mustCheck = true;
+            parallel = await loadCheckedInParallel(client, load, parallelism, options.parallel);
+          }
+          if (typeof parallel !== 'string') {
+            await client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+            return parallel;
+          }
+          await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
         }
         await prepare(client, file, partitioned);
-        let outcome: SinkOutcome | 'use-checked' = 'use-checked';
         const firstLine = file.chunk?.firstLine;
-        if (config.badRows === 'FAIL_FILE' && parallel !== 'use-checked') outcome = await fast(client, open, firstLine);
+        let outcome = mustCheck ? 'use-checked' as const : await fast(client, open, firstLine);
         if (outcome === 'use-checked') {
-          if (config.badRows === 'FAIL_FILE' && parallel !== 'use-checked') {
+          if (!mustCheck) {
             // The fast attempt may have sent rows already: start over cleanly.
             await client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
             await prepare(client, file, partitioned);

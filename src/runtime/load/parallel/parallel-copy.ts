@@ -6,69 +6,32 @@
  *    `segmentBytes` (./segments.ts, by the chunker's rule: a line end
  *    outside quotes, by quote parity, so a quoted line break is never a
  *    split point).
- * 2. One worker connection creates the file's staging table and commits it
- *    (./partitions.ts). Each of the N workers opens a transaction and COPYs
- *    segments into it as they come, one COPY per segment, through the same
- *    fast path as a one-connection load (blank lines, `\.`), so it stores
- *    exactly the rows the one-connection COPY would.
- * 3. Every segment in: the workers commit (invisible: the staging table is
- *    not part of the table yet); the load waits for the transactions that
- *    may hold a snapshot taken while they were committing (./snapshots.ts:
- *    past `snapshotWaitMs` it loads through one connection instead); then
- *    the claim transaction attaches the
- *    staging table as the file's partition. Its COMMIT, which also marks the
- *    file succeeded and removes the earlier versions' rows, is the one
- *    moment readers see the file: all of it, and the earlier version gone.
+ * 2. Each of the N workers (./staged-load.ts: the file's staging table, one
+ *    transaction per worker, committed and attached at the end) COPYs
+ *    segments into the staging table as they come, one COPY per segment,
+ *    through the same fast path as a one-connection load (blank lines,
+ *    `\.`), so it stores exactly the rows the one-connection COPY would.
  *
  * A failure stops handing out segments; the first non-loaded segment in file
  * order decides, so a bad row is reported at the same line as by one
- * connection. A crash at any point leaves at most a staging table nobody
- * sees (swept by the next parallel load of the table) and no transaction:
- * the workers' open transactions die with their connections.
+ * connection.
  */
 import { Readable } from 'stream';
 import type { ClientBase, PoolClient } from 'pg';
-import { ConnectWorker, connectionsLike, WorkerConnection } from './connections';
 import { lineEndingOf, LineEnding } from './line-ending';
-import {
-  attachPartition, createStagingTable, lockStagingTable, partitionName, partitionState, sweepStagingTables, unlockStagingTable,
-} from './partitions';
+import { partitionState } from './partitions';
 import { DataSegment, dataSegments, lineAtOffset } from './segments';
-import { waitForWindowSnapshots } from './snapshots';
+import { DEFAULT_SEGMENT_BYTES, loadThroughStaging, ParallelLoadOptions, ParallelResult } from './staged-load';
 import type { PostgresTableSinkConfig } from '../../../shared/sink-config';
 import { MAX_SEGMENT_BYTES } from '../../checkpoint/chunker';
 import { readFileHead } from '../../checkpoint/file-head';
-import { Logger, stderrLogger } from '../../contract/logger';
-import type { SinkOutcome } from '../../contract/sink-api';
 import { BlankLinesNeedChecking, quoteStateFromStart } from '../blank-lines';
 import { isRowDataError, locateCopyError, rowInputError } from '../copy-errors';
 import { recordLineForCopyLine } from '../copy-lines';
 import { copyRawBytes, EndOfDataMarkerFound } from '../fast-copy';
 import { ColumnPlan, planColumns } from '../header';
-import { FILE_ID_SETTING, qualifiedTableName, quoteIdent } from '../validate-config';
 
-/** Where a parallel load is; the crash-window tests stop the process at each. */
-export type ParallelStep = 'staging-created' | 'segment-copied' | 'worker-committed' | 'parts-committed' | 'attached';
-
-export interface ParallelLoadOptions {
-  /** Opens a worker connection; default: a new connection with the claim connection's settings. */
-  readonly connect?: ConnectWorker;
-  /**
-   * Bytes per segment (each segment is one COPY on one connection; up to
-   * `parallelism + 2` segments are held in memory). Default 2 MiB: larger ones only raise the peak RSS (8 MiB: +40 MB).
-   */
-  readonly segmentBytes?: number;
-  /**
-   * How long to wait, once the workers have committed, for transactions that
-   * may hold a snapshot taken while they were committing (./snapshots.ts);
-   * past it the file is loaded through one connection. Default 30 s.
-   */
-  readonly snapshotWaitMs?: number;
-  /** Where the fall-backs to one connection are said; default: JSON lines on stderr (CloudWatch Logs in AWS). */
-  readonly log?: Logger;
-  /** Awaited at each step (tests). */
-  readonly onStep?: (step: ParallelStep) => Promise<void> | void;
-}
+export { DEFAULT_SEGMENT_BYTES, ParallelLoadOptions, ParallelResult, ParallelStep } from './staged-load';
 
 export interface ParallelLoad {
   readonly config: PostgresTableSinkConfig;
@@ -77,11 +40,6 @@ export interface ParallelLoad {
   /** COPY of the plan's columns into `table` (qualified, quoted). */
   readonly copySql: (plan: ColumnPlan, table: string) => string;
 }
-
-/** The file's outcome, or which one-connection path must load it instead (nothing is left written). */
-export type ParallelResult = SinkOutcome | 'use-checked' | 'one-connection';
-
-export const DEFAULT_SEGMENT_BYTES = 2 * 1024 * 1024;
 
 type PgError = Parameters<typeof locateCopyError>[0];
 
@@ -112,33 +70,10 @@ export async function loadInParallel(
     // One segment: nothing to share between connections.
     if (first.done || first.value.last) return 'one-connection';
     const fileEnding = lineEndingOf(first.value.buffers);
-    const staging = `${quoteIdent(config.schema)}.${quoteIdent(partitionName(config.table, fileId))}`;
-    const copySql = load.copySql(plan, staging);
     const openSegment = (s: DataSegment) => async () => Readable.from([head.headerBytes, ...s.buffers]);
 
-    const workers = await openWorkers(options.connect ?? connectionsLike(claim), parallelism);
-    const lead = workers[0].client;
-    let created = false;
-    try {
-      await sweepStagingTables(lead, config);
-      await lockStagingTable(lead, config, fileId);
-      // One transaction: a table of that name without its marker comment would never be swept, and would stop the file.
-      await lead.query('BEGIN');
-      await createStagingTable(lead, config, fileId);
-      await lead.query('COMMIT');
-      created = true;
-      await options.onStep?.('staging-created');
-      const pids: number[] = [];
-      await Promise.all([claim, ...workers.map((w) => w.client)].map(async (c) => {
-        pids.push((await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid);
-      }));
-      await Promise.all(workers.map(async (w) => {
-        await w.client.query('BEGIN');
-        // Safe: the claim transaction's COMMIT comes later and is flushed with everything before it.
-        await w.client.query('SET LOCAL synchronous_commit TO off');
-        await w.client.query('SELECT set_config($1, $2, true)', [FILE_ID_SETTING, String(fileId)]);
-      }));
-
+    return await loadThroughStaging(claim, config, fileId, parallelism, options, async ({ workers, staging }) => {
+      const copySql = load.copySql(plan, staging);
       const outcomes: SegmentOutcome[] = [];
       let stop = false;
       let next = 0;
@@ -148,7 +83,7 @@ export async function loadInParallel(
         for await (const segment of segments) yield { index: next++, segment };
       }
       const feed = all();
-      await Promise.all(workers.map(async (w) => {
+      await Promise.all(workers.map(async (client) => {
         while (!stop) {
           let item: IteratorResult<{ index: number; segment: DataSegment }>;
           try {
@@ -160,7 +95,7 @@ export async function loadInParallel(
           }
           if (item.done) return;
           const { index, segment } = item.value;
-          const outcome = await copySegment(w.client, copySql, segment, fileEnding, openSegment(segment));
+          const outcome = await copySegment(client, copySql, segment, fileEnding, openSegment(segment));
           outcomes[index] = outcome;
           if (!outcome.ok) {
             stop = true;
@@ -186,62 +121,12 @@ export async function loadInParallel(
           throw rowInputError(line, where.column, where.reason);
         }
       }
-      // One after the other, so that the window between the first and the last commit is the shortest and known.
-      for (const [i, w] of workers.entries()) {
-        await w.client.query('COMMIT');
-        if (i === 0) await options.onStep?.('worker-committed');
-      }
-      const committedAt = (await lead.query<{ t: string }>('SELECT clock_timestamp()::text AS t')).rows[0].t;
-      await options.onStep?.('parts-committed');
-      const waited = await waitForWindowSnapshots(lead, { committedAt, ownPids: pids, maxWaitMs: options.snapshotWaitMs ?? 30_000 });
-      if (!waited.ok) {
-        (options.log ?? stderrLogger).warn('loading the file through one connection: transactions that may hold a snapshot taken while the parallel parts were committing '
-          + 'did not end in time (a REPEATABLE READ reader could see part of the file); sessions of other roles count unless this role has pg_read_all_stats', {
-          table: qualifiedTableName(config), fileId, blocking: waited.blocking,
-        });
-        return 'one-connection';
-      }
-      await attachPartition(claim, config, fileId);
-      created = false;
-      await options.onStep?.('attached');
       const rowsLoaded = outcomes.reduce((sum, o) => sum + (o.ok ? o.rows : 0), 0);
       return { rowsLoaded, rowsRejected: 0 };
-    } finally {
-      await cleanUp(workers, config, fileId, created);
-    }
+    });
   } finally {
     stream.destroy();
   }
-}
-
-async function openWorkers(connect: ConnectWorker, n: number): Promise<WorkerConnection[]> {
-  const opened = await Promise.allSettled(Array.from({ length: n }, () => connect()));
-  const workers = opened.filter((o): o is PromiseFulfilledResult<WorkerConnection> => o.status === 'fulfilled').map((o) => o.value);
-  const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-  if (failed) {
-    await Promise.all(workers.map((w) => w.close().catch(() => undefined)));
-    throw failed.reason;
-  }
-  return workers;
-}
-
-/**
- * Rolls back whatever the workers still have open; a staging table that was
- * not attached is dropped (best effort: the next load's sweep drops it
- * otherwise); the advisory lock goes with the connection.
- */
-async function cleanUp(workers: WorkerConnection[], config: PostgresTableSinkConfig, fileId: number, dropStaging: boolean): Promise<void> {
-  await Promise.all(workers.map((w) => w.client.query('ROLLBACK').catch(() => undefined)));
-  const lead = workers[0].client;
-  try {
-    if (dropStaging && (await partitionState(lead, config, fileId)) === 'staging') {
-      await lead.query(`DROP TABLE ${quoteIdent(config.schema)}.${quoteIdent(partitionName(config.table, fileId))}`);
-    }
-    await unlockStagingTable(lead, config, fileId);
-  } catch {
-    // The connection failed: its lock is gone with it, the table is swept later.
-  }
-  await Promise.all(workers.map((w) => w.close().catch(() => undefined)));
 }
 
 async function copySegment(

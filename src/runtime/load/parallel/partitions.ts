@@ -46,6 +46,18 @@ export async function isPartitioned(client: ClientBase, config: PostgresTableSin
   return r.rows[0]?.relkind === 'p';
 }
 
+/**
+ * Whether the table has a unique index or an exclusion constraint (its
+ * staging tables get them too): the same key in two workers' open
+ * transactions would make one wait for the other's commit, which comes only
+ * after every row is in.
+ */
+export async function hasUniqueIndex(client: ClientBase, config: PostgresTableSinkConfig): Promise<boolean> {
+  const r = await client.query<{ unique: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = to_regclass($1) AND (indisunique OR indisexclusion)) AS unique', [qualifiedTableName(config)]);
+  return r.rows[0].unique;
+}
+
 export type PartitionState = 'absent' | 'staging' | 'attached';
 
 /** Where the file's partition stands. A table of that name that is not ours is an error, never touched. */
