@@ -5,7 +5,8 @@
  * R times each into the same table (truncated between runs; psql gets the
  * same `_file_id` default and does the same set_config + DELETE in its
  * transaction), and compares median rows per second. Then measures
- * SKIP_AND_REPORT on a file with 1% bad rows against the same psql median.
+ * SKIP_AND_REPORT on a file with 1% bad rows against the same psql median
+ * (with `--parallelism N` through N connections too).
  * The loader runs in its own process (an esbuild bundle of the production
  * code) so its peak RSS is measured alone. The last line is:
  *   load rows=<N> ratio_vs_psql_copy=<x> peak_rss_mb=<y>
@@ -211,17 +212,19 @@ async function bench(args: Args, url: string): Promise<void> {
     let skipRss = 0;
     for (let rep = 1; rep <= args.reps; rep++) {
       await reset();
-      const o = await ours(bad.path, { ...config, badRows: 'SKIP_AND_REPORT' });
-      if (o.rejected !== bad.badRows || o.rows !== args.rows - bad.badRows) {
+      const o = await ours(bad.path, { ...loaderConfig, badRows: 'SKIP_AND_REPORT' });
+      if (o.rejected !== bad.badRows || o.rows !== args.rows - bad.badRows || (await countLoaded()) !== o.rows) {
         throw new Error(`SKIP_AND_REPORT loaded ${o.rows} and rejected ${o.rejected} rows; expected ${args.rows - bad.badRows} and ${bad.badRows}`);
       }
       // Rate over every row of the file, as psql's is.
       skipRates.push(args.rows / (o.ms / 1000));
       skipRss = Math.max(skipRss, o.rssMb);
-      console.log(`rep ${rep}: loader SKIP_AND_REPORT ${(o.ms / 1000).toFixed(2)} s (${Math.round(skipRates[rep - 1])} rows/s, `
+      console.log(`rep ${rep}: loader SKIP_AND_REPORT${parallel ? ` x${args.parallelism}` : ''} ${(o.ms / 1000).toFixed(2)} s (${Math.round(skipRates[rep - 1])} rows/s, `
         + `${o.rejected} rejected), peak RSS ${o.rssMb.toFixed(1)} MB`);
     }
-    console.log(`skip_and_report rows=${args.rows} bad_rows=${bad.badRows} ratio_vs_psql_copy=${(median(skipRates) / psqlMedian).toFixed(3)} peak_rss_mb=${skipRss.toFixed(1)}`);
+    if (parallel) console.log(`SKIP_AND_REPORT x${args.parallelism} rows/s median (range): ${Math.round(median(skipRates))} (${Math.round(Math.min(...skipRates))}..${Math.round(Math.max(...skipRates))})`);
+    console.log(`skip_and_report rows=${args.rows} bad_rows=${bad.badRows}${parallel ? ` parallelism=${args.parallelism}` : ''} `
+      + `ratio_vs_psql_copy=${(median(skipRates) / psqlMedian).toFixed(3)} peak_rss_mb=${skipRss.toFixed(1)}`);
   }
   if (args.checkpointEvery) await checkpointBench(args, url, clean.path, config, reset, count, psqlMedian);
   await admin.end();
