@@ -79,6 +79,13 @@ export class CdkPipeline extends Construct {
    */
   public readonly nagAcknowledgments: NagAcknowledgment[];
 
+  /**
+   * Creates the pipeline.
+   *
+   * @param scope - the stack or construct it belongs to
+   * @param id - scope-unique id
+   * @param props - the pipeline's settings; each has a default, so `new CdkPipeline(stack, 'Pipeline')` alone works
+   */
   constructor(scope: Construct, id: string, props: CdkPipelineProps = {}) {
     super(scope, id);
     validatePipelineProps(props);

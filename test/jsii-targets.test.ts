@@ -6,9 +6,28 @@ import * as path from 'path';
 const root = path.join(__dirname, '..');
 
 /**
- * The four jsii targets declared in .projenrc.ts generate code. Packaging them
- * needs toolchains (Python, Maven, .NET, Go) this machine lacks, so this runs
- * `jsii-pacmak --code-only`, which generates the sources without building them.
+ * Findings of the two checks below in files being changed elsewhere, to be
+ * fixed there (then removed from here): an undocumented optional `options`
+ * of `new BatchProcessor()` (src/processor/batch-processor.ts) and the
+ * underscore-named parameters of `Sink.grantProcessor()` (src/sink/sink.ts).
+ */
+const PENDING = new Set([
+  'cdk-data-pipeline.BatchProcessor#<constructor>(options): optional and undocumented (@param)',
+  'cdk-data-pipeline.Sink#grantProcessor(_scope)',
+  'cdk-data-pipeline.Sink#grantProcessor(_processor)',
+]);
+
+/**
+ * The fast check of the four jsii targets declared in .projenrc.ts:
+ * `jsii-pacmak --code-only` generates Python, Java, .NET and Go sources without
+ * building them, and the public API reads well in every language (TSDoc,
+ * `@default`s, documented parameters).
+ *
+ * The real packages are built and used elsewhere: `npm run package:bindings`
+ * (scripts/bindings/package.sh) builds the wheel + sdist, the Maven jar and the
+ * Go module into dist/, and `npm run test:bindings` installs each into a fresh
+ * project of its language and synthesizes a pipeline there (test/bindings/).
+ * .NET stays code-only: there is no .NET SDK on the build machines.
  */
 describe('jsii targets', () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'pacmak-'));
@@ -32,6 +51,31 @@ describe('jsii targets', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  test('every optional parameter of a public method is documented (a binding shows it without a default)', () => {
+    const assembly = JSON.parse(fs.readFileSync(path.join(root, '.jsii'), 'utf8'));
+    const problems: string[] = [];
+    for (const [fqn, type] of Object.entries<any>(assembly.types)) {
+      for (const m of [...(type.methods ?? []), ...(type.initializer ? [{ ...type.initializer, name: '<constructor>' }] : [])]) {
+        for (const p of m.parameters ?? []) {
+          if (p.optional && !p.docs?.summary) problems.push(`${fqn}#${m.name}(${p.name}): optional and undocumented (@param)`);
+        }
+      }
+    }
+    expect(problems.filter((p) => !PENDING.has(p))).toEqual([]);
+  });
+
+  test('no public parameter or property name starts with an underscore (Python, Java and Go show it as written)', () => {
+    const assembly = JSON.parse(fs.readFileSync(path.join(root, '.jsii'), 'utf8'));
+    const names: string[] = [];
+    for (const [fqn, type] of Object.entries<any>(assembly.types)) {
+      for (const p of type.properties ?? []) if (p.name.startsWith('_')) names.push(`${fqn}#${p.name}`);
+      for (const m of [...(type.methods ?? []), ...(type.initializer ? [{ ...type.initializer, name: '<constructor>' }] : [])]) {
+        for (const p of m.parameters ?? []) if (p.name.startsWith('_')) names.push(`${fqn}#${m.name}(${p.name})`);
+      }
+    }
+    expect(names.filter((n) => !PENDING.has(n))).toEqual([]);
   });
 
   test('package.json declares Python, Java, .NET and Go targets', () => {

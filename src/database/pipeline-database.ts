@@ -331,6 +331,11 @@ export class PipelineDatabase extends Construct {
    * database, egress on the peer). When the peer is in another VPC, pass the
    * peering connection and its routes as `dependsOn`: a security group can
    * only reference a peer VPC's group over an active peering connection.
+   *
+   * @param id - scope-unique id of the rules
+   * @param peer - security group allowed in
+   * @param description - description of the rules
+   * @param dependsOn - what the rules wait for, e.g. the peering connection and its routes; by default nothing
    */
   public allowFrom(id: string, peer: ec2.ISecurityGroup, description: string, dependsOn?: IDependable[]): void {
     const ingress = new ec2.CfnSecurityGroupIngress(this, id, {

@@ -46,6 +46,9 @@ export abstract class KafkaAuth {
    * its key). On a cluster the construct creates, the secret is associated
    * with the cluster; Amazon MSK then requires its name to start with
    * `AmazonMSK_` and a customer-managed KMS key. Port 9096 on MSK.
+   *
+   * @param secret - the SCRAM user, as `{ "username", "password" }` JSON
+   * @param options - how the brokers' certificate is checked; by default against the public CAs
    */
   public static scram(secret: secretsmanager.ISecret, options: KafkaTlsOptions = {}): KafkaAuth {
     return new Auth(KafkaAuthMechanism.SCRAM_SHA_512, secret, options.caPem);
@@ -56,6 +59,9 @@ export abstract class KafkaAuth {
    * `{ "certificate", "privateKey" }` JSON of `secret`. On a cluster the
    * construct creates, `certificateAuthorityArns` of the cluster names the
    * ACM Private CA that signed the certificate. Port 9094 on MSK.
+   *
+   * @param secret - the client certificate and key, as `{ "certificate", "privateKey" }` JSON
+   * @param options - how the brokers' certificate is checked; by default against the public CAs
    */
   public static mutualTls(secret: secretsmanager.ISecret, options: KafkaTlsOptions = {}): KafkaAuth {
     return new Auth(KafkaAuthMechanism.MUTUAL_TLS, secret, options.caPem);
@@ -65,6 +71,8 @@ export abstract class KafkaAuth {
    * TLS without client authentication: traffic is encrypted and the brokers'
    * certificate is checked, but anyone who reaches the brokers may write.
    * Port 9094 on MSK.
+   *
+   * @param options - how the brokers' certificate is checked; by default against the public CAs
    */
   public static tls(options: KafkaTlsOptions = {}): KafkaAuth {
     return new Auth(KafkaAuthMechanism.TLS, undefined, options.caPem);

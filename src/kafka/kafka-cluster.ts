@@ -91,6 +91,8 @@ export abstract class KafkaCluster {
    * A provisioned Amazon MSK cluster in the processing VPC, one subnet per
    * zone of the processor's subnets (see `MskProvisionedCluster`). Bind one
    * instance to several sinks to share the cluster.
+   *
+   * @param options - the cluster's settings; each has a default
    */
   public static mskProvisioned(options: MskProvisionedClusterOptions = {}): KafkaCluster {
     return new CreatedMskCluster('MskCluster', (scope, id, o) => new MskProvisionedCluster(scope, id, {
@@ -101,6 +103,8 @@ export abstract class KafkaCluster {
   /**
    * An Amazon MSK Serverless cluster in the processing VPC (IAM only; see
    * `MskServerlessCluster`). Bind one instance to several sinks to share it.
+   *
+   * @param options - the cluster's settings; each has a default
    */
   public static mskServerless(options: MskServerlessClusterOptions = {}): KafkaCluster {
     return new CreatedMskCluster('MskServerlessCluster', (scope, id, o) => new MskServerlessCluster(scope, id, {

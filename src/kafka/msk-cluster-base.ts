@@ -97,6 +97,10 @@ export abstract class MskClusterBase extends Construct implements ec2.IConnectab
   /**
    * Turns `mechanism` on for clients (called for each sink that uses the
    * cluster); throws, naming the mechanism, when the cluster cannot offer it.
+   *
+   * @param mechanism - how clients authenticate
+   * @param secretArn - the Secrets Manager secret of the SCRAM user to
+   * associate with the cluster (`KafkaAuth.scram()` only; otherwise unused)
    */
   public abstract enableAuthentication(mechanism: KafkaAuthMechanism, secretArn?: string): void;
 }

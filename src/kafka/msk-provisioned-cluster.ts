@@ -136,6 +136,12 @@ export class MskProvisionedCluster extends MskClusterBase {
     this.clusterArn = this.cfnCluster.attrArn;
   }
 
+  /**
+   * Turns `mechanism` on for clients; throws for `KafkaAuth.plaintext()`, and for mutual TLS without `certificateAuthorityArns`.
+   *
+   * @param mechanism - how clients authenticate
+   * @param secretArn - the secret of the SCRAM user, associated with the cluster (`KafkaAuth.scram()` only)
+   */
   public enableAuthentication(mechanism: KafkaAuthMechanism, secretArn?: string): void {
     if (mechanism === KafkaAuthMechanism.PLAINTEXT) {
       throw new Error(`MskProvisionedCluster ${this.node.path}: KafkaAuth.plaintext() is never offered on Amazon MSK; use KafkaAuth.iam()`);

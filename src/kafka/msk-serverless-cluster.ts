@@ -47,7 +47,15 @@ export class MskServerlessCluster extends MskClusterBase {
     this.clusterArn = this.cfnCluster.attrArn;
   }
 
-  public enableAuthentication(mechanism: KafkaAuthMechanism, _secretArn?: string): void {
+  /**
+   * Checks that `mechanism` is IAM, the only one MSK Serverless offers
+   * (`secretArn` is not used: there are no SCRAM users to associate).
+   *
+   * @param mechanism - how clients authenticate
+   * @param secretArn - unused on MSK Serverless
+   */
+  public enableAuthentication(mechanism: KafkaAuthMechanism, secretArn?: string): void {
+    void secretArn;
     if (mechanism !== KafkaAuthMechanism.IAM) {
       throw new Error(`MskServerlessCluster ${this.node.path}: MSK Serverless supports KafkaAuth.iam() only, not "${mechanism}"`);
     }

@@ -95,6 +95,8 @@ export abstract class Ledger {
    * a crashed run's file is taken over by the next delivery once its lease
    * (60 s) has run out. With this ledger and no `Sink.postgresTable()`, the
    * pipeline creates no database, database VPC, peering, secret or bastion.
+   *
+   * @param options - the table's settings; each has a default
    */
   public static dynamoDb(options: DynamoDbLedgerOptions = {}): Ledger {
     return new DynamoDbLedger(options);

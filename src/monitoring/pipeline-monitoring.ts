@@ -72,6 +72,13 @@ export class PipelineMonitoring extends Construct {
 
   private readonly alarmList: cloudwatch.Alarm[] = [];
 
+  /**
+   * Creates the notification topic (or takes `topic`), the e-mail subscriptions and the dashboard.
+   *
+   * @param scope - the pipeline
+   * @param id - scope-unique id
+   * @param props - the monitoring settings; each has a default
+   */
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps = {}) {
     super(scope, id);
     if (props.topic && props.encryptionKey) {

@@ -148,6 +148,13 @@ export class PipelineNetwork extends Construct {
   private readonly endpointSecurityGroup?: ec2.SecurityGroup;
   private readonly peeringDependencies: IDependable[] = [];
 
+  /**
+   * Creates the pipeline's network (see the class description).
+   *
+   * @param scope - the pipeline
+   * @param id - scope-unique id
+   * @param props - the network settings; each has a default
+   */
   constructor(scope: Construct, id: string, props: PipelineNetworkProps = {}) {
     super(scope, id);
     validateNetworkProps(props);

@@ -47,6 +47,16 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
   protected readonly pipelineName: string;
   private monitoring?: PipelineMonitoring;
 
+  /**
+   * Creates what every processor has: its security group and its log group.
+   *
+   * @param scope - the pipeline
+   * @param id - scope-unique id
+   * @param context - what the pipeline gives the processor
+   * @param interfaceEndpoints - interface VPC endpoints the processor calls
+   * @param description - what the processor is, in its resources' descriptions
+   * @param logRetention - how long the processor's logs are kept; by default one year
+   */
   constructor(scope: Construct, id: string, context: ProcessorBindContext,
     interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[], description: string, logRetention?: logs.RetentionDays) {
     super(scope, id);
@@ -79,6 +89,8 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
   /**
    * Files processed successfully (the runtime's `FilesSucceeded`), summed
    * over `period`.
+   *
+   * @param period - the period summed over; by default 1 hour
    */
   public metricFilesSucceeded(period: Duration = Duration.hours(1)): cloudwatch.IMetric {
     return this.runtimeMetric(METRIC.FILES_SUCCEEDED, 'Sum', period);
@@ -93,6 +105,9 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
   /**
    * Records a scheduled run's dead-letter queue; a run added after the
    * alarms were created gets its alarm at once.
+   *
+   * @param dlq - the dead-letter queue of the run
+   * @param what - the run, as the alarm's description names it; by default a description that fits any scheduled run
    */
   protected addScheduleDeadLetterQueue(dlq: sqs.IQueue, what?: string): void {
     this.scheduleDeadLetterQueues.push(dlq);
@@ -117,8 +132,13 @@ export abstract class BoundProcessorBase extends Construct implements IBoundProc
     this.nagAcknowledgments.push(...acknowledgments);
   }
 
-  /** The variant's own alarms and widgets. */
-  protected addOwnMonitoring(_monitoring: PipelineMonitoring): cloudwatch.Alarm[] {
+  /**
+   * The variant's own alarms and widgets.
+   *
+   * @param monitoring - the pipeline's alarms and dashboard, to add them to
+   */
+  protected addOwnMonitoring(monitoring: PipelineMonitoring): cloudwatch.Alarm[] {
+    void monitoring;
     return [];
   }
 

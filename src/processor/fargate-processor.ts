@@ -99,6 +99,11 @@ const FARGATE_ENDPOINTS = [
 export class FargateProcessor extends Processor {
   public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[] = FARGATE_ENDPOINTS;
 
+  /**
+   * A Fargate processor; `Processor.fargate()` is the same.
+   *
+   * @param options - the task's settings; each has a default
+   */
   constructor(private readonly options: FargateProcessorOptions = {}) {
     super();
     validateFargateOptions(options);
@@ -129,6 +134,14 @@ export class BoundFargateProcessor extends BoundContainerProcessor {
   private readonly subnets: ec2.SubnetSelection;
   private readonly subnetIds: string[];
 
+  /**
+   * Creates the processor's resources (called by `FargateProcessor.bind()`).
+   *
+   * @param scope - the pipeline
+   * @param id - scope-unique id
+   * @param context - what the pipeline gives the processor
+   * @param options - the task's settings
+   */
   constructor(scope: Construct, id: string, context: ProcessorBindContext, options: FargateProcessorOptions) {
     const architecture = options.architecture ?? ecs.CpuArchitecture.X86_64;
     super(scope, id, context, options, FARGATE_ENDPOINTS, 'Pipeline processor task', defaultContainerImage(architecture));

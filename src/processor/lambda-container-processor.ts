@@ -67,6 +67,11 @@ export class BoundLambdaContainerProcessor extends BoundQueueLambdaProcessor {
  */
 export class LambdaContainerProcessor extends QueueLambdaProcessor {
   // No endpoints: Lambda pulls and caches the image itself, outside the VPC.
+  /**
+   * A container-image Lambda processor; `Processor.lambdaContainer()` is the same.
+   *
+   * @param options - the function's settings; each has a default
+   */
   constructor(private readonly options: LambdaContainerProcessorOptions = {}) {
     super('Processor.lambdaContainer()', options);
   }

@@ -45,6 +45,11 @@ export const PROCESSOR_LAMBDA_ASSET = path.join(__dirname, '..', '..', 'assets',
  * pipeline reason, which are retried and then moved to a dead-letter queue.
  */
 export class LambdaProcessor extends QueueLambdaProcessor {
+  /**
+   * A zip Lambda processor; `Processor.lambdaZip()` is the same.
+   *
+   * @param options - the function's settings; each has a default
+   */
   constructor(private readonly options: LambdaProcessorOptions = {}) {
     super('Processor.lambdaZip()', options);
   }

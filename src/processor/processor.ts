@@ -174,6 +174,8 @@ export abstract class Processor {
   /**
    * A zip Lambda function (Node.js 24) in the processing VPC's private
    * subnets. Suits files that finish within 15 minutes.
+   *
+   * @param options - the function's settings; each has a default, so `Processor.lambdaZip()` alone works
    */
   public static lambdaZip(options: LambdaProcessorOptions = {}): Processor {
     return new LambdaProcessor(options);
@@ -184,6 +186,8 @@ export abstract class Processor {
    * (the package's image, or your own `code`), e.g. to ship one image for
    * every processor. Same queue, retries, concurrency and tracing as the zip
    * Lambda; the sink configuration travels in its environment (4 KB).
+   *
+   * @param options - the function's settings; each has a default
    */
   public static lambdaContainer(options: LambdaContainerProcessorOptions = {}): Processor {
     return new LambdaContainerProcessor(options);
@@ -193,6 +197,8 @@ export abstract class Processor {
    * An ECS Fargate task per uploaded file (optionally on Fargate Spot), for
    * files that take longer than Lambda's 15 minutes. Uploads reach it
    * through EventBridge.
+   *
+   * @param options - the task's settings; each has a default
    */
   public static fargate(options: FargateProcessorOptions = {}): Processor {
     return new FargateProcessor(options);
@@ -202,6 +208,8 @@ export abstract class Processor {
    * An AWS Batch job per uploaded file, on Fargate Spot by default (or EC2
    * Spot), retried on Spot reclaims and interruptions and resumed from its
    * last checkpoint. Uploads reach it through EventBridge.
+   *
+   * @param options - the job's settings; each has a default
    */
   public static batch(options: BatchProcessorOptions = {}): Processor {
     return new BatchProcessor(options);

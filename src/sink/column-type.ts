@@ -33,6 +33,9 @@ export class ColumnType {
 
   /**
    * `numeric(precision, scale)`, or unconstrained `numeric` without arguments.
+   *
+   * @param precision - total number of digits; without it the column is unconstrained `numeric`
+   * @param scale - digits after the decimal point (needs `precision`); by default 0
    */
   public static numeric(precision?: number, scale?: number): ColumnType {
     if (precision === undefined) {

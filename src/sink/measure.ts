@@ -46,22 +46,41 @@ const PREFIX: Record<MeasureKind, string> = {
  * fields are NULL and count in no measure but `count()`.
  */
 export abstract class Measure {
-  /** Rows in each group. */
+  /**
+   * Rows in each group.
+   *
+   * @param options - the measure's name in the report; by default `count`
+   */
   public static count(options: MeasureOptions = {}): Measure {
     return new SimpleMeasure(MeasureKind.COUNT, undefined, options, 'count');
   }
 
-  /** Exact sum of a numeric column. */
+  /**
+   * Exact sum of a numeric column.
+   *
+   * @param column - the column summed
+   * @param options - the measure's name in the report; by default `sum_<column>`
+   */
   public static sum(column: string, options: MeasureOptions = {}): Measure {
     return new SimpleMeasure(MeasureKind.SUM, column, options, 'sum');
   }
 
-  /** Smallest value of a numeric column. */
+  /**
+   * Smallest value of a numeric column.
+   *
+   * @param column - the column
+   * @param options - the measure's name in the report; by default `min_<column>`
+   */
   public static min(column: string, options: MeasureOptions = {}): Measure {
     return new SimpleMeasure(MeasureKind.MIN, column, options, 'min');
   }
 
-  /** Largest value of a numeric column. */
+  /**
+   * Largest value of a numeric column.
+   *
+   * @param column - the column
+   * @param options - the measure's name in the report; by default `max_<column>`
+   */
   public static max(column: string, options: MeasureOptions = {}): Measure {
     return new SimpleMeasure(MeasureKind.MAX, column, options, 'max');
   }
@@ -74,6 +93,9 @@ export abstract class Measure {
    * estimate with a relative standard error of 1.6% (within 5% in 99.7% of
    * cases). It takes up to 4 KiB of memory per group, and estimates merge
    * exactly across a file's chunks and a scheduled run's files.
+   *
+   * @param column - the column
+   * @param options - the measure's name in the report; by default `distinct_<column>`
    */
   public static distinctCount(column: string, options: MeasureOptions = {}): Measure {
     return new SimpleMeasure(MeasureKind.DISTINCT_COUNT, column, options, 'distinctCount');

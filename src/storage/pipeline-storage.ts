@@ -110,6 +110,13 @@ export class PipelineStorage extends Construct {
   /** Server access logs of the buckets the construct creates (undefined when all are brought). */
   public readonly accessLogBucket?: s3.Bucket;
 
+  /**
+   * Creates the pipeline's buckets (or takes those given in `props`).
+   *
+   * @param scope - the pipeline
+   * @param id - scope-unique id
+   * @param props - the storage settings; each has a default
+   */
   constructor(scope: Construct, id: string, props: PipelineStorageProps = {}) {
     super(scope, id);
     // Deliver access logs through a bucket policy, not the legacy

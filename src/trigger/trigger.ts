@@ -54,6 +54,8 @@ export abstract class Trigger {
    * `prefix` and `suffix` (default suffix `.csv`). The pipeline refuses a
    * trigger that would match the processor's own writes (input bucket shared
    * with the output or backup bucket, and no safe `prefix`).
+   *
+   * @param options - which keys start the processor; by default every `*.csv` key
    */
   public static onUpload(options: UploadTriggerOptions = {}): Trigger {
     return new UploadTrigger(options);
