@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Readable } from 'stream';
 import { Client, PoolClient } from 'pg';
+import { createTable as createTableIn, loadFile, partitionsOf, stagingTablesIn } from './helpers';
 import { BENCH_TABLE_CONFIG, generateCsv } from '../../../bench/csv-generator';
 import type { FileContext, SinkOutcome } from '../../../src/runtime/contract/sink-api';
 import { createPostgresTableSink, tableMigrationSql } from '../../../src/runtime/load';
@@ -43,25 +44,10 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function createTable(config: PostgresTableSinkConfig): Promise<void> {
-  await client.query(`DROP TABLE IF EXISTS ${config.schema}.${config.table}`);
-  for (const sql of tableMigrationSql(config)) await client.query(sql);
-}
-
-async function load(
+const createTable = (config: PostgresTableSinkConfig) => createTableIn(client, config);
+const load = (
   config: PostgresTableSinkConfig, open: () => Promise<Readable>, file: Partial<FileContext> = {}, options: ParallelLoadOptions = SMALL,
-): Promise<SinkOutcome> {
-  const sink = createPostgresTableSink(config, { parallel: options });
-  await client.query('BEGIN');
-  try {
-    const outcome = await sink.load(client as unknown as PoolClient, { fileId: 1, bucket: 'b', key: 'k.csv', version: 'v1', ...file }, open);
-    await client.query('COMMIT');
-    return outcome;
-  } catch (e) {
-    await client.query('ROLLBACK');
-    throw e;
-  }
-}
+) => loadFile(client, config, open, file, options);
 
 /** In 500-byte reads, as a file or S3 stream delivers it (the chunker cuts segments between reads). */
 const text = (s: string) => chunked(s, 500);
@@ -72,16 +58,8 @@ async function contents(table: string): Promise<{ n: number; md5: string }> {
   return r.rows[0];
 }
 
-async function partitions(table: string): Promise<string[]> {
-  const r = await client.query(`SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = $1::regclass ORDER BY 1`, [table]);
-  return r.rows.map((row) => `${row.relname} ${row.bound}`);
-}
-
-async function stagingTables(): Promise<string[]> {
-  const r = await client.query("SELECT relname FROM pg_class WHERE relkind = 'r' AND NOT relispartition AND obj_description(oid, 'pg_class') LIKE 'cdk-data-pipeline: partition%'");
-  return r.rows.map((row) => row.relname);
-}
+const partitions = (table: string) => partitionsOf(client, table);
+const stagingTables = () => stagingTablesIn(client);
 
 test('the generated file (quoted newlines, commas, quotes) through 3 connections: the same rows as one connection, in one partition', async () => {
   const one = { ...BENCH_TABLE_CONFIG, table: 'par_one' };
@@ -172,7 +150,7 @@ test('a new version replaces the earlier one (its partition emptied in the same 
   ]);
 });
 
-test('SKIP_AND_REPORT, extra columns, small files and checkpointed chunks load through one connection into the file\'s partition', async () => {
+test('SKIP_AND_REPORT and extra columns (split too, see checked-parallel.test.ts), small files and checkpointed chunks (one connection): each file in its own partition', async () => {
   const skip = tableConfig('par_skip', COLUMNS, { parallelism: 2, badRows: 'SKIP_AND_REPORT' });
   await createTable(skip);
   const out = await load(skip, text(rowsCsv(300, { 10: 'x,n,1' })), { fileId: 7 });
