@@ -98,6 +98,13 @@ export interface Ledger {
    * budget allows).
    */
   claim(ref: FileRef, budget: Budget): Promise<ClaimResult>;
+  /**
+   * A connection to the ledger's database outside any claim, for the parts
+   * of a file split across processes (CLI `--part`, Batch array jobs), which
+   * load and record their byte ranges before one of them claims the file to
+   * commit it. Only the PostgreSQL ledger has one; without it `--part` is refused.
+   */
+  connect?(): Promise<PoolClient>;
 }
 
 /** A claimed file version: every call acts on it while this run holds it. */

@@ -107,6 +107,42 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE file_chunk_rejects ADD COLUMN summaries jsonb;
     `,
   },
+  {
+    version: 5,
+    name: 'parts of files split across processes',
+    sql: `
+      -- A file split into N parts (CLI --part i/N, Batch array jobs): what
+      -- each nominal byte range holds, so that a part finds the record
+      -- boundary and the file line its range starts at without reading the
+      -- ranges before it (../load/parts/README.md). Facts about the bytes of
+      -- the version, kept until the file is committed.
+      CREATE TABLE file_part_ranges (
+        file_id      bigint NOT NULL REFERENCES file_metadata (id) ON DELETE CASCADE,
+        parts        integer NOT NULL,
+        part         integer NOT NULL,
+        -- parity of the double quotes in the range, and its line ends
+        -- (line feeds, and carriage returns not followed by one), quoted or not
+        quote_parity smallint NOT NULL,
+        line_ends    bigint NOT NULL,
+        PRIMARY KEY (file_id, parts, part)
+      );
+      -- Parts whose rows are committed in the file's parts table (staging,
+      -- by its oid): a part's rows and its row here commit together; the part
+      -- that records the last one attaches the table and marks the file
+      -- succeeded, and removes these rows in that transaction.
+      CREATE TABLE file_parts (
+        file_id       bigint NOT NULL REFERENCES file_metadata (id) ON DELETE CASCADE,
+        part          integer NOT NULL,
+        parts         integer NOT NULL,
+        staging       oid NOT NULL,
+        rows_loaded   bigint NOT NULL,
+        rows_rejected bigint NOT NULL,
+        first_line    bigint NOT NULL,
+        loaded_at     timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (file_id, part)
+      );
+    `,
+  },
 ];
 
 /** Lock id shared by every processor of every pipeline using this database. */

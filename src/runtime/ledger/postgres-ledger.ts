@@ -62,6 +62,10 @@ export class PostgresLedger implements Ledger {
     }
   }
 
+  connect(): Promise<PoolClient> {
+    return this.database.connect();
+  }
+
   private async giveBack(client: PoolClient, unwatch: () => void): Promise<void> {
     unwatch();
     await resetSessionTimeouts(client);

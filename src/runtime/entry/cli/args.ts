@@ -9,6 +9,7 @@ import { DEFAULT_OUTPUT_DIR } from './usage';
 import { ENV } from '../../../shared/env';
 import { SinkConfig } from '../../../shared/sink-config';
 import { ConfigError, parseCheckpointEvery, parseSslMode, SslMode } from '../../contract/config';
+import { parsePart, partFromEnv, PartSpec } from '../../load/parts/part-spec';
 import {
   checkTimeZone, dateIn, daysBefore, DEFAULT_TIME_ZONE, parseDaysBefore, parseRunDate, resolvePrefix, RunDate, RunDateError,
 } from '../run-date';
@@ -34,6 +35,7 @@ export const PROCESS_OPTIONS = {
   'previous-versions': { type: 'string' },
   'parallelism': { type: 'string' },
   'checkpoint-every': { type: 'string' },
+  'part': { type: 'string' },
   'kafka-brokers': { type: 'string' },
   'kafka-topic': { type: 'string' },
   'kafka-key-column': { type: 'string' },
@@ -61,6 +63,8 @@ export interface ProcessArgs {
   readonly sinks: SinkConfig[];
   /** Rows per checkpointed chunk (--checkpoint-every, else $PIPELINE_CHECKPOINT_EVERY); unset: one transaction per file. */
   readonly checkpointEvery?: number;
+  /** --part i/N: load part i of N of the file; the last part to finish commits it. */
+  readonly part?: PartSpec;
 }
 
 export const RUN_OPTIONS = {
@@ -74,6 +78,7 @@ export const RUN_OPTIONS = {
   'days-before': { type: 'string' },
   'suffix': { type: 'string' },
   'checkpoint-every': { type: 'string' },
+  'part': { type: 'string' },
   'force': { type: 'boolean' },
   'help': { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -110,6 +115,8 @@ export interface RunArgs {
   readonly force: boolean;
   /** --checkpoint-every; unset: the processor's $PIPELINE_CHECKPOINT_EVERY. */
   readonly checkpointEvery?: number;
+  /** --key only: the part of the object to load (--part, else $PIPELINE_PARTS with $AWS_BATCH_JOB_ARRAY_INDEX). */
+  readonly part?: PartSpec;
 }
 
 export type Command =
@@ -158,7 +165,7 @@ export function parseCommand(argv: readonly string[], env: Record<string, string
       caFile: values['ca-file'] ?? env.PIPELINE_DB_CA_FILE,
       verbose: values.verbose ?? false,
       force: values.force ?? false,
-      checkpointEvery: checkpointEveryOf(values['checkpoint-every'], env),
+      ...partOf(values.part, values['checkpoint-every'], env),
       sinks: sinksFromFlags({
         config: values.config,
         table: values.table,
@@ -207,6 +214,18 @@ function checkpointEveryOf(flag: string | undefined, env?: Record<string, string
   return fromEnv ? usage(() => parseCheckpointEvery(fromEnv, ENV.CHECKPOINT_EVERY)) : undefined;
 }
 
+/**
+ * --part i/N (a process of its own loads each part; each commits on its own,
+ * so no checkpoints). Without --part, `process` reads $PIPELINE_CHECKPOINT_EVERY.
+ */
+function partOf(
+  flag: string | undefined, checkpointFlag: string | undefined, env?: Record<string, string | undefined>,
+): { part?: PartSpec; checkpointEvery?: number } {
+  if (flag === undefined) return { checkpointEvery: checkpointEveryOf(checkpointFlag, env) };
+  if (checkpointFlag !== undefined) throw new UsageError('--part and --checkpoint-every: each part of a split file commits on its own already; use one of them');
+  return { part: usage(() => parsePart(flag)) };
+}
+
 /** EventBridge input transformers put "" for an absent field (unversioned buckets): "" means absent. */
 function present(value: string | undefined): string | undefined {
   return value === '' ? undefined : value;
@@ -228,8 +247,10 @@ function parseRun(rest: readonly string[], env: Record<string, string | undefine
   if (key !== undefined && prefix !== undefined) throw new UsageError('--key and --prefix both name what to process: use one of them');
   if (key === undefined && prefix === undefined) throw new UsageError('Missing --key (one object) or --prefix (every object under it)');
   const force = values.force ?? false;
-  const checkpointEvery = checkpointEveryOf(values['checkpoint-every']);
+  const split = partOf(values.part, values['checkpoint-every']);
+  const checkpointEvery = split.checkpointEvery;
   const common = { bucket, force, ...(checkpointEvery !== undefined ? { checkpointEvery } : {}) };
+  const part = split.part ?? usage(() => partFromEnv(env));
   if (key !== undefined) {
     if (key === '') throw new UsageError('--key must not be empty');
     for (const flag of ['date', 'time-zone', 'days-before', 'suffix'] as const) {
@@ -241,8 +262,10 @@ function parseRun(rest: readonly string[], env: Record<string, string | undefine
       throw new UsageError(`--sequencer must be the hexadecimal sequencer of an S3 event, got ${JSON.stringify(sequencer)}`);
     }
     const target = { kind: 'object' as const, key, ...(versionId !== undefined ? { versionId } : {}), ...(sequencer !== undefined ? { sequencer } : {}) };
-    return { name: 'run', args: { ...common, target } };
+    return { name: 'run', args: { ...common, target, ...(part ? { part } : {}) } };
   }
+  if (values.part !== undefined) throw new UsageError('--part goes with --key (one object split across processes), not --prefix');
+  if (part) throw new UsageError('$AWS_BATCH_JOB_ARRAY_INDEX and $PIPELINE_PARTS split one object (--key) across an array job, not a --prefix run');
   for (const flag of ['version-id', 'sequencer'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --key, not --prefix`);
   }

@@ -10,12 +10,14 @@
 import { RunArgs, UsageError } from './args';
 import { EXIT } from './exit-codes';
 import { S3Source } from '../../aws/s3-source';
-import { ConfigError } from '../../contract/config';
+import { ConfigError, readSinkConfigs, sinkConfigSource } from '../../contract/config';
 import { jsonLogger } from '../../contract/logger';
 import { FileOutcome, publicOutcome } from '../../core/outcome';
 import { runPrefix } from '../../core/prefix-run';
 import { processFile, ProcessDeps } from '../../core/process-file';
 import { RunCounts } from '../../core/run-report';
+import { processPart } from '../../load/parts/process-part';
+import { splitTableSink } from '../../load/parts/split-sink';
 import { createRuntime, Runtime, RuntimeOptions } from '../lambda-runtime';
 import { s3PrefixAccess } from '../s3-listing';
 
@@ -66,8 +68,12 @@ export function runDeps(runtime: Runtime, args: RunArgs, interrupt?: AbortSignal
  */
 export function cliRuntime(io: RunIo): Runtime {
   const log = jsonLogger((line) => io.stderr(line + '\n'));
+  return asUsage(() => createRuntime({ env: io.env, log, writeMetric: (line) => io.stderr(line + '\n'), aws: io.aws }));
+}
+
+function asUsage<T>(read: () => T): T {
   try {
-    return createRuntime({ env: io.env, log, writeMetric: (line) => io.stderr(line + '\n'), aws: io.aws });
+    return read();
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
@@ -89,6 +95,15 @@ export async function runRun(args: RunArgs, io: RunIo): Promise<number> {
 async function processOne(runtime: Runtime, args: RunArgs, io: RunIo, target: RunArgs['target'] & { kind: 'object' }): Promise<FileOutcome> {
   const { key, versionId, sequencer } = target;
   const source = new S3Source(runtime.s3, { bucket: args.bucket, key, ...(versionId ? { versionId } : {}), ...(sequencer ? { sequencer } : {}) });
+  if (args.part) {
+    // An array job child (or --part): its part, and the file when it is the last part to finish.
+    const table = asUsage(() => splitTableSink(readSinkConfigs(io.env), sinkConfigSource(io.env)));
+    const { part, waitingFor, status, ...rest } = await processPart(source, args.part, table, runDeps(runtime, args, io.interrupt))
+      .catch((err: unknown) => asUsage(() => { throw err; }));
+    const outcome: FileOutcome = { ...rest, status: status === 'part-loaded' ? 'succeeded' : status };
+    io.stdout(JSON.stringify({ ...publicOutcome(outcome), status, part, ...(waitingFor ? { waitingFor } : {}) }) + '\n');
+    return outcome;
+  }
   const outcome = await processFile(source, runDeps(runtime, args, io.interrupt));
   io.stdout(JSON.stringify(publicOutcome(outcome)) + '\n');
   return outcome;

@@ -57,6 +57,16 @@ Options:
   --checkpoint-every <n> Commit every n rows with a checkpoint, so an interrupted
                          run resumes after the last one; 0 = one transaction
                          per file (default: $PIPELINE_CHECKPOINT_EVERY, else 0)
+  --part <i/N>           Load part i of N of the file (0 to N-1; N from 2 to
+                         10000): start the same command N times, with --part
+                         0/N ... N-1/N, on one machine or many. Each part
+                         commits its own records (invisible to readers); the
+                         last part to finish commits the whole file in one
+                         transaction, and readers never see part of it. A
+                         killed part is run again with the same command and
+                         loads its records once. One table sink only,
+                         badRows FAIL_FILE; the table is created partitioned
+                         by file (as with --parallelism 2 or more)
   --kafka-brokers <host:port[,host:port...]>
   --kafka-topic <topic>  Also send every row, in file order, to this Kafka
                          topic (as JSON; it must exist). A --config file may
@@ -90,10 +100,12 @@ Examples:
     --bad-rows SKIP_AND_REPORT
   cdk-data-pipeline process orders.csv --database-url $DATABASE_URL --ssl disable \\
     --kafka-brokers localhost:9092 --kafka-topic orders --kafka-key-column id
+  for i in 0 1 2 3; do cdk-data-pipeline process big.csv --database-url $DATABASE_URL \\
+    --ssl disable --config orders.json --part $i/4 & done; wait
 `;
 
 export const RUN_USAGE = `Usage: cdk-data-pipeline run --bucket <bucket> --key <key> [--version-id <id>]
-                             [--sequencer <hex>] [--checkpoint-every <n>] [--force]
+                             [--sequencer <hex>] [--checkpoint-every <n>] [--part <i/N>] [--force]
        cdk-data-pipeline run --bucket <bucket> --prefix <prefix> [--date <date|time>]
                              [--time-zone <zone>] [--days-before <n>]
                              [--suffix <suffix>] [--checkpoint-every <n>] [--force]
@@ -140,6 +152,10 @@ Options:
                          interrupted file resumes after the last one; 0 = one
                          transaction per file (default:
                          $PIPELINE_CHECKPOINT_EVERY, else 0)
+  --part <i/N>           With --key: load part i of N of the object (see
+                         "process --help"); the last part to finish commits
+                         it. In an AWS Batch array job the part comes from
+                         $PIPELINE_PARTS (N) and $AWS_BATCH_JOB_ARRAY_INDEX (i)
   --force                Process versions already processed (succeeded or
                          failed on their content), replacing their rows
   -h, --help             Show this help
@@ -154,6 +170,8 @@ Environment (what the construct sets on the processor):
   PIPELINE_SINKS or PIPELINE_SINKS_FILE   the table(s) to load (optional:
                            without them the rows are counted only)
   PIPELINE_CHECKPOINT_EVERY rows per checkpointed chunk (optional)
+  PIPELINE_PARTS           parts per object of an array job (Processor.batch
+                           arraySize); applies when AWS_BATCH_JOB_ARRAY_INDEX is set
   PIPELINE_NAME, PIPELINE_METRICS_NAMESPACE, PIPELINE_S3_FORCE_PATH_STYLE
   AWS_REGION, AWS credentials and AWS_ENDPOINT_URL as for any AWS SDK program
 
