@@ -1,7 +1,8 @@
 /**
  * The crash windows of a parallel load, against a PostgreSQL server of its
  * own: a child process loading a new version of a file through 3
- * connections is killed with SIGKILL at every step (staging table created,
+ * connections (FAIL_FILE, and SKIP_AND_REPORT on files with 1% bad rows,
+ * whose rows are checked on the way) is killed with SIGKILL at every step (staging table created,
  * a segment copied, the first worker committed, the parts committed, the partition attached, just
  * before and just after the COMMIT). After each kill the table shows the
  * earlier version whole (or, after the COMMIT, the new one whole), nothing
@@ -30,6 +31,11 @@ let server: FaultPostgres;
 let url: string;
 let work: string;
 let child: string;
+/** The two versions of the file, clean and with 1% bad rows, and how many rows of each load. */
+const files = {
+  FAIL_FILE: { v1: '', v2: '', rows1: V1_ROWS, rows2: V2_ROWS, rejected1: 0, rejected2: 0 },
+  SKIP_AND_REPORT: { v1: '', v2: '', rows1: 0, rows2: 0, rejected1: 0, rejected2: 0 },
+};
 let v1: string;
 let v2: string;
 
@@ -135,6 +141,12 @@ beforeAll(async () => {
   url = (await server.createLogin()).url;
   v1 = (await generateCsv(path.join(work, 'v1.csv'), V1_ROWS)).path;
   v2 = (await generateCsv(path.join(work, 'v2.csv'), V2_ROWS)).path;
+  Object.assign(files.FAIL_FILE, { v1, v2 });
+  const bad1 = await generateCsv(path.join(work, 'v1-bad.csv'), V1_ROWS, 100);
+  const bad2 = await generateCsv(path.join(work, 'v2-bad.csv'), V2_ROWS, 100);
+  Object.assign(files.SKIP_AND_REPORT, {
+    v1: bad1.path, v2: bad2.path, rows1: V1_ROWS - bad1.badRows, rows2: V2_ROWS - bad2.badRows, rejected1: bad1.badRows, rejected2: bad2.badRows,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -142,22 +154,25 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-test.each(STEPS)('kill -9 at %s: one whole version visible, nothing left holding locks or snapshots, the rerun loads the new version whole', async (step) => {
-  const table = `crash_${step.replace(/-/g, '_')}`;
-  const config = { ...BENCH_TABLE_CONFIG, table, parallelism: 3 };
-  for (const s of tableMigrationSql(config)) await sql(s);
-  const reader = startReader(table, { 1: V1_ROWS, 2: V2_ROWS });
-  try {
-    const first = await start([url, v1, '1', JSON.stringify(config), '[]']).done;
-    expect(first.stderr).toBe('');
-    expect(JSON.parse(first.stdout)).toEqual({ rowsLoaded: V1_ROWS, rowsRejected: 0 });
+const CASES = (['FAIL_FILE', 'SKIP_AND_REPORT'] as const).flatMap((policy) => STEPS.map((step) => [policy, step] as const));
 
-    const run = start([url, v2, '2', JSON.stringify(config), '[1]', step]);
+test.each(CASES)('%s, kill -9 at %s: one whole version visible, nothing left holding locks or snapshots, the rerun loads the new version whole', async (policy, step) => {
+  const f = files[policy];
+  const table = `crash_${policy === 'FAIL_FILE' ? '' : 'skip_'}${step.replace(/-/g, '_')}`;
+  const config = { ...BENCH_TABLE_CONFIG, table, parallelism: 3, badRows: policy };
+  for (const s of tableMigrationSql(config)) await sql(s);
+  const reader = startReader(table, { 1: f.rows1, 2: f.rows2 });
+  try {
+    const first = await start([url, f.v1, '1', JSON.stringify(config), '[]']).done;
+    expect(first.stderr).toBe('');
+    expect(JSON.parse(first.stdout)).toMatchObject({ rowsLoaded: f.rows1, rowsRejected: f.rejected1 });
+
+    const run = start([url, f.v2, '2', JSON.stringify(config), '[1]', step]);
     expect(await Promise.race([run.paused, run.done.then((r) => `exited: ${r.stderr}`)])).toBe(step);
     run.proc.kill('SIGKILL');
     expect((await run.done).signal).toBe('SIGKILL');
 
-    expect(await visible(table)).toEqual(step === 'after-commit' ? { 2: V2_ROWS } : { 1: V1_ROWS });
+    expect(await visible(table)).toEqual(step === 'after-commit' ? { 2: f.rows2 } : { 1: f.rows1 });
     // The server notices the dead connections and ends their transactions.
     await until('the killed sessions to end', leftovers, (l) => l.sessions === 0);
     expect(await leftovers()).toEqual({ sessions: 0, preparedXacts: 0, locks: 0, snapshots: 0 });
@@ -165,11 +180,11 @@ test.each(STEPS)('kill -9 at %s: one whole version visible, nothing left holding
     expect(await stagingTables(table)).toEqual(step === 'after-commit' ? [] : [`${table}__f2`]);
 
     if (step !== 'after-commit') {
-      const rerun = await start([url, v2, '2', JSON.stringify(config), '[1]']).done;
+      const rerun = await start([url, f.v2, '2', JSON.stringify(config), '[1]']).done;
       expect(rerun.stderr).toBe('');
-      expect(JSON.parse(rerun.stdout)).toEqual({ rowsLoaded: V2_ROWS, rowsRejected: 0 });
+      expect(JSON.parse(rerun.stdout)).toMatchObject({ rowsLoaded: f.rows2, rowsRejected: f.rejected2 });
     }
-    expect(await visible(table)).toEqual({ 2: V2_ROWS });
+    expect(await visible(table)).toEqual({ 2: f.rows2 });
     expect(await stagingTables(table)).toEqual([]);
     expect(await leftovers()).toMatchObject({ preparedXacts: 0, locks: 0, snapshots: 0 });
   } finally {
