@@ -1,5 +1,6 @@
 /**
- * The CLI's `run` (S3 on moto, PIPELINE_SINKS with `parallelism: 3`) killed
+ * The CLI's `run` (S3 on moto, PIPELINE_SINKS with `parallelism: 3`; FAIL_FILE
+ * on a clean file, and SKIP_AND_REPORT on a file with 1% bad rows) killed
  * with SIGKILL at a random moment after its parallel load began (its staging
  * table exists) while it loads a new version of a file, up to five times
  * (until a run gets through), then run to the end. A reader polls the table the whole time:
@@ -29,6 +30,7 @@ let aws: TestAws;
 let work: string;
 let main: string;
 let env: Record<string, string>;
+let base: Record<string, string>;
 
 function start(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stdout: string }> } {
   const child = spawn(process.execPath, [main, ...args], { cwd: work, env: { PATH: process.env.PATH ?? '', ...env } });
@@ -49,9 +51,8 @@ beforeAll(async () => {
   watcher = new Client({ connectionString: db.url, application_name: READER });
   await watcher.connect();
   aws = await createAws({ versioned: true });
-  env = {
+  base = {
     ...runtimeEnv(aws, db.url),
-    PIPELINE_SINKS: JSON.stringify([{ ...BENCH_TABLE_CONFIG, table: 'cli_orders', parallelism: 3 }]),
     AWS_ENDPOINT_URL: motoEndpoint(),
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'testing',
@@ -66,14 +67,19 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-test(`SIGKILL at ${KILLS} random moments of a parallel load: one whole version visible throughout, the last run loads the new one whole`, async () => {
-  const key = 'orders/day1.csv';
-  await putObject(aws.input, key, fs.readFileSync((await generateCsv(path.join(work, 'v1.csv'), V1_ROWS)).path));
+test.each(['FAIL_FILE', 'SKIP_AND_REPORT'] as const)(`%s: SIGKILL at ${KILLS} random moments of a parallel load: one whole version visible throughout, the last run loads the new one whole`, async (policy) => {
+  const table = policy === 'FAIL_FILE' ? 'cli_orders' : 'cli_orders_skip';
+  env = { ...base, PIPELINE_SINKS: JSON.stringify([{ ...BENCH_TABLE_CONFIG, table, parallelism: 3, badRows: policy }]) };
+  const badEvery = policy === 'FAIL_FILE' ? 0 : 100;
+  const key = `orders/${policy}.csv`;
+  const v1 = await generateCsv(path.join(work, `v1-${policy}.csv`), V1_ROWS, badEvery);
+  await putObject(aws.input, key, fs.readFileSync(v1.path));
   const first = await start(['run', '--bucket', aws.input, '--key', key]).done;
   expect(first.code).toBe(0);
-  await putObject(aws.input, key, fs.readFileSync((await generateCsv(path.join(work, 'v2.csv'), V2_ROWS)).path));
+  const v2 = await generateCsv(path.join(work, `v2-${policy}.csv`), V2_ROWS, badEvery);
+  await putObject(aws.input, key, fs.readFileSync(v2.path));
 
-  const whole = new Set([V1_ROWS, V2_ROWS]);
+  const whole = new Set([V1_ROWS - v1.badRows, V2_ROWS - v2.badRows]);
   const bad: string[] = [];
   let reads = 0;
   let running = true;
@@ -82,7 +88,7 @@ test(`SIGKILL at ${KILLS} random moments of a parallel load: one whole version v
     await c.connect();
     try {
       while (running) {
-        const r = await c.query('SELECT _file_id, count(*)::int AS n FROM cli_orders GROUP BY 1');
+        const r = await c.query(`SELECT _file_id, count(*)::int AS n FROM ${table} GROUP BY 1`);
         reads++;
         if (r.rows.length !== 1 || !whole.has(r.rows[0].n)) bad.push(JSON.stringify(r.rows));
       }
@@ -128,7 +134,7 @@ test(`SIGKILL at ${KILLS} random moments of a parallel load: one whole version v
   }
   expect(bad).toEqual([]);
   expect(reads).toBeGreaterThan(20);
-  const rows = await query(db.url, 'SELECT count(*)::int AS n FROM cli_orders');
-  expect(rows[0].n).toBe(V2_ROWS);
+  const rows = await query(db.url, `SELECT count(*)::int AS n FROM ${table}`);
+  expect(rows[0].n).toBe(V2_ROWS - v2.badRows);
   expect(await stagingTables()).toEqual([]);
 }, 300_000);
