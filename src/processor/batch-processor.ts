@@ -16,6 +16,7 @@ import { IBoundProcessor, Processor, ProcessorBindContext } from './processor';
 import { UPLOAD_EVENT } from './upload-events';
 import { metricRuleMatches, notifyFailedJobs } from '../monitoring/failure-notifications';
 import type { PipelineMonitoring } from '../monitoring/pipeline-monitoring';
+import type { SinkConfig } from '../shared/sink-config';
 
 /** Where a Batch processor's jobs run. */
 export enum BatchComputeType {
@@ -108,7 +109,30 @@ export interface BatchProcessorOptions extends ContainerProcessorOptions {
    * @default - only the processor's own strategies
    */
   readonly retryOnStatusReasons?: string[];
+
+  /**
+   * Split each uploaded file across the jobs of an AWS Batch array job of
+   * this size (2-10000): child i loads part i of the file (its byte range,
+   * cut at record boundaries), each part commits its own rows out of
+   * readers' sight, and the last child to finish commits the whole file in
+   * one transaction, with the same guarantees as one job (readers never see
+   * part of a file; a retried child loads its part once; line numbers in
+   * errors are the file's). For files too large for one job's time or
+   * throughput. Needs exactly one table sink, `Sink.postgresTable` with
+   * `badRows: FAIL_FILE` and `parallelism` 2 or more (its table is
+   * partitioned by file, so the file can be attached in one commit).
+   * Scheduled runs (`addScheduledRun`) still run one job, which loads each
+   * file whole. `maxvCpus` caps how many children run at once.
+   *
+   * @default - one job per uploaded file
+   */
+  readonly arraySize?: number;
 }
+
+/** Parts per file of an array job: the runtime's `PARTS_ENV` (src/runtime/load/parts/part-spec.ts). */
+const PARTS_ENV = 'PIPELINE_PARTS';
+/** AWS Batch's largest array job, and the runtime's `MAX_PARTS`. */
+const MAX_ARRAY_SIZE = 10_000;
 
 /** What Batch jobs call through interface endpoints when the VPC has no NAT. */
 const BATCH_FARGATE_ENDPOINTS = [
@@ -126,7 +150,8 @@ const BATCH_EC2_ENDPOINTS = [
 ];
 
 /**
- * Runs the processor program as one AWS Batch job per uploaded object, on
+ * Runs the processor program as one AWS Batch job per uploaded object (or,
+ * with `arraySize`, one array job whose children each load a part of it), on
  * Fargate Spot by default. Uploads reach it through EventBridge, which
  * submits the job with the object as its parameters
  * (`run --bucket Ref::bucket --key Ref::key ...`); Spot reclaims and
@@ -167,11 +192,15 @@ export class BoundBatchProcessor extends BoundContainerProcessor {
   public readonly jobDefinition: batch.EcsJobDefinition;
   /** The rule that notifies the topic of jobs that failed after their last attempt. */
   public readonly failedJobRule: events.Rule;
+  /** The size of the array job each upload submits; undefined: one job per upload. */
+  public readonly arraySize?: number;
 
   constructor(scope: Construct, id: string, context: ProcessorBindContext, options: BatchProcessorOptions,
     interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[]) {
     const architecture = options.architecture ?? ecs.CpuArchitecture.X86_64;
+    if (options.arraySize !== undefined) validateSplitSinks(context.sinksJson);
     super(scope, id, context, options, interfaceEndpoints, 'Pipeline processor job', defaultContainerImage(architecture));
+    this.arraySize = options.arraySize;
     const spot = options.spot ?? true;
     const fargate = (options.computeType ?? BatchComputeType.FARGATE) === BatchComputeType.FARGATE;
     const common = {
@@ -199,7 +228,8 @@ export class BoundBatchProcessor extends BoundContainerProcessor {
       memory: Size.mebibytes(options.memoryLimitMiB ?? 2048),
       // The object arrives as job parameters (EventBridge sets them from the event).
       command: ['run', '--bucket', 'Ref::bucket', '--key', 'Ref::key', '--version-id', 'Ref::versionId', '--sequencer', 'Ref::sequencer'],
-      environment: this.containerEnvironment,
+      // An array job's child reads its part from AWS_BATCH_JOB_ARRAY_INDEX (set by Batch); a plain job loads the file whole.
+      environment: { ...this.containerEnvironment, ...(options.arraySize !== undefined ? { [PARTS_ENV]: String(options.arraySize) } : {}) },
       jobRole: this.taskRole,
       executionRole: this.executionRole,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'batch' }),
@@ -235,7 +265,7 @@ export class BoundBatchProcessor extends BoundContainerProcessor {
 
   /** @internal */
   protected _addUploadTarget(rule: events.Rule, props: UploadTargetProps): void {
-    rule.addTarget(new SubmitJobTarget(this.jobQueue.jobQueueArn, this.jobDefinition.jobDefinitionArn, props));
+    rule.addTarget(new SubmitJobTarget(this.jobQueue.jobQueueArn, this.jobDefinition.jobDefinitionArn, props, this.arraySize));
   }
 
   /** @internal */
@@ -273,7 +303,13 @@ export class BoundBatchProcessor extends BoundContainerProcessor {
  * inline policy; this one uses the processor's event role (a managed policy).
  */
 class SubmitJobTarget implements events.IRuleTarget {
-  constructor(private readonly jobQueueArn: string, private readonly jobDefinitionArn: string, private readonly props: UploadTargetProps) {}
+  constructor(
+    private readonly jobQueueArn: string,
+    private readonly jobDefinitionArn: string,
+    private readonly props: UploadTargetProps,
+    /** Submit an array job of this size (the file split across its children); undefined: a plain job. */
+    private readonly arraySize?: number,
+  ) {}
 
   public bind(rule: events.IRule): events.RuleTargetConfig {
     this.props.role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -284,7 +320,11 @@ class SubmitJobTarget implements events.IRuleTarget {
     return {
       arn: this.jobQueueArn,
       role: this.props.role,
-      batchParameters: { jobDefinition: this.jobDefinitionArn, jobName: 'upload' },
+      batchParameters: {
+        jobDefinition: this.jobDefinitionArn,
+        jobName: 'upload',
+        ...(this.arraySize !== undefined ? { arrayProperties: { size: this.arraySize } } : {}),
+      },
       input: events.RuleTargetInput.fromObject({
         Parameters: {
           bucket: UPLOAD_EVENT.bucket,
@@ -332,4 +372,29 @@ function validateBatchOptions(o: BatchProcessorOptions): void {
     throw new Error(`Processor.batch(): timeout must be at least 60 seconds, AWS Batch's minimum (got ${o.timeout.toHumanString()})`);
   }
   validateStatusReasons(o.retryOnStatusReasons ?? []);
+  const size = o.arraySize;
+  if (size !== undefined && (!Number.isInteger(size) || size < 2 || size > MAX_ARRAY_SIZE)) {
+    throw new Error(`Processor.batch(): arraySize must be a whole number from 2 to ${MAX_ARRAY_SIZE}, AWS Batch's array sizes (got ${size}); `
+      + 'leave it out to load each file in one job');
+  }
+}
+
+/** `arraySize` splits files into one FAIL_FILE table sink partitioned by file; anything else cannot take a file in parts. */
+function validateSplitSinks(sinksJson: string): void {
+  const sinks = JSON.parse(sinksJson) as SinkConfig[];
+  const tables = sinks.filter((c): c is Extract<SinkConfig, { kind: 'postgresTable' }> => c.kind === 'postgresTable');
+  const others = sinks.filter((c) => c.kind !== 'postgresTable').map((c) => c.kind);
+  const prefix = 'Processor.batch(): arraySize splits each file across the jobs of an array job, ';
+  if (tables.length !== 1 || others.length > 0) {
+    throw new Error(`${prefix}which needs exactly one Sink.postgresTable and no other sink (got ${tables.length} table sink(s)`
+      + `${others.length ? ` and ${others.join(', ')}` : ''}); remove arraySize, or keep only the table sink`);
+  }
+  const table = tables[0];
+  if (table.badRows !== 'FAIL_FILE') {
+    throw new Error(`${prefix}which loads with badRows FAIL_FILE only: Sink.postgresTable({ table: '${table.table}' }) has ${table.badRows}`);
+  }
+  if ((table.parallelism ?? 1) < 2) {
+    throw new Error(`${prefix}whose parts are committed as one partition of the table: give Sink.postgresTable({ table: '${table.table}' }) `
+      + `parallelism 2 or more (its table is then partitioned by file; got ${table.parallelism ?? 1})`);
+  }
 }

@@ -158,7 +158,8 @@ export async function processPart(source: FileSource, spec: PartSpec, config: Po
         return untouched('part-loaded', fileId, `part ${describePart(spec)} is loaded; waiting for parts ${waitingFor.join(', ')} (the last part to finish commits the file)`, part, { waitingFor });
       }
       const commit = partsCommitSink({ config, session, staging: parts.oid, parts: spec.count, snapshotWaitMs: deps.snapshotWaitMs });
-      const outcome = await processFile(source, { ...deps, force: false, sinks: [commit] });
+      // The parts are committed already: the file commits in one transaction, never in checkpointed chunks.
+      const outcome = await processFile(source, { ...deps, force: false, checkpointEvery: 0, sinks: [commit] });
       // A newer version is loaded already, or this one is gone: its parts are of no use.
       if (outcome.status === 'superseded' || outcome.status === 'gone') await dropParts(session, config, fileId);
       healthy = true;
@@ -227,6 +228,7 @@ async function recordFailure(source: FileSource, deps: PartDeps, err: Error): Pr
   const outcome = await processFile(source, {
     ...deps,
     force: false,
+    checkpointEvery: 0,
     retryInputErrors: true,
     sinks: [{ discard: async () => undefined, load: async () => { throw err; } }],
   });
