@@ -15,7 +15,7 @@ jar="$DIST/java/dev/cdk-data-pipeline/cdk-data-pipeline/$LIB_VERSION/cdk-data-pi
 rm -rf "$MAVEN_REPO_LOCAL/dev/cdk-data-pipeline/cdk-data-pipeline/$LIB_VERSION"
 
 cd "$ROOT/test/bindings/java"
-timed "java: mvn compile exec:java" mvn -B -q --no-transfer-progress \
+timed "java: mvn compile exec:java" mvn -B -q --no-transfer-progress -Dstyle.color=never \
   -Dmaven.repo.local="$MAVEN_REPO_LOCAL" \
   -Dcdk-data-pipeline.version="$LIB_VERSION" \
   -Dcdk-data-pipeline.repo="file://$DIST/java" \

@@ -26,7 +26,7 @@ declare -A pids
 for lang in "${langs[@]}"; do
   (
     set -o pipefail
-    bash "$ROOT/scripts/bindings/test-$lang.sh" 2>&1 | sed -u "s/^/[$lang] /"
+    bash "$ROOT/scripts/bindings/test-$lang.sh" 2>&1 | sed -u -e 's/\x1b\[[0-9;]*m//g' -e "s/^/[$lang] /"
   ) &
   pids[$lang]=$!
 done
