@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced; the variables are used by the scripts that source it
 # Shared by scripts/bindings/*.sh (sourced, not run): where things are and
 # which caches the builds use.
 #

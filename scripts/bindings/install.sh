@@ -25,8 +25,9 @@ GO_INSTALL_PREFIX="${GO_INSTALL_PREFIX:-/usr/local}"
 # into $GO_INSTALL_PREFIX/go$GO_TOOLCHAIN_VERSION, linked from
 # $GO_INSTALL_PREFIX/bin/go.
 install_go_toolchain() {
-  local module="golang.org/toolchain@v0.0.1-go$GO_TOOLCHAIN_VERSION.linux-$(dpkg --print-architecture 2> /dev/null || echo amd64)"
-  local tmp dir target="$GO_INSTALL_PREFIX/go$GO_TOOLCHAIN_VERSION"
+  local arch module tmp dir target="$GO_INSTALL_PREFIX/go$GO_TOOLCHAIN_VERSION"
+  arch=$(dpkg --print-architecture 2> /dev/null || echo amd64)
+  module="golang.org/toolchain@v0.0.1-go$GO_TOOLCHAIN_VERSION.linux-$arch"
   log "go $(go env GOVERSION) is older than 1.25; installing $module from the Go module proxy"
   tmp=$(mktemp -d)
   dir=$(cd "$tmp" && GOMODCACHE="$tmp/mod" GOFLAGS=-modcacherw go mod download -json "$module" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')

@@ -52,4 +52,4 @@ run_logged dotnet-code npx jsii-pacmak --code-only --target dotnet --outdir "$DI
 grep -h "^\[bindings" "$LOGS"/*.log | grep -v WARNING >&2 || true
 log "built in $(($(date +%s) - started)) s:"
 (cd "$ROOT" && ls -1 dist/python/* "dist/java/dev/cdk-data-pipeline/cdk-data-pipeline/$LIB_VERSION/"*.jar \
-  && echo "$GO_MODULE_DIR" | sed "s|^$ROOT/||" && echo "dist/dotnet/ (C# source only)") >&2
+  && echo "${GO_MODULE_DIR#"$ROOT"/}" && echo "dist/dotnet/ (C# source only)") >&2
