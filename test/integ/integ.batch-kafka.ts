@@ -7,7 +7,7 @@
  * the topic needs the brokers' VPC: the README's consumer on the bastion.
  */
 import { Duration } from 'aws-cdk-lib';
-import { integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg } from './pipeline-integ';
+import { integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg, synthIntegApp } from './pipeline-integ';
 import { BatchKafkaStack } from '../../examples/batch-kafka/stack';
 
 const app = integApp();
@@ -18,4 +18,4 @@ test.upload(key, ORDERS_CSV);
 test.awaitResult(key, { status: 'succeeded', rows: ORDERS_ROWS, rowsRejected: 0 },
   { totalTimeout: Duration.minutes(30), interval: Duration.seconds(30) });
 
-app.synth();
+synthIntegApp(app);

@@ -4,7 +4,7 @@
  * job's result document counts the three rows, none rejected.
  */
 import { Duration } from 'aws-cdk-lib';
-import { integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg } from './pipeline-integ';
+import { integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg, synthIntegApp } from './pipeline-integ';
 import { BatchSpotStack } from '../../examples/batch-spot/stack';
 
 const app = integApp();
@@ -16,4 +16,4 @@ test.upload(key, ORDERS_CSV);
 test.awaitResult(key, { status: 'succeeded', rows: ORDERS_ROWS, rowsRejected: 0 },
   { totalTimeout: Duration.minutes(30), interval: Duration.seconds(30) });
 
-app.synth();
+synthIntegApp(app);

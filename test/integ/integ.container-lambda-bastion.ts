@@ -5,7 +5,7 @@
  * After a deploy: the three rows are loaded, and the processor's reprocess
  * answer (its status output) reports them.
  */
-import { integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg } from './pipeline-integ';
+import { integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg, synthIntegApp } from './pipeline-integ';
 import { ContainerLambdaBastionStack } from '../../examples/container-lambda-bastion/stack';
 
 const app = integApp();
@@ -18,4 +18,4 @@ test.upload(key, ORDERS_CSV);
 test.awaitResult(key, counts);
 test.reprocess(key, counts);
 
-app.synth();
+synthIntegApp(app);

@@ -6,7 +6,7 @@
  * whose line is in `rejects/<key>.csv`.
  */
 import { Duration } from 'aws-cdk-lib';
-import { integApp, ORDERS_CSV_WITH_BAD_ROW, ORDERS_ROWS, PipelineInteg } from './pipeline-integ';
+import { integApp, ORDERS_CSV_WITH_BAD_ROW, ORDERS_ROWS, PipelineInteg, synthIntegApp } from './pipeline-integ';
 import { FargatePostgresStack } from '../../examples/fargate-postgres/stack';
 
 const app = integApp();
@@ -18,4 +18,4 @@ test.upload(key, ORDERS_CSV_WITH_BAD_ROW);
 test.awaitResult(key, { status: 'succeeded', rows: ORDERS_ROWS, rowsRejected: 1 }, { totalTimeout: Duration.minutes(15) });
 test.awaitRejects(key, 'maybe');
 
-app.synth();
+synthIntegApp(app);

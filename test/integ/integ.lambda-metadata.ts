@@ -4,7 +4,7 @@
  * document with its row count, and the processor's reprocess answer (its
  * status output) reports the same rows.
  */
-import { integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg } from './pipeline-integ';
+import { integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg, synthIntegApp } from './pipeline-integ';
 import { LambdaMetadataStack } from '../../examples/lambda-metadata/stack';
 
 const app = integApp();
@@ -15,4 +15,4 @@ test.upload(key, ORDERS_CSV);
 test.awaitResult(key, { status: 'succeeded', rows: ORDERS_ROWS });
 test.reprocess(key, { status: 'succeeded', rows: ORDERS_ROWS });
 
-app.synth();
+synthIntegApp(app);

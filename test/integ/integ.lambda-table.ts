@@ -5,7 +5,7 @@
  * rejected into `rejects/<key>.csv`; the processor's reprocess answer (its
  * status output) reports the same counts.
  */
-import { integApp, ORDERS_CSV_WITH_BAD_ROW, ORDERS_ROWS, PipelineInteg } from './pipeline-integ';
+import { integApp, ORDERS_CSV_WITH_BAD_ROW, ORDERS_ROWS, PipelineInteg, synthIntegApp } from './pipeline-integ';
 import { LambdaTableStack } from '../../examples/lambda-table/stack';
 
 const app = integApp();
@@ -18,4 +18,4 @@ test.awaitResult(key, counts);
 test.awaitRejects(key, 'maybe');
 test.reprocess(key, counts);
 
-app.synth();
+synthIntegApp(app);

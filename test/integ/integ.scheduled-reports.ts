@@ -9,7 +9,7 @@
  */
 import { Match } from '@aws-cdk/integ-tests-alpha';
 import { Duration } from 'aws-cdk-lib';
-import { integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg } from './pipeline-integ';
+import { integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg, synthIntegApp } from './pipeline-integ';
 import { ScheduledReportsStack } from '../../examples/scheduled-reports/stack';
 
 const app = integApp();
@@ -36,4 +36,4 @@ test.awaitReport(date, {
   }],
 }, wait);
 
-app.synth();
+synthIntegApp(app);

@@ -6,8 +6,12 @@
  * (`--update-on-failed` / `--force`); `npx projen integ` only compares the
  * synthesized snapshots (see ./README.md).
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { AwsApiCall, ExpectedResult, IApiCall, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Aspects, Duration, IAspect, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
 import type { BoundFargateProcessor, BoundQueueLambdaProcessor, CdkPipeline } from '../../src';
 
 /**
@@ -16,6 +20,63 @@ import type { BoundFargateProcessor, BoundQueueLambdaProcessor, CdkPipeline } fr
  */
 export function integApp(): App {
   return new App({ stackTraces: false, context: { 'aws:cdk:disable-creation-stack-traces': true } });
+}
+
+/**
+ * Synthesizes the integ app. With `INTEG_VERIFY_ASSERTIONS=1` (verify.sh
+ * sets it when it only verifies), it also compares each assertion stack with
+ * the committed snapshot and throws on a difference: integ-runner compares
+ * only the test case stacks, so a changed assertion would otherwise pass.
+ * The `salt` integ-tests gives each assertion (the time of the synth) and
+ * asset hashes are left out of the comparison.
+ */
+export function synthIntegApp(app: App): void {
+  const assembly = app.synth();
+  if (process.env.INTEG_VERIFY_ASSERTIONS !== '1') return;
+  const snapshotDir = `${process.argv[1]}.snapshot`;
+  const manifest = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'integ.json'), 'utf8'));
+  for (const testCase of Object.values(manifest.testCases) as Array<{ assertionStackName: string }>) {
+    const file = `${testCase.assertionStackName}.template.json`;
+    const committed = path.join(snapshotDir, file);
+    const actual = comparable(fs.readFileSync(path.join(assembly.directory, file), 'utf8'));
+    const expected = fs.existsSync(committed) ? comparable(fs.readFileSync(committed, 'utf8')) : undefined;
+    if (expected === undefined || JSON.stringify(actual) !== JSON.stringify(expected)) {
+      const changed = expected === undefined ? ['(not in the snapshot)'] : changedResources(expected, actual);
+      throw new Error(`The assertions of ${path.basename(process.argv[1])} differ from its snapshot (${file}: ${changed.join(', ')}); `
+        + 'update it: npx projen integ --update-on-failed --dry-run --force ' + path.basename(process.argv[1]));
+    }
+  }
+}
+
+type Template = { Resources?: Record<string, { Properties?: Record<string, unknown> }> };
+
+function comparable(json: string): Template {
+  const template = JSON.parse(json.replace(/[a-f0-9]{64}/g, 'ASSET_HASH')) as Template;
+  Object.values(template.Resources ?? {}).forEach((r) => delete r.Properties?.salt);
+  return template;
+}
+
+function changedResources(a: Template, b: Template): string[] {
+  const ids = new Set([...Object.keys(a.Resources ?? {}), ...Object.keys(b.Resources ?? {})]);
+  const changed = [...ids].filter((id) => JSON.stringify(a.Resources?.[id]) !== JSON.stringify(b.Resources?.[id]));
+  return changed.length > 0 ? changed : ['outputs or parameters'];
+}
+
+/**
+ * Gives each function's `currentVersion` the logical ID it has before
+ * aws-cdk-lib appends the hash of the function's code and configuration
+ * (`...CurrentVersionB6AC235E` + 32 hex digits). integ-runner ignores asset
+ * hashes but not logical IDs, so without this every change to the runtime's
+ * code would make the snapshots stale (the example snapshot test writes
+ * `CODE_HASH` there for the same reason). Each integ deploy creates its
+ * stack afresh, where the ID of the version changes nothing.
+ */
+class StableVersionIds implements IAspect {
+  public visit(node: IConstruct): void {
+    if (node instanceof lambda.CfnVersion && node.node.scope?.node.id === 'CurrentVersion') {
+      node.overrideLogicalId(Stack.of(node).getLogicalId(node));
+    }
+  }
 }
 
 /** An example stack: each exposes its pipeline. */
@@ -59,6 +120,7 @@ export class PipelineInteg {
 
   constructor(app: App, id: string, stack: ExampleStack) {
     this.pipeline = stack.pipeline;
+    Aspects.of(stack).add(new StableVersionIds());
     this.integ = new IntegTest(app, id, {
       testCases: [stack],
       // The snapshot keeps the templates, not the bundled assets (megabytes
