@@ -13,8 +13,6 @@ const root = path.join(__dirname, '..');
  */
 const PENDING = new Set([
   'cdk-data-pipeline.BatchProcessor#<constructor>(options): optional and undocumented (@param)',
-  'cdk-data-pipeline.Sink#grantProcessor(_scope)',
-  'cdk-data-pipeline.Sink#grantProcessor(_processor)',
 ]);
 
 /**

@@ -235,9 +235,14 @@ export abstract class Sink {
   /**
    * Gives the bound processor what the sink needs: IAM grants, network
    * access to the sink's endpoints. Called once, after `bind()`.
+   *
+   * @param scope the pipeline construct, for anything the grant creates
+   * @param processor the bound processor: its role and security group
    */
-  public grantProcessor(_scope: Construct, _processor: SinkProcessorAccess): void {
+  public grantProcessor(scope: Construct, processor: SinkProcessorAccess): void {
     // Nothing beyond the database access every pipeline grants.
+    void scope;
+    void processor;
   }
 }
 
