@@ -44,6 +44,10 @@ if ! command -v actionlint >/dev/null && ! [ -x "$(go env GOPATH 2>/dev/null)/bi
   go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 fi
 
+# Python venv/pip, a JDK and Maven, Go >= 1.25 for the built Python, Java and
+# Go packages and their smoke apps (scripts/bindings/).
+bash scripts/bindings/install.sh
+
 # `npm ci` rejects this lock file (npm 11 and the optional platform packages of
 # unrs-resolver, even with a freshly generated lock), so install from it instead.
 npm install --no-audit --no-fund
@@ -53,7 +57,19 @@ if [ "${1:-}" = "--install-only" ]; then exit 0; fi
 # toolchains; the test suite generates their code with jsii-pacmak --code-only).
 # Every test on PostgreSQL 17 (what the construct deploys)...
 CI=true PIPELINE_TEST_PG=17 npx projen build
+# Meanwhile, the Python, Java and Go packages are built from the compiled
+# library and each is installed into a fresh project of its language that
+# synthesizes a pipeline (mostly downloads and compilers: it overlaps well).
+mkdir -p dist
+( npx projen package:bindings && npx projen test:bindings ) > dist/bindings.log 2>&1 &
+bindings=$!
 # ...and the runtime tests again on the oldest supported server (your own database may be older),
 # except the Kafka and report sinks' own tests, which do not depend on the PostgreSQL version.
 PIPELINE_TEST_PG="$OLDEST_PG" npx jest --coverage=false test/runtime \
   --testPathIgnorePatterns '/node_modules/' '/test/runtime/kafka/' '/test/runtime/report/' 'cli-kafka' 'cli-progress'
+if ! wait "$bindings"; then
+  cat dist/bindings.log
+  echo "The Python, Java or Go package failed (dist/bindings.log, dist/bindings-logs/)" >&2
+  exit 1
+fi
+tail -n 1 dist/bindings.log
