@@ -11,6 +11,7 @@ import * as path from 'path';
 import { AwsApiCall, ExpectedResult, IApiCall, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Aspects, Duration, IAspect, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import { IConstruct } from 'constructs';
 import type { BoundFargateProcessor, BoundQueueLambdaProcessor, CdkPipeline } from '../../src';
 
@@ -59,7 +60,8 @@ function comparable(json: string): Template {
 function changedResources(a: Template, b: Template): string[] {
   const ids = new Set([...Object.keys(a.Resources ?? {}), ...Object.keys(b.Resources ?? {})]);
   const changed = [...ids].filter((id) => JSON.stringify(a.Resources?.[id]) !== JSON.stringify(b.Resources?.[id]));
-  return changed.length > 0 ? changed : ['outputs or parameters'];
+  if (changed.length === 0) return ['outputs or parameters'];
+  return changed.length > 3 ? [...changed.slice(0, 3), `and ${changed.length - 3} more resources`] : changed;
 }
 
 /**
@@ -76,6 +78,18 @@ class StableVersionIds implements IAspect {
     if (node instanceof lambda.CfnVersion && node.node.scope?.node.id === 'CurrentVersion') {
       node.overrideLogicalId(Stack.of(node).getLogicalId(node));
     }
+  }
+}
+
+/**
+ * Lets integ-runner destroy the stack after the assertions: the database's
+ * deletion protection (on in the examples) would fail the stack's deletion.
+ * The database still leaves a final snapshot, and the retained buckets,
+ * key and ledger table stay (./README.md says how to remove them).
+ */
+class DeletableDatabase implements IAspect {
+  public visit(node: IConstruct): void {
+    if (node instanceof rds.CfnDBInstance) node.deletionProtection = false;
   }
 }
 
@@ -121,6 +135,7 @@ export class PipelineInteg {
   constructor(app: App, id: string, stack: ExampleStack) {
     this.pipeline = stack.pipeline;
     Aspects.of(stack).add(new StableVersionIds());
+    Aspects.of(stack).add(new DeletableDatabase());
     this.integ = new IntegTest(app, id, {
       testCases: [stack],
       // The snapshot keeps the templates, not the bundled assets (megabytes
