@@ -16,6 +16,6 @@ const key = 'raw-data/2026-01-15/integ-orders.csv';
 test.upload(key, ORDERS_CSV_WITH_BAD_ROW);
 // A task starts per upload: image pull and start take a minute or two.
 test.awaitResult(key, { status: 'succeeded', rows: ORDERS_ROWS, rowsRejected: 1 }, { totalTimeout: Duration.minutes(15) });
-test.awaitRejects(key, 'maybe');
+test.awaitRejects(key, '^5,.*maybe'); // line 5: the fourth row
 
 synthIntegApp(app);

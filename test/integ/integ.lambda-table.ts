@@ -15,7 +15,7 @@ const key = 'orders/integ/orders.csv';
 const counts = { status: 'succeeded', rows: ORDERS_ROWS, rowsRejected: 1 };
 test.upload(key, ORDERS_CSV_WITH_BAD_ROW);
 test.awaitResult(key, counts);
-test.awaitRejects(key, 'maybe');
+test.awaitRejects(key, '^5,.*maybe'); // line 5: the fourth row
 test.reprocess(key, counts);
 
 synthIntegApp(app);
