@@ -117,10 +117,11 @@ export interface BatchProcessorOptions extends ContainerProcessorOptions {
    * readers' sight, and the last child to finish commits the whole file in
    * one transaction, with the same guarantees as one job (readers never see
    * part of a file; a retried child loads its part once; line numbers in
-   * errors are the file's). For files too large for one job's time or
+   * errors are the file's; under SKIP_AND_REPORT one rejects file lists
+   * every part's rejected rows). For files too large for one job's time or
    * throughput. Needs exactly one table sink, `Sink.postgresTable` with
-   * `badRows: FAIL_FILE` and `parallelism` 2 or more (its table is
-   * partitioned by file, so the file can be attached in one commit).
+   * `parallelism` 2 or more (its table is partitioned by file, so the file
+   * can be attached in one commit).
    * Scheduled runs (`addScheduledRun`) still run one job, which loads each
    * file whole. `maxvCpus` caps how many children run at once.
    *
@@ -379,7 +380,7 @@ function validateBatchOptions(o: BatchProcessorOptions): void {
   }
 }
 
-/** `arraySize` splits files into one FAIL_FILE table sink partitioned by file; anything else cannot take a file in parts. */
+/** `arraySize` splits files into one table sink partitioned by file; anything else cannot take a file in parts. */
 function validateSplitSinks(sinksJson: string): void {
   const sinks = JSON.parse(sinksJson) as SinkConfig[];
   const tables = sinks.filter((c): c is Extract<SinkConfig, { kind: 'postgresTable' }> => c.kind === 'postgresTable');
@@ -390,9 +391,6 @@ function validateSplitSinks(sinksJson: string): void {
       + `${others.length ? ` and ${others.join(', ')}` : ''}); remove arraySize, or keep only the table sink`);
   }
   const table = tables[0];
-  if (table.badRows !== 'FAIL_FILE') {
-    throw new Error(`${prefix}which loads with badRows FAIL_FILE only: Sink.postgresTable({ table: '${table.table}' }) has ${table.badRows}`);
-  }
   if ((table.parallelism ?? 1) < 2) {
     throw new Error(`${prefix}whose parts are committed as one partition of the table: give Sink.postgresTable({ table: '${table.table}' }) `
       + `parallelism 2 or more (its table is then partitioned by file; got ${table.parallelism ?? 1})`);

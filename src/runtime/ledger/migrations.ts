@@ -138,6 +138,10 @@ export const MIGRATIONS: readonly Migration[] = [
         rows_loaded   bigint NOT NULL,
         rows_rejected bigint NOT NULL,
         first_line    bigint NOT NULL,
+        -- SKIP_AND_REPORT: the part's rejected rows as CSV lines (without the
+        -- header), and how many of rows_rejected they list
+        rejects_csv   text NOT NULL DEFAULT '',
+        listed        integer NOT NULL DEFAULT 0,
         loaded_at     timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (file_id, part)
       );

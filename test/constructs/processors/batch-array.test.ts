@@ -49,6 +49,13 @@ test('without arraySize: one job per upload, no PIPELINE_PARTS', () => {
   expect(jobDefinition.Properties.ContainerProperties.Environment.map((e: { Name: string }) => e.Name)).not.toContain(PARTS_ENV);
 });
 
+test('arraySize with a SKIP_AND_REPORT table: the parts report their rejects in one file', () => {
+  const sinks = [table({ badRows: BadRowPolicy.SKIP_AND_REPORT })];
+  const { template } = buildPipeline({ bastion: false, processor: Processor.batch({ arraySize: 3 }), sinks });
+  const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r: any) => r.Properties.EventPattern.source[0] === 'aws.s3') as any;
+  expect(rule.Properties.Targets[0].BatchParameters.ArrayProperties).toEqual({ Size: 3 });
+});
+
 test.each([1, 0, 2.5, MAX_PARTS + 1, -3])('arraySize %p is refused, naming the option and AWS Batch\'s range', (arraySize) => {
   expect(() => Processor.batch({ arraySize })).toThrow(`Processor.batch(): arraySize must be a whole number from 2 to 10000, AWS Batch's array sizes (got ${arraySize})`);
 });
@@ -57,7 +64,6 @@ test.each([
   ['no sink', [], /needs exactly one Sink\.postgresTable and no other sink \(got 0 table sink\(s\)\)/],
   ['a report sink', [Sink.report({ groupBy: ['note'], measures: [Measure.count()] })], /got 0 table sink\(s\) and report/],
   ['a table and a report sink', [table(), Sink.report({ groupBy: ['note'], measures: [Measure.count()] })], /got 1 table sink\(s\) and report/],
-  ['SKIP_AND_REPORT', [table({ badRows: BadRowPolicy.SKIP_AND_REPORT })], /badRows FAIL_FILE only: Sink\.postgresTable\(\{ table: 'orders' \}\) has SKIP_AND_REPORT/],
   ['parallelism 1', [table({ parallelism: undefined })], /give Sink\.postgresTable\(\{ table: 'orders' \}\) parallelism 2 or more .*got 1/],
 ])('arraySize with %s is refused at synth', (_name, sinks, message) => {
   expect(() => buildPipeline({ bastion: false, processor: Processor.batch({ arraySize: 4 }), sinks: sinks as never })).toThrow(message);

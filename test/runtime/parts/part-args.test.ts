@@ -44,10 +44,7 @@ test('the array index out of range names both variables', async () => {
   expect(r.stderr).toContain('AWS_BATCH_JOB_ARRAY_INDEX=4 with PIPELINE_PARTS=4 4/4: part 4 does not exist in 4 parts');
 });
 
-test('--part refuses SKIP_AND_REPORT and sinks that cannot take parts, naming the option', async () => {
-  const skip = await cli([...process, '--ssl', 'disable', '--bad-rows', 'SKIP_AND_REPORT', '--part', '0/2']);
-  expect(skip.code).toBe(2);
-  expect(skip.stderr).toContain('--part: table "public"."t" has badRows SKIP_AND_REPORT; a file split into parts loads with FAIL_FILE only');
+test('--part refuses sinks that cannot take parts, naming the option', async () => {
   const kafka = await cli([...process, '--ssl', 'disable', '--kafka-brokers', 'localhost:9092', '--kafka-topic', 'x', '--part', '0/2']);
   expect(kafka.code).toBe(2);
   expect(kafka.stderr).toContain('--part splits a file across processes into one table sink only');

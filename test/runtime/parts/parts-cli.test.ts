@@ -36,14 +36,17 @@ let main: string;
 let config: string;
 /** The reference load: one process, one connection. */
 let oneProcessConfig: string;
+/** The same table, SKIP_AND_REPORT. */
+let skipConfig: string;
 /** Where the CSV is processed from: its file name is the key, so a new content there is a new version. */
 let file: string;
 
 interface Run { code: number | null; signal: NodeJS.Signals | null; out: any; stderr: string }
 
-function start(args: string[], url = db.url): { child: ChildProcess; done: Promise<Run> } {
-  const configFile = url === db.url ? config : oneProcessConfig;
-  const child = spawn(process.execPath, [main, 'process', file, '--database-url', url, '--ssl', 'disable', '--config', configFile, '-o', path.join(work, 'out'), ...args],
+function start(args: string[], url = db.url, skip = false): { child: ChildProcess; done: Promise<Run> } {
+  const configFile = skip ? skipConfig : url === db.url ? config : oneProcessConfig;
+  const outputDir = path.join(work, url === db.url ? 'out' : 'out-one');
+  const child = spawn(process.execPath, [main, 'process', file, '--database-url', url, '--ssl', 'disable', '--config', configFile, '-o', outputDir, ...args],
     { cwd: work, env: { PATH: process.env.PATH ?? '' } });
   let stdout = '';
   let stderr = '';
@@ -59,7 +62,7 @@ function start(args: string[], url = db.url): { child: ChildProcess; done: Promi
   };
 }
 
-const part = (i: number, extra: string[] = []) => start(['--part', `${i}/3`, ...extra]);
+const part = (i: number, extra: string[] = [], skip = false) => start(['--part', `${i}/3`, ...extra], db.url, skip);
 
 async function sql<T = any>(text: string, url = db.url): Promise<T[]> {
   const c = new Client({ connectionString: url });
@@ -83,8 +86,10 @@ async function useVersion(rows: number, badEvery = 0): Promise<void> {
 }
 
 /** Polls the table until stopped: each answer must be one whole version. */
+/** Row counts of the whole versions the reader may see. */
+const whole = new Set([V1, V2, V3, V4]);
+
 function pollReader(): { stop: () => Promise<{ reads: number; bad: string[] }> } {
-  const whole = new Set([V1, V2, V3, V4]);
   const bad: string[] = [];
   let reads = 0;
   let running = true;
@@ -125,6 +130,8 @@ beforeAll(async () => {
   fs.writeFileSync(config, JSON.stringify({ ...table, table: TABLE }));
   oneProcessConfig = path.join(work, 'one.json');
   fs.writeFileSync(oneProcessConfig, JSON.stringify({ ...table, table: TABLE }));
+  skipConfig = path.join(work, 'skip.json');
+  fs.writeFileSync(skipConfig, JSON.stringify({ ...table, table: TABLE, badRows: 'SKIP_AND_REPORT' }));
   file = path.join(work, 'orders.csv');
 }, 120_000);
 
@@ -221,6 +228,32 @@ test('a bad row fails the file at the line one process names; the table keeps th
   expect(failed?.out.part.index).toBe(1);
   const [meta] = await sql("SELECT status, error FROM file_metadata WHERE key = 'orders.csv' ORDER BY id DESC LIMIT 1");
   expect(meta).toEqual({ status: 'failed', error: one.out.error });
+  expect(await contents(db.url)).toEqual(before);
+}, 120_000);
+
+test('SKIP_AND_REPORT: the parts reject what one process rejects, at the same lines, in one rejects file', async () => {
+  // Bad values, a short row, a NULL, invalid UTF-8 (no quote left open: see the next test).
+  await useVersion(35_000, 7000);
+  const one = await start([], reference.url, true).done;
+  expect(one.out.status).toBe('succeeded');
+  expect(one.out.rowsRejected).toBe(5);
+  whole.add(one.out.rows);
+  const runs = await Promise.all([0, 1, 2].map((i) => part(i, [], true).done));
+  const committed = runs.find((r) => r.out.status === 'succeeded');
+  expect(committed?.out).toMatchObject({ rows: one.out.rows, rowsRejected: one.out.rowsRejected });
+  expect(runs.reduce((sum, r) => sum + r.out.part.rowsRejected, 0)).toBe(one.out.rowsRejected);
+  expect(fs.readFileSync(committed!.out.rejects, 'utf8')).toBe(fs.readFileSync(one.out.rejects, 'utf8'));
+  expect(await contents(db.url)).toEqual(await contents(reference.url));
+}, 120_000);
+
+test('SKIP_AND_REPORT and a quote never closed: the file fails, saying to load it without --part; the table keeps the earlier version', async () => {
+  const before = await contents(db.url);
+  await useVersion(70_000, 7000);
+  const runs = await Promise.all([0, 1, 2].map((i) => part(i, [], true).done));
+  const failed = runs.find((r) => r.out.status === 'failed');
+  expect(failed?.out.error).toBe('line 38539: a quoted field opened there is never closed, so where the next records start depends on reading the file from its start; '
+    + 'process the file without --part (one process loads it whole)');
+  expect(runs.filter((r) => r.out.status === 'succeeded')).toEqual([]);
   expect(await contents(db.url)).toEqual(before);
 }, 120_000);
 

@@ -64,9 +64,10 @@ Options:
                          last part to finish commits the whole file in one
                          transaction, and readers never see part of it. A
                          killed part is run again with the same command and
-                         loads its records once. One table sink only,
-                         badRows FAIL_FILE; the table is created partitioned
-                         by file (as with --parallelism 2 or more)
+                         loads its records once; rejected rows
+                         (SKIP_AND_REPORT) go to one rejects file. One table
+                         sink only; the table is created partitioned by
+                         file (as with --parallelism 2 or more)
   --kafka-brokers <host:port[,host:port...]>
   --kafka-topic <topic>  Also send every row, in file order, to this Kafka
                          topic (as JSON; it must exist). A --config file may

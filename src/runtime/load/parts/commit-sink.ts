@@ -9,6 +9,7 @@
  */
 import type { ClientBase } from 'pg';
 import { forgetParts, readParts } from './part-records';
+import { fileRejects } from './part-rejects';
 import { attachPartsTable, findPartsTable } from './staging';
 import type { PostgresTableSinkConfig } from '../../../shared/sink-config';
 import { ConfigError } from '../../contract/config';
@@ -44,9 +45,11 @@ export function partsCommitSink(c: CommitParts): RowSink {
       if (!table.keepsEarlierVersions) await table.discard(client, file.earlierFileIds ?? []);
       await attachPartsTable(client, c.config, file.fileId);
       await forgetParts(client, file.fileId);
+      const rejectsCsv = fileRejects(parts);
       return {
         rowsLoaded: parts.reduce((sum, p) => sum + p.rows, 0),
         rowsRejected: parts.reduce((sum, p) => sum + p.rejected, 0),
+        ...(rejectsCsv ? { rejectsCsv } : {}),
       };
     },
   };

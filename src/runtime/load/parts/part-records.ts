@@ -28,6 +28,10 @@ export interface PartRecord {
   readonly rows: number;
   readonly rejected: number;
   readonly firstLine: number;
+  /** Rejected rows as CSV lines, without the header; '' for none. */
+  readonly rejectsCsv: string;
+  /** How many of `rejected` the CSV lists. */
+  readonly listed: number;
 }
 
 /** The record of `part` for the parts table `staging`, if that part is committed in it. */
@@ -37,11 +41,16 @@ export async function readPart(client: ClientBase, fileId: number, staging: numb
 
 /** The committed parts of the parts table `staging`; `lock` holds their records until the transaction ends. */
 export async function readParts(client: ClientBase, fileId: number, staging: number, lock = false): Promise<PartRecord[]> {
-  const r = await client.query<{ part: number; rows_loaded: string; rows_rejected: string; first_line: string }>(
-    `SELECT part, rows_loaded, rows_rejected, first_line FROM file_parts WHERE file_id = $1 AND staging = $2::oid ORDER BY part${lock ? ' FOR UPDATE' : ''}`,
+  const r = await client.query<{ part: number; rows_loaded: string; rows_rejected: string; first_line: string; rejects_csv: string; listed: number }>(
+    `SELECT part, rows_loaded, rows_rejected, first_line, rejects_csv, listed FROM file_parts WHERE file_id = $1 AND staging = $2::oid ORDER BY part${lock ? ' FOR UPDATE' : ''}`,
     [fileId, staging]);
   return r.rows.map((row) => ({
-    part: row.part, rows: Number(row.rows_loaded), rejected: Number(row.rows_rejected), firstLine: Number(row.first_line),
+    part: row.part,
+    rows: Number(row.rows_loaded),
+    rejected: Number(row.rows_rejected),
+    firstLine: Number(row.first_line),
+    rejectsCsv: row.rejects_csv,
+    listed: row.listed,
   }));
 }
 
@@ -53,11 +62,13 @@ export async function readParts(client: ClientBase, fileId: number, staging: num
  */
 export async function recordPart(client: ClientBase, fileId: number, parts: number, staging: number, record: PartRecord): Promise<boolean> {
   const r = await client.query(
-    `INSERT INTO file_parts (file_id, part, parts, staging, rows_loaded, rows_rejected, first_line) VALUES ($1, $2, $3, $4::oid, $5, $6, $7)
+    `INSERT INTO file_parts (file_id, part, parts, staging, rows_loaded, rows_rejected, first_line, rejects_csv, listed)
+     VALUES ($1, $2, $3, $4::oid, $5, $6, $7, $8, $9)
      ON CONFLICT (file_id, part) DO UPDATE SET parts = EXCLUDED.parts, staging = EXCLUDED.staging, rows_loaded = EXCLUDED.rows_loaded,
-       rows_rejected = EXCLUDED.rows_rejected, first_line = EXCLUDED.first_line, loaded_at = now()
+       rows_rejected = EXCLUDED.rows_rejected, first_line = EXCLUDED.first_line, rejects_csv = EXCLUDED.rejects_csv,
+       listed = EXCLUDED.listed, loaded_at = now()
      WHERE file_parts.staging <> EXCLUDED.staging`,
-    [fileId, record.part, parts, staging, record.rows, record.rejected, record.firstLine]);
+    [fileId, record.part, parts, staging, record.rows, record.rejected, record.firstLine, record.rejectsCsv, record.listed]);
   return r.rowCount === 1;
 }
 

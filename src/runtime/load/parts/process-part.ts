@@ -15,7 +15,8 @@
  *    finds the file done (or "in progress").
  *
  * A part failing on the file's content (FAIL_FILE: a bad row, at its line
- * of the file) marks the parts table abandoned, so the other parts' records
+ * of the file; either policy: a header that does not fit the table), or on
+ * a file that cannot be split (load-part.ts, `CannotSplitError`), marks the parts table abandoned, so the other parts' records
  * stop counting, and records the failure through the processing core.
  */
 import { partsCommitSink } from './commit-sink';
@@ -54,6 +55,8 @@ export interface PartReport {
   /** loaded: by this run; already-loaded: by an earlier run of this part; not-loaded: failed, or nothing to do. */
   readonly state: 'loaded' | 'already-loaded' | 'not-loaded';
   readonly rows?: number;
+  /** Rows of the part rejected (SKIP_AND_REPORT). */
+  readonly rowsRejected?: number;
   /** File line the part's records start on. */
   readonly firstLine?: number;
 }
@@ -71,7 +74,7 @@ type LiveParts = Extract<PartsTable, { state: 'live' }>;
 /** How long a part waits for the part that is starting the round (creating the parts table). */
 const ROUND_WAIT_MS = 60_000;
 
-/** Loads one part of the file (`config` a FAIL_FILE table sink, ./split-sink.ts), and commits the file if it is the last. */
+/** Loads one part of the file into `config`'s table (./split-sink.ts), and commits the file if it is the last part. */
 export async function processPart(source: FileSource, spec: PartSpec, config: PostgresTableSinkConfig, deps: PartDeps): Promise<PartOutcome> {
   const clock = deps.clock ?? (() => new Date());
   const timing: Timing = { started: clock(), clock };
@@ -106,7 +109,6 @@ export async function processPart(source: FileSource, spec: PartSpec, config: Po
         stream.destroy();
       }
       const plan = planColumns(config, head.header.names, head.header.line);
-      if (plan.extras.length > 0) throw new CannotSplitError(`the header has columns the table does not (${plan.extras.length}), which only the checked path drops`);
 
       const found = await findPartsTable(session, config, fileId);
       const started = found.state === 'live' ? found : await startRound(session, source, ref, fileId, spec, config, deps, untouched);
@@ -127,7 +129,7 @@ export async function processPart(source: FileSource, spec: PartSpec, config: Po
           const ending: Buffer[] = [];
           for await (const b of bytesBetween(openAt, layout.dataOffset, Math.min(layout.size, layout.dataOffset + 1024 * 1024))) ending.push(b);
           try {
-            const rows = await loadPart(session, {
+            const loaded = await loadPart(session, {
               config,
               fileId,
               part: spec.index,
@@ -140,7 +142,7 @@ export async function processPart(source: FileSource, spec: PartSpec, config: Po
               fileEnding: lineEndingOf(ending),
               onCopying: deps.onCopying,
             });
-            mine = { part: spec.index, rows, rejected: 0, firstLine: range.firstLine };
+            mine = { part: spec.index, firstLine: range.firstLine, ...loaded };
             state = 'loaded';
           } catch (err) {
             if (!(err instanceof PartTakenError)) throw err;
@@ -150,7 +152,7 @@ export async function processPart(source: FileSource, spec: PartSpec, config: Po
           await unlockPart(session, fileId, spec.index);
         }
       }
-      const part = report(state, mine ? { rows: mine.rows, firstLine: mine.firstLine } : {});
+      const part = report(state, mine ? { rows: mine.rows, rowsRejected: mine.rejected, firstLine: mine.firstLine } : {});
       const done = await readParts(session, fileId, parts.oid);
       if (done.length < spec.count) {
         const waitingFor = Array.from({ length: spec.count }, (_, i) => i).filter((i) => !done.some((p) => p.part === i));
@@ -224,7 +226,7 @@ async function startRound(
 }
 
 /** Records a part's failure on the file's content as the file's, through the processing core (claim, result, notification). */
-async function recordFailure(source: FileSource, deps: PartDeps, err: Error): Promise<FileOutcome> {
+async function recordFailure(source: FileSource, deps: PartDeps, err: InputError | CannotSplitError): Promise<FileOutcome> {
   const outcome = await processFile(source, {
     ...deps,
     force: false,

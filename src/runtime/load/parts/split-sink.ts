@@ -1,7 +1,6 @@
-/** Which sink a split file loads into: exactly one table sink, FAIL_FILE, nothing else. */
+/** Which sink a split file loads into: exactly one table sink, nothing else. */
 import type { PostgresTableSinkConfig, SinkConfig } from '../../../shared/sink-config';
 import { ConfigError } from '../../contract/config';
-import { qualifiedTableName } from '../validate-config';
 
 /** The one table sink of `configs`; `source` names where they came from (--config, PIPELINE_SINKS). */
 export function splitTableSink(configs: readonly SinkConfig[], source: string): PostgresTableSinkConfig {
@@ -11,12 +10,7 @@ export function splitTableSink(configs: readonly SinkConfig[], source: string): 
     throw new ConfigError(`--part splits a file across processes into one table sink only; ${source} describes `
       + `${tables.length} table sink(s)${others.length ? ` and ${others.join(', ')} sink(s), which cannot take a file in parts` : ''}`);
   }
-  const table = tables[0];
-  if (table.badRows !== 'FAIL_FILE') {
-    throw new ConfigError(`--part: table ${qualifiedTableName(table)} has badRows ${table.badRows}; a file split into parts loads with FAIL_FILE only `
-      + '(process it without --part)');
-  }
-  return table;
+  return tables[0];
 }
 
 /** A split file commits as a partition of its own: the table is created partitioned by `_file_id`, as with `parallelism` > 1. */
