@@ -24,14 +24,18 @@ workers="${INTEG_WORKERS:-$(nproc 2>/dev/null || echo 2)}"
 # integ-runner compares the pipeline stacks; the integ apps compare their
 # assertion stacks themselves (pipeline-integ.ts, synthIntegApp) when only
 # verifying, not when integ-runner writes new snapshots.
+# A verification deploys nothing: one region, so integ-runner does not warn
+# that it has fewer workers than the default three regions.
+regions=()
 case " $* " in
   *" --update-on-failed "*|*" --force "*|*" --watch "*) ;;
-  *) export INTEG_VERIFY_ASSERTIONS=1 ;;
+  *) export INTEG_VERIFY_ASSERTIONS=1
+     case " $* " in *" --parallel-regions "*) ;; *) regions=(--parallel-regions us-east-1) ;; esac ;;
 esac
 
 status=0
 npx integ-runner --directory test/integ --language typescript --app "$app" \
-  --max-workers "$workers" "$@" || status=$?
+  --max-workers "$workers" "${regions[@]}" "$@" || status=$?
 
 # integ-runner keeps the assertion handler's 2 MB bundle in a snapshot it
 # writes; the comparison does not need it (asset hashes are not compared).
