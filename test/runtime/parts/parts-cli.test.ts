@@ -257,6 +257,35 @@ test('SKIP_AND_REPORT and a quote never closed: the file fails, saying to load i
   expect(await contents(db.url)).toEqual(before);
 }, 120_000);
 
+test('SIGKILL of a random part at random moments, parts run again until the file is in: one whole version visible throughout', async () => {
+  await useVersion(V2 + 1);
+  whole.add(V2 + 1);
+  let kills = 0;
+  let committed = false;
+  for (let round = 0; round < 8 && !committed; round++) {
+    const runs = [0, 1, 2].map((i) => ({ i, ...part(i), exited: false }));
+    for (const r of runs) void r.done.then(() => { r.exited = true; });
+    await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 1500)));
+    const running = runs.filter((r) => !r.exited);
+    // The first rounds kill one; the last ones let every part finish.
+    if (running.length > 0 && round < 5) {
+      running[Math.floor(Math.random() * running.length)].child.kill('SIGKILL');
+      kills++;
+    }
+    const ended = await Promise.all(runs.map((r) => r.done));
+    committed = ended.some((e) => e.out?.status === 'succeeded' || e.out?.status === 'duplicate');
+    for (let i = 0; i < 200 && (await leftovers()).sessions > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await leftovers()).toEqual({ sessions: 0, locks: 0 });
+  }
+  expect(kills).toBeGreaterThan(0);
+  expect(committed).toBe(true);
+  const [n] = await sql(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM ${TABLE}`);
+  expect(n).toEqual({ n: V2 + 1, ids: V2 + 1 });
+  const [{ id }] = await sql("SELECT id::int FROM file_metadata WHERE key = 'orders.csv' AND status = 'succeeded'");
+  expect(await sql(`SELECT part FROM file_parts WHERE file_id = ${id}`)).toEqual([]);
+  expect(await sql(`SELECT relname FROM pg_class WHERE relname = '${TABLE}__p${id}'`)).toEqual([]);
+}, 300_000);
+
 test('the reader never saw part of a file', async () => {
   const seen = await reader!.stop();
   reader = undefined;
