@@ -6,8 +6,7 @@
  * with the file's last transaction before the document is written). Reading
  * the topic needs the brokers' VPC: the README's consumer on the bastion.
  */
-import { Duration } from 'aws-cdk-lib';
-import { integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg, synthIntegApp } from './pipeline-integ';
+import { BATCH_WAIT, integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg, synthIntegApp } from './pipeline-integ';
 import { BatchKafkaStack } from '../../examples/batch-kafka/stack';
 
 const app = integApp();
@@ -15,7 +14,6 @@ const test = new PipelineInteg(app, 'BatchKafka', new BatchKafkaStack(app, 'Batc
 
 const key = 'incoming/integ/orders.csv';
 test.upload(key, ORDERS_CSV);
-test.awaitResult(key, { status: 'succeeded', rows: ORDERS_ROWS, rowsRejected: 0 },
-  { totalTimeout: Duration.minutes(30), interval: Duration.seconds(30) });
+test.awaitResult(key, { status: 'succeeded', rows: ORDERS_ROWS, rowsRejected: 0 }, BATCH_WAIT);
 
 synthIntegApp(app);

@@ -3,8 +3,7 @@
  * on EC2 Spot that loads the `orders` table (FAIL_FILE). After a deploy: the
  * job's result document counts the three rows, none rejected.
  */
-import { Duration } from 'aws-cdk-lib';
-import { integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg, synthIntegApp } from './pipeline-integ';
+import { BATCH_WAIT, integApp, ORDERS_CSV, ORDERS_ROWS, PipelineInteg, synthIntegApp } from './pipeline-integ';
 import { BatchSpotStack } from '../../examples/batch-spot/stack';
 
 const app = integApp();
@@ -12,8 +11,6 @@ const test = new PipelineInteg(app, 'BatchSpot', new BatchSpotStack(app, 'BatchS
 
 const key = 'incoming/integ/orders.csv';
 test.upload(key, ORDERS_CSV);
-// Batch starts a Spot instance for the first job: allow for capacity and boot.
-test.awaitResult(key, { status: 'succeeded', rows: ORDERS_ROWS, rowsRejected: 0 },
-  { totalTimeout: Duration.minutes(30), interval: Duration.seconds(30) });
+test.awaitResult(key, { status: 'succeeded', rows: ORDERS_ROWS, rowsRejected: 0 }, BATCH_WAIT);
 
 synthIntegApp(app);

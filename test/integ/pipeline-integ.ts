@@ -123,6 +123,9 @@ export interface WaitOptions {
   readonly interval?: Duration;
 }
 
+/** Batch jobs on EC2 Spot: the first job waits for Batch to start an instance (capacity, boot). */
+export const BATCH_WAIT: WaitOptions = { totalTimeout: Duration.minutes(30), interval: Duration.seconds(30) };
+
 /**
  * An example's stack wrapped in an IntegTest, with helpers that add
  * assertions in order (each one starts when the previous one passed).

@@ -6,9 +6,11 @@
 #   npx projen integ                              verify every example
 #   npx projen integ integ.lambda-table.ts        verify one
 #   npx projen integ --update-on-failed --dry-run rewrite changed snapshots, no deploy
-#   npx projen integ --update-on-failed --parallel-regions us-east-1 [--force]
+#   npx projen integ [integ.<example>.ts ...] --update-on-failed --force --parallel-regions us-east-1
 #                                                 deploy, run the assertions, destroy,
 #                                                 and save the snapshots (AWS account)
+#
+# Test names go before --parallel-regions/--profiles, which would take them as values.
 #
 # Extra arguments go to integ-runner. See test/integ/README.md.
 set -euo pipefail
@@ -25,7 +27,8 @@ workers="${INTEG_WORKERS:-$(nproc 2>/dev/null || echo 2)}"
 # assertion stacks themselves (pipeline-integ.ts, synthIntegApp) when only
 # verifying, not when integ-runner writes new snapshots.
 # A verification deploys nothing: one region, so integ-runner does not warn
-# that it has fewer workers than the default three regions.
+# that it has fewer workers than the default three regions. It goes last:
+# an array option takes the test names that follow it as its values.
 regions=()
 case " $* " in
   *" --update-on-failed "*|*" --force "*|*" --watch "*) ;;
@@ -35,7 +38,7 @@ esac
 
 status=0
 npx integ-runner --directory test/integ --language typescript --app "$app" \
-  --max-workers "$workers" "${regions[@]}" "$@" || status=$?
+  --max-workers "$workers" "$@" "${regions[@]}" || status=$?
 
 # integ-runner keeps the assertion handler's 2 MB bundle in a snapshot it
 # writes; the comparison does not need it (asset hashes are not compared).
