@@ -226,9 +226,13 @@ test('a bad row fails the file at the line one process names; the table keeps th
   const failed = runs.find((r) => r.out.status === 'failed');
   expect(failed?.out.error).toBe(one.out.error);
   expect(failed?.out.part.index).toBe(1);
-  const [meta] = await sql("SELECT status, error FROM file_metadata WHERE key = 'orders.csv' ORDER BY id DESC LIMIT 1");
-  expect(meta).toEqual({ status: 'failed', error: one.out.error });
+  const [meta] = await sql("SELECT id::int, status, error FROM file_metadata WHERE key = 'orders.csv' ORDER BY id DESC LIMIT 1");
+  expect(meta).toEqual({ id: expect.any(Number), status: 'failed', error: one.out.error });
   expect(await contents(db.url)).toEqual(before);
+  // The other parts: loaded before the failure, or told of it; the last one out dropped the abandoned parts table.
+  for (const r of runs.filter((x) => x !== failed)) expect(r.out.status).toMatch(/^(part-loaded|failed)$/);
+  expect(await sql(`SELECT relname FROM pg_class WHERE relname = '${TABLE}__p${meta.id}'`)).toEqual([]);
+  expect(await sql(`SELECT part FROM file_parts WHERE file_id = ${meta.id}`)).toEqual([]);
 }, 120_000);
 
 test('SKIP_AND_REPORT: the parts reject what one process rejects, at the same lines, in one rejects file', async () => {

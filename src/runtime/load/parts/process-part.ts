@@ -25,7 +25,7 @@ import { FileLayout, partRange } from './part-range';
 import { forgetParts, readPart, readParts, tryLockPart, unlockPart } from './part-records';
 import { describePart, PartSpec } from './part-spec';
 import { bytesBetween, OpenAt } from './ranges';
-import { abandonPartsTable, createPartsTable, findPartsTable, PartsTable, partsTableRef } from './staging';
+import { abandonPartsTable, createPartsTable, dropAbandonedPartsTable, findPartsTable, PartsTable, partsTableRef } from './staging';
 import type { PostgresTableSinkConfig } from '../../../shared/sink-config';
 import { readFileHead } from '../../checkpoint/file-head';
 import { ConfigError } from '../../contract/config';
@@ -70,6 +70,8 @@ export type PartOutcome = Omit<FileOutcome, 'status'> & {
 };
 
 type LiveParts = Extract<PartsTable, { state: 'live' }>;
+
+const ABANDONED = 'another part of this file failed it (its error is in file_metadata and the result file); nothing of this part is kept';
 
 /** How long a part waits for the part that is starting the round (creating the parts table). */
 const ROUND_WAIT_MS = 60_000;
@@ -145,6 +147,8 @@ export async function processPart(source: FileSource, spec: PartSpec, config: Po
             mine = { part: spec.index, firstLine: range.firstLine, ...loaded };
             state = 'loaded';
           } catch (err) {
+            // The round was abandoned (another part failed the file) and its table dropped while this part was starting.
+            if ((err as { code?: string }).code === '42P01') return untouched('failed', fileId, ABANDONED, report('not-loaded'), { error: ABANDONED });
             if (!(err instanceof PartTakenError)) throw err;
             mine = await readPart(session, fileId, parts.oid, spec.index);
           }
@@ -155,6 +159,11 @@ export async function processPart(source: FileSource, spec: PartSpec, config: Po
       const part = report(state, mine ? { rows: mine.rows, rowsRejected: mine.rejected, firstLine: mine.firstLine } : {});
       const done = await readParts(session, fileId, parts.oid);
       if (done.length < spec.count) {
+        healthy = true;
+        if ((await findPartsTable(session, config, fileId)).state === 'abandoned') {
+          await dropAbandonedPartsTable(session, config, fileId, parts.oid);
+          return untouched('failed', fileId, ABANDONED, part, { error: ABANDONED });
+        }
         const waitingFor = Array.from({ length: spec.count }, (_, i) => i).filter((i) => !done.some((p) => p.part === i));
         healthy = true;
         return untouched('part-loaded', fileId, `part ${describePart(spec)} is loaded; waiting for parts ${waitingFor.join(', ')} (the last part to finish commits the file)`, part, { waitingFor });
@@ -170,7 +179,9 @@ export async function processPart(source: FileSource, spec: PartSpec, config: Po
       if (!(err instanceof InputError || err instanceof CannotSplitError)) throw err;
       if (parts) await abandonPartsTable(session, config, fileId, parts.oid);
       healthy = true;
-      return { ...(await recordFailure(source, deps, err)), part: report('not-loaded') };
+      const failed = await recordFailure(source, deps, err);
+      if (parts) await dropAbandonedPartsTable(session, config, fileId, parts.oid);
+      return { ...failed, part: report('not-loaded') };
     }
   } finally {
     session.release(!healthy);

@@ -112,3 +112,29 @@ export async function attachPartsTable(client: ClientBase, config: PostgresTable
   await client.query(`COMMENT ON TABLE ${partition} IS ${literal(partitionComment(config, fileId))}`);
   await attachPartition(client, config, fileId);
 }
+
+/**
+ * Drops an abandoned parts table once nobody loads into it any more (NOWAIT:
+ * a part still COPYing into it keeps it, and the last one to finish drops
+ * it); its part records go with it. Returns whether it was dropped.
+ */
+export async function dropAbandonedPartsTable(client: ClientBase, config: PostgresTableSinkConfig, fileId: number, oid: number): Promise<boolean> {
+  await client.query('BEGIN');
+  try {
+    await client.query(`LOCK TABLE ${partsTableRef(config, fileId)} IN ACCESS EXCLUSIVE MODE NOWAIT`);
+    const found = await findPartsTable(client, config, fileId);
+    const drop = found.state === 'abandoned' && found.oid === oid;
+    if (drop) {
+      await client.query(`DROP TABLE ${partsTableRef(config, fileId)}`);
+      await client.query('DELETE FROM file_parts WHERE file_id = $1 AND staging = $2::oid', [fileId, oid]);
+    }
+    await client.query('COMMIT');
+    return drop;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    // 55P03 lock_not_available: a part is still loading into it; 42P01: dropped already.
+    const code = (err as { code?: string }).code;
+    if (code === '55P03' || code === '42P01') return false;
+    throw err;
+  }
+}
