@@ -4,9 +4,10 @@
  * Loads a generated CSV with `psql \copy` and with our loader, alternately,
  * R times each into the same table (truncated between runs; psql gets the
  * same `_file_id` default and does the same set_config + DELETE in its
- * transaction), and compares median rows per second. Then measures
- * SKIP_AND_REPORT on a file with 1% bad rows against the same psql median
- * (with `--parallelism N` through N connections too).
+ * transaction), and compares median rows per second. Each rep also loads
+ * a file with 1% bad rows with SKIP_AND_REPORT right after psql's run (with
+ * `--parallelism N` through N connections, then through one into psql's
+ * table), compared with the psql median and paired with each rep's psql.
  * The loader runs in its own process (an esbuild bundle of the production
  * code) so its peak RSS is measured alone. The last line is:
  *   load rows=<N> ratio_vs_psql_copy=<x> peak_rss_mb=<y>
@@ -118,6 +119,7 @@ async function bench(args: Args, url: string): Promise<void> {
   const table = `${config.schema}.${config.table}`;
   const admin = new Client({ connectionString: url });
   await admin.connect();
+  console.log(`server: PostgreSQL ${(await admin.query('SHOW server_version')).rows[0].server_version}`);
   await admin.query(`DROP TABLE IF EXISTS ${table}`);
   for (const sql of tableMigrationSql(config)) await admin.query(sql);
   const cols = config.columns.map((c) => c.name).join(', ');
@@ -175,6 +177,23 @@ async function bench(args: Args, url: string): Promise<void> {
     return { ms: o.ms, rows: o.rowsLoaded, rejected: o.rowsRejected, rssMb: o.maxRssMb };
   };
 
+  // SKIP_AND_REPORT on the file with 1% bad rows, in each rep right after psql's run, so each rep pairs them.
+  const bad = args.skip ? await generateCsv(path.join(OUT_DIR, `bench-${args.rows}-bad1pct.csv`), args.rows, 100) : undefined;
+  const skipRates: number[] = [];
+  const skipOneRates: number[] = [];
+  let skipRss = 0;
+  const skip = async (cfg: PostgresTableSinkConfig, loaded: () => Promise<number>): Promise<{ rate: number; line: string }> => {
+    await reset();
+    const o = await ours(bad!.path, { ...cfg, badRows: 'SKIP_AND_REPORT' });
+    if (o.rejected !== bad!.badRows || o.rows !== args.rows - bad!.badRows || (await loaded()) !== o.rows) {
+      throw new Error(`SKIP_AND_REPORT loaded ${o.rows} and rejected ${o.rejected} rows; expected ${args.rows - bad!.badRows} and ${bad!.badRows}`);
+    }
+    skipRss = Math.max(skipRss, o.rssMb);
+    // Rate over every row of the file, as psql's is.
+    const rate = args.rows / (o.ms / 1000);
+    return { rate, line: `${(o.ms / 1000).toFixed(2)} s (${Math.round(rate)} rows/s, ${o.rejected} rejected), peak RSS ${o.rssMb.toFixed(1)} MB` };
+  };
+
   const psqlRates: number[] = [];
   const ourRates: number[] = [];
   let peakRss = 0;
@@ -184,6 +203,18 @@ async function bench(args: Args, url: string): Promise<void> {
     const pRows = await count();
     if (pRows !== args.rows) throw new Error(`psql loaded ${pRows} rows, expected ${args.rows}`);
     psqlRates.push(args.rows / (p.ms / 1000));
+    let skipLine = '';
+    if (bad) {
+      const s = await skip(loaderConfig, countLoaded);
+      skipRates.push(s.rate);
+      let line = `rep ${rep}: loader SKIP_AND_REPORT${parallel ? ` x${args.parallelism}` : ''} ${s.line}`;
+      if (parallel) {
+        const one = await skip(config, count);
+        skipOneRates.push(one.rate);
+        line += `; through one connection ${one.line}`;
+      }
+      skipLine = `\n${line}`;
+    }
     let parallelLine = '';
     for (const ceiling of ceilings) {
       await reset();
@@ -201,28 +232,21 @@ async function bench(args: Args, url: string): Promise<void> {
     ourRates.push(args.rows / (o.ms / 1000));
     peakRss = Math.max(peakRss, o.rssMb);
     console.log(`rep ${rep}: psql \\copy ${(p.ms / 1000).toFixed(2)} s (${Math.round(psqlRates[rep - 1])} rows/s), ${parallelLine}`
-      + `loader FAIL_FILE${parallel ? ` x${args.parallelism}` : ''} ${(o.ms / 1000).toFixed(2)} s (${Math.round(ourRates[rep - 1])} rows/s), peak RSS ${o.rssMb.toFixed(1)} MB`);
+      + `loader FAIL_FILE${parallel ? ` x${args.parallelism}` : ''} ${(o.ms / 1000).toFixed(2)} s (${Math.round(ourRates[rep - 1])} rows/s), peak RSS ${o.rssMb.toFixed(1)} MB${skipLine}`);
   }
   const psqlMedian = median(psqlRates);
   const ratio = median(ourRates) / psqlMedian;
+  const range = (xs: number[]) => `${Math.round(Math.min(...xs))}..${Math.round(Math.max(...xs))}`;
+  // Each rep's loader run against that rep's other run: back to back, so the machine's load moves them together.
+  const paired = (mine: number[], theirs: number[]) => {
+    const r = mine.map((x, i) => x / theirs[i]);
+    return `${Math.min(...r).toFixed(3)}..${Math.max(...r).toFixed(3)} (median ${median(r).toFixed(3)})`;
+  };
 
-  if (args.skip) {
-    const bad = await generateCsv(path.join(OUT_DIR, `bench-${args.rows}-bad1pct.csv`), args.rows, 100);
-    const skipRates: number[] = [];
-    let skipRss = 0;
-    for (let rep = 1; rep <= args.reps; rep++) {
-      await reset();
-      const o = await ours(bad.path, { ...loaderConfig, badRows: 'SKIP_AND_REPORT' });
-      if (o.rejected !== bad.badRows || o.rows !== args.rows - bad.badRows || (await countLoaded()) !== o.rows) {
-        throw new Error(`SKIP_AND_REPORT loaded ${o.rows} and rejected ${o.rejected} rows; expected ${args.rows - bad.badRows} and ${bad.badRows}`);
-      }
-      // Rate over every row of the file, as psql's is.
-      skipRates.push(args.rows / (o.ms / 1000));
-      skipRss = Math.max(skipRss, o.rssMb);
-      console.log(`rep ${rep}: loader SKIP_AND_REPORT${parallel ? ` x${args.parallelism}` : ''} ${(o.ms / 1000).toFixed(2)} s (${Math.round(skipRates[rep - 1])} rows/s, `
-        + `${o.rejected} rejected), peak RSS ${o.rssMb.toFixed(1)} MB`);
-    }
-    if (parallel) console.log(`SKIP_AND_REPORT x${args.parallelism} rows/s median (range): ${Math.round(median(skipRates))} (${Math.round(Math.min(...skipRates))}..${Math.round(Math.max(...skipRates))})`);
+  if (bad) {
+    console.log(`SKIP_AND_REPORT${parallel ? ` x${args.parallelism}` : ''} rows/s median (range): ${Math.round(median(skipRates))} (${range(skipRates)}); `
+      + `paired with the rep's psql ${paired(skipRates, psqlRates)}`
+      + (parallel ? `; through one connection ${Math.round(median(skipOneRates))} (${range(skipOneRates)}), paired x${args.parallelism}/one ${paired(skipRates, skipOneRates)}` : ''));
     console.log(`skip_and_report rows=${args.rows} bad_rows=${bad.badRows}${parallel ? ` parallelism=${args.parallelism}` : ''} `
       + `ratio_vs_psql_copy=${(median(skipRates) / psqlMedian).toFixed(3)} peak_rss_mb=${skipRss.toFixed(1)}`);
   }
@@ -230,15 +254,9 @@ async function bench(args: Args, url: string): Promise<void> {
   await admin.end();
   const vsParallel = parallel ? ` ratio_vs_parallel_psql=${(median(ourRates) / median(ceilings[0].rates)).toFixed(3)}` : '';
   if (parallel) {
-    const range = (xs: number[]) => `${Math.round(Math.min(...xs))}..${Math.round(Math.max(...xs))}`;
-    // Each rep's loader run against that rep's N psql: the runs are back to back, so the machine's load moves them together.
-    const paired = (rates: number[]) => {
-      const r = ourRates.map((x, i) => x / rates[i]);
-      return `${Math.min(...r).toFixed(3)}..${Math.max(...r).toFixed(3)} (median ${median(r).toFixed(3)})`;
-    };
     console.log(`rows/s medians (ranges): psql ${Math.round(psqlMedian)} (${range(psqlRates)}), loader x${args.parallelism} ${Math.round(median(ourRates))} (${range(ourRates)})`);
     for (const c of ceilings) {
-      console.log(`  ${parts.length} psql into ${c.into}: ${Math.round(median(c.rates))} (${range(c.rates)}); paired loader/${parts.length} psql ${paired(c.rates)}; `
+      console.log(`  ${parts.length} psql into ${c.into}: ${Math.round(median(c.rates))} (${range(c.rates)}); paired loader/${parts.length} psql ${paired(ourRates, c.rates)}; `
         + `ratio ${(median(ourRates) / median(c.rates)).toFixed(3)}`);
     }
   }
