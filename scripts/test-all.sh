@@ -67,6 +67,8 @@ bindings=$!
 # except the Kafka and report sinks' own tests, which do not depend on the PostgreSQL version.
 PIPELINE_TEST_PG="$OLDEST_PG" npx jest --coverage=false test/runtime \
   --testPathIgnorePatterns '/node_modules/' '/test/runtime/kafka/' '/test/runtime/report/' 'cli-kafka' 'cli-progress'
+# The examples' integration snapshots, compared without deploying (test/integ/README.md).
+npx projen integ
 if ! wait "$bindings"; then
   cat dist/bindings.log
   echo "The Python, Java or Go package failed (dist/bindings.log, dist/bindings-logs/)" >&2
