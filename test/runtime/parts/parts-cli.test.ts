@@ -290,6 +290,35 @@ test('SIGKILL of a random part at random moments, parts run again until the file
   expect(await sql(`SELECT relname FROM pg_class WHERE relname = '${TABLE}__p${id}'`)).toEqual([]);
 }, 300_000);
 
+test('a REPEATABLE READ snapshot taken between two part commits: the last part waits for it before attaching', async () => {
+  const rows = 33_333;
+  await useVersion(rows);
+  whole.add(rows);
+  const before = await contents(db.url);
+  expect((await part(0).done).out.status).toBe('part-loaded');
+  const rr = new Client({ connectionString: db.url, application_name: 'parts-rr-reader' });
+  await rr.connect();
+  try {
+    await rr.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    // The snapshot: part 0 committed, parts 1 and 2 not yet.
+    await rr.query('SELECT 1');
+    expect((await part(1).done).out.status).toBe('part-loaded');
+    const last = part(2);
+    let finished = false;
+    void last.done.then(() => { finished = true; });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(finished).toBe(false);
+    // Not attached yet: the snapshot sees the earlier version, whole.
+    const seen = await rr.query(`SELECT count(*)::int AS n FROM ${TABLE}`);
+    expect(seen.rows[0].n).toBe(before.n);
+    await rr.query('COMMIT');
+    const done = await last.done;
+    expect(done.out).toMatchObject({ status: 'succeeded', rows });
+  } finally {
+    await rr.end();
+  }
+}, 120_000);
+
 test('the reader never saw part of a file', async () => {
   const seen = await reader!.stop();
   reader = undefined;
