@@ -242,7 +242,7 @@ describe('the sink configuration the processor receives', () => {
 
   test('the zip Lambda processor, which takes the configuration as a file written at synth, is refused for a created cluster', () => {
     expect(() => pipeline({ topic: 'orders', cluster: KafkaCluster.mskProvisioned() }, Processor.lambdaZip()))
-      .toThrow(/^Sink\.kafka\(\): topic "orders": its configuration holds values known only at deploy time .* Processor\.lambda\(\) takes the sink configuration as a file written at synth: use Processor\.lambdaContainer\(\)/);
+      .toThrow(/^Sink\.kafka\(\): topic "orders": its configuration holds values known only at deploy time .* Processor\.lambdaZip\(\) takes the sink configuration as a file written at synth: use Processor\.lambdaContainer\(\)/);
   });
 
   test('the zip Lambda processor with a SCRAM secret of this app (its ARN a token) is refused too; by its literal ARN, accepted', () => {

@@ -36,6 +36,6 @@ test('the Lambda processors keep one transaction per file unless checkpointEvery
 
 test.each([-1, 1.5, 200_000_000])('checkpointEvery %p is refused, naming the option and the factory', (bad) => {
   expect(() => Processor.fargate({ checkpointEvery: bad })).toThrow(`Processor.fargate(): checkpointEvery must be a whole number of rows between 0 (one transaction per file) and 100000000 (got ${bad})`);
-  expect(() => Processor.lambdaZip({ checkpointEvery: bad })).toThrow(/^Processor\.lambda\(\): checkpointEvery must be/);
+  expect(() => Processor.lambdaZip({ checkpointEvery: bad })).toThrow(/^Processor\.lambdaZip\(\): checkpointEvery must be/);
   expect(() => Processor.batch({ checkpointEvery: bad })).toThrow(/^Processor\.batch\(\): checkpointEvery must be/);
 });
