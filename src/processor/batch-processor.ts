@@ -170,6 +170,7 @@ const BATCH_EC2_ENDPOINTS = [
 export class BatchProcessor extends Processor {
   public readonly interfaceEndpoints: ec2.InterfaceVpcEndpointAwsService[];
 
+  /** @param options compute, sizing, retries and the image (see `BatchProcessorOptions`; every one has a default) */
   constructor(private readonly options: BatchProcessorOptions = {}) {
     super();
     validateBatchOptions(options);
