@@ -121,7 +121,7 @@ export async function sweepStagingTables(client: ClientBase, config: PostgresTab
   const prefix = `cdk-data-pipeline: partition of ${qualifiedTableName(config)} for file `;
   const r = await client.query<{ name: string; comment: string }>(
     `SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relkind = 'r' AND NOT c.relispartition AND starts_with(obj_description(c.oid, 'pg_class'), $2)`,
+     WHERE n.nspname = $1 AND c.relkind = 'r' AND NOT c.relispartition AND starts_with(obj_description(c.oid, 'pg_class'), $2) ORDER BY c.relname`,
     [config.schema, prefix]);
   const dropped: string[] = [];
   for (const row of r.rows) {
