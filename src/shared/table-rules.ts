@@ -31,7 +31,7 @@ export const MAX_TABLE_NAME_BYTES = MAX_IDENTIFIER_BYTES - FILE_ID_INDEX_SUFFIX.
  * not have their names, nor start with `<name>_` (their indexes, sequences
  * and any later ones): `CREATE TABLE IF NOT EXISTS` would silently skip it.
  */
-export const RESERVED_TABLE_NAMES: readonly string[] = ['file_metadata', 'schema_migrations', 'file_checkpoint', 'file_chunk_rejects'];
+export const RESERVED_TABLE_NAMES: readonly string[] = ['file_metadata', 'schema_migrations', 'file_checkpoint', 'file_chunk_rejects', 'file_part_ranges', 'file_parts'];
 
 /** PostgreSQL's system columns: `CREATE TABLE` refuses a column of these names. */
 export const SYSTEM_COLUMN_NAMES: readonly string[] = ['tableoid', 'xmin', 'cmin', 'xmax', 'cmax', 'ctid'];

@@ -89,7 +89,8 @@ export interface PostgresTableSinkOptions {
    * can be queried as `SELECT * FROM orders`. Upper case is refused rather than
    * folded: `Orders` would otherwise be a different, case-sensitive table.
    * The pipeline's own tables `file_metadata`, `schema_migrations`,
-   * `file_checkpoint` and `file_chunk_rejects`, names starting with one of
+   * `file_checkpoint`, `file_chunk_rejects`, `file_part_ranges` and
+   * `file_parts`, names starting with one of
    * them and `_` (their indexes and sequences) and names ending in
    * `_file_id_idx` are refused.
    */
