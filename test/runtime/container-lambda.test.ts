@@ -14,7 +14,7 @@ import { build } from 'esbuild';
 import { closeHelpers, createAws, putObject, runtimeEnv, TestAws, upload } from './helpers';
 import { runRuntimeApiLoop } from '../../src/runtime/entry/container-lambda';
 import { createTestDatabase } from '../support/db';
-import { motoEndpoint } from '../support/moto';
+import { motoProcessEnv } from '../support/moto';
 
 interface Posted { readonly path: string; readonly headers: http.IncomingHttpHeaders; readonly body: any }
 interface Invocation { readonly id: string; readonly event: unknown; readonly deadlineMs?: number; readonly traceId?: string }
@@ -222,10 +222,7 @@ describe('the bundled entry point with the processor handler', () => {
 
   const env = (): Record<string, string> => ({
     ...runtimeEnv(aws, db.url),
-    AWS_ENDPOINT_URL: motoEndpoint(),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
+    ...motoProcessEnv(),
   });
 
   test('an upload, then a scheduled run whose deadline is too close, then the same run with time: /response, /error, /response', async () => {

@@ -13,7 +13,7 @@ import { bundleCli } from './cli-bundle';
 import { closeHelpers, createAws, fileRows, listKeys, putObject, query, readText, runtimeEnv, TestAws } from './helpers';
 import { BENCH_TABLE_CONFIG, generateCsv } from '../../bench/csv-generator';
 import { createTestDatabase } from '../support/db';
-import { motoEndpoint } from '../support/moto';
+import { motoProcessEnv } from '../support/moto';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let aws: TestAws;
@@ -48,10 +48,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
     PATH: process.env.PATH ?? '',
     ...runtimeEnv(aws, db.url),
     PIPELINE_SINKS: JSON.stringify([TABLE]),
-    AWS_ENDPOINT_URL: motoEndpoint(),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
+    ...motoProcessEnv(),
     ...extra,
   };
 }

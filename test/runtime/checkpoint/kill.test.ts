@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { BENCH_TABLE_CONFIG, generateCsv } from '../../../bench/csv-generator';
 import { createTestDatabase } from '../../support/db';
-import { motoEndpoint } from '../../support/moto';
+import { motoProcessEnv } from '../../support/moto';
 import { bundleCli } from '../cli-bundle';
 import { closeHelpers, createAws, fileRows, putObject, query, runtimeEnv, TestAws } from '../helpers';
 
@@ -124,10 +124,7 @@ test('SIGTERM of `run` mid-file: the open chunk rolls back, exit 75 at once; the
     ...runtimeEnv(aws, db.url),
     PIPELINE_SINKS: JSON.stringify([tableConfig('kill_run')]),
     PIPELINE_CHECKPOINT_EVERY: String(EVERY),
-    AWS_ENDPOINT_URL: motoEndpoint(),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
+    ...motoProcessEnv(),
   };
   const { child, done } = start(['run', '--bucket', aws.input, '--key', key], env);
   await until('chunk 5', async () => (await committedChunks()) >= 5);

@@ -13,7 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { createTestLedger, LEDGER_KINDS, LedgerKind, TestLedger } from './ledgers';
 import { generateCsv } from '../../../bench/csv-generator';
-import { motoEndpoint } from '../../support/moto';
+import { motoProcessEnv } from '../../support/moto';
 import { bundleCli } from '../cli-bundle';
 import { closeHelpers, createAws, putObject, readText, TestAws } from '../helpers';
 
@@ -37,10 +37,7 @@ function env(ledger: TestLedger, checkpointEvery: number): Record<string, string
     ...ledger.env({ PIPELINE_LEDGER_LEASE_SECONDS: '3' }),
     PIPELINE_SINKS: JSON.stringify([REPORT]),
     PIPELINE_CHECKPOINT_EVERY: String(checkpointEvery),
-    AWS_ENDPOINT_URL: motoEndpoint(),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
+    ...motoProcessEnv(),
   };
 }
 

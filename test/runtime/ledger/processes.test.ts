@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { createTestLedger, LEDGER_KINDS, LedgerKind, TestLedger } from './ledgers';
 import { generateCsv } from '../../../bench/csv-generator';
-import { motoEndpoint } from '../../support/moto';
+import { motoProcessEnv } from '../../support/moto';
 import { bundleCli } from '../cli-bundle';
 import { closeHelpers, createAws, putObject, TestAws } from '../helpers';
 
@@ -57,10 +57,7 @@ describe.each(LEDGER_KINDS)('four processes on one file, %s ledger', (kind: Ledg
     const env = {
       PATH: process.env.PATH ?? '',
       ...ledger.env({ PIPELINE_SINKS: JSON.stringify([REPORT]), PIPELINE_CHECKPOINT_EVERY: '5000' }),
-      AWS_ENDPOINT_URL: motoEndpoint(),
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
+      ...motoProcessEnv(),
     };
     const results = await Promise.all([0, 1, 2, 3].map(() => run(env, key)));
     expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);

@@ -15,7 +15,7 @@ import * as path from 'path';
 import { Client } from 'pg';
 import { BENCH_TABLE_CONFIG, generateCsv } from '../../../bench/csv-generator';
 import { createTestDatabase } from '../../support/db';
-import { motoEndpoint } from '../../support/moto';
+import { motoProcessEnv } from '../../support/moto';
 import { bundleCli } from '../cli-bundle';
 import { closeHelpers, createAws, putObject, query, runtimeEnv, TestAws } from '../helpers';
 
@@ -53,10 +53,7 @@ beforeAll(async () => {
   aws = await createAws({ versioned: true });
   base = {
     ...runtimeEnv(aws, db.url),
-    AWS_ENDPOINT_URL: motoEndpoint(),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
+    ...motoProcessEnv(),
   };
 }, 120_000);
 

@@ -12,7 +12,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { BENCH_TABLE_CONFIG, generateCsv } from '../../../bench/csv-generator';
 import { createTestDatabase } from '../../support/db';
-import { motoEndpoint } from '../../support/moto';
+import { motoProcessEnv } from '../../support/moto';
 import { bundleCli } from '../cli-bundle';
 import { closeHelpers, createAws, putObject, query, readText, runtimeEnv, TestAws } from '../helpers';
 
@@ -41,10 +41,7 @@ beforeAll(async () => {
     PIPELINE_SINKS: JSON.stringify([{ ...BENCH_TABLE_CONFIG, table: 'array_orders', parallelism: 2 }]),
     PIPELINE_CHECKPOINT_EVERY: '5000',
     PIPELINE_PARTS: '3',
-    AWS_ENDPOINT_URL: motoEndpoint(),
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
+    ...motoProcessEnv(),
   };
 }, 120_000);
 
