@@ -35,6 +35,12 @@ if ! command -v moto_server >/dev/null || ! command -v cfn-lint >/dev/null; then
   python3 -m pip install --quiet 'moto[server]' cfn-lint
 fi
 
+# shellcheck: actionlint runs it on the workflows' scripts.
+if ! command -v shellcheck >/dev/null; then
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq shellcheck >/dev/null
+fi
+
 # actionlint checks the GitHub Actions workflows (test/workflows.test.ts), from the Go module proxy.
 if ! command -v actionlint >/dev/null && ! [ -x "$(go env GOPATH 2>/dev/null)/bin/actionlint" ]; then
   if ! command -v go >/dev/null; then

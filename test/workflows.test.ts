@@ -25,6 +25,10 @@ function actionlint(): string {
 
 const workflows = fs.readdirSync(path.join(ROOT, '.github', 'workflows')).map((f) => path.join('.github', 'workflows', f));
 
+test('shellcheck is there, so the run: scripts are checked too', () => {
+  expect(spawnSync('shellcheck', ['--version']).status).toBe(0);
+});
+
 test('projen generates the build, release, upgrade and PR-lint workflows', () => {
   expect(workflows.map((w) => path.basename(w)).sort()).toEqual(['build.yml', 'pull-request-lint.yml', 'release.yml', 'upgrade-main.yml']);
   const release = fs.readFileSync(path.join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8');
@@ -34,8 +38,18 @@ test('projen generates the build, release, upgrade and PR-lint workflows', () =>
   expect(fs.readFileSync(path.join(ROOT, '.github', 'workflows', 'build.yml'), 'utf8')).toContain('./scripts/test-all.sh --install-only');
 });
 
+/**
+ * actionlint runs shellcheck on every `run:` script (scripts/test-all.sh
+ * installs it). The scripts of projen's generated workflows have info- and
+ * style-level findings (unquoted `$VAR`, `! -z`) that only projen can change:
+ * those are ignored there, and nothing else; the examples' own workflow is
+ * checked in full.
+ */
+const GENERATED_SCRIPT_NOTES = 'shellcheck reported issue in this script: SC[0-9]+:(info|style):';
+
 test.each([...workflows, 'examples/github-actions/deploy.yml'])('%s passes actionlint', (file) => {
-  const out = spawnSync(actionlint(), ['-no-color', file], { cwd: ROOT, encoding: 'utf8' });
+  const ignore = file.startsWith('.github/') ? ['-ignore', GENERATED_SCRIPT_NOTES] : [];
+  const out = spawnSync(actionlint(), ['-no-color', ...ignore, file], { cwd: ROOT, encoding: 'utf8' });
   expect({ file, problems: out.stdout.trim() }).toEqual({ file, problems: '' });
   expect(out.status).toBe(0);
 });
