@@ -10,18 +10,18 @@ import { DescribeJobsCommand, BatchClient } from '@aws-sdk/client-batch';
 import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { runReprocess } from '../../src/runtime/entry/cli/reprocess-command';
 import { runCli } from '../../src/runtime/entry/cli/run';
-import { motoClientConfig } from '../support/moto';
-import { createMotoProcessors, MotoProcessors, queueLambdaResponse } from '../support/moto-processors';
+import { createMotoProcessors, MotoProcessors, queueLambdaResponse, stopMotoProcessors } from '../support/moto-processors';
 
 let processors: MotoProcessors;
 beforeAll(async () => { processors = await createMotoProcessors(); });
+afterAll(() => stopMotoProcessors());
 
 const VERSION = ['--bucket', 'landing', '--key', 'raw-data/2026-01-15/orders.csv', '--version-id', 'v-7'];
 const COMMAND = ['run', '--bucket', 'landing', '--key', 'raw-data/2026-01-15/orders.csv', '--version-id', 'v-7', '--force'];
 
 async function reprocess(args: string[], pollMs = 50) {
   let out = '';
-  const code = await runReprocess(args, { stdout: (t) => { out += t; }, stderr: () => undefined, env: {}, aws: motoClientConfig(), pollMs });
+  const code = await runReprocess(args, { stdout: (t) => { out += t; }, stderr: () => undefined, env: {}, aws: processors.aws, pollMs });
   return { code, lines: out.trim().split('\n').map((l) => JSON.parse(l)) };
 }
 
@@ -52,7 +52,8 @@ describe('Lambda (--function)', () => {
 });
 
 describe('Fargate (--cluster ...)', () => {
-  const ecs = new ECSClient(motoClientConfig());
+  let ecs: ECSClient;
+  beforeAll(() => { ecs = new ECSClient(processors.aws); });
   afterAll(() => ecs.destroy());
 
   test('starts one task with the run --force command in the given subnets and security groups', async () => {
@@ -88,7 +89,7 @@ describe('Batch (--job-queue ...)', () => {
     const { code, lines } = await reprocess([...VERSION, '--job-queue', processors.jobQueue, '--job-definition', processors.jobDefinition, '--wait']);
     expect(code).toBe(0);
     expect(lines).toEqual([expect.objectContaining({ processor: 'batch', status: 'succeeded', jobId: expect.any(String), key: 'raw-data/2026-01-15/orders.csv' })]);
-    const batch = new BatchClient(motoClientConfig());
+    const batch = new BatchClient(processors.aws);
     try {
       const job = (await batch.send(new DescribeJobsCommand({ jobs: [lines[0].jobId] }))).jobs![0];
       expect(job.container?.command).toEqual(COMMAND);

@@ -8,10 +8,11 @@ import { Readable } from 'stream';
 import { closeHelpers, createAws, TestAws, testRuntime, upload } from './helpers';
 import { createTestLedger, LEDGER_KINDS, LedgerKind, TestLedger } from './ledger/ledgers';
 import { registerSinkFactory } from '../../src/runtime/core/sinks';
+import { runReprocess } from '../../src/runtime/entry/cli/reprocess-command';
 import { runCli } from '../../src/runtime/entry/cli/run';
 import { handleS3Event } from '../../src/runtime/entry/handle-event';
 import { motoClientConfig } from '../support/moto';
-import { createMotoProcessors, MotoProcessors } from '../support/moto-processors';
+import { createMotoProcessors, MotoProcessors, stopMotoProcessors } from '../support/moto-processors';
 
 /** A sink that counts rows, and is "down" (throws, a pipeline failure) while `down` is set. */
 let down = false;
@@ -31,7 +32,10 @@ beforeAll(async () => {
   aws = await createAws({ versioned: true });
   processors = await createMotoProcessors();
 });
-afterAll(() => closeHelpers());
+afterAll(() => {
+  closeHelpers();
+  stopMotoProcessors();
+});
 
 describe.each(LEDGER_KINDS)('reprocess on the %s ledger', (kind: LedgerKind) => {
   let ledger: TestLedger;
@@ -65,9 +69,12 @@ describe.each(LEDGER_KINDS)('reprocess on the %s ledger', (kind: LedgerKind) => 
       await rt.close();
     }
     // Through the deployed (Batch) processor: one job per failed version, listed from the same ledger.
-    const sent = await cli(['reprocess', '--failed', '--since', '1h', '--key-prefix', `${kind}/r/`, '--job-queue', processors.jobQueue, '--job-definition', processors.jobDefinition]);
-    expect(sent.code).toBe(0);
-    expect(sent.lines.map((l) => [l.key, l.versionId, l.processor, l.status]).sort()).toEqual([
+    let sentOut = '';
+    const sentCode = await runReprocess(['--failed', '--since', '1h', '--key-prefix', `${kind}/r/`, '--job-queue', processors.jobQueue, '--job-definition', processors.jobDefinition], {
+      stdout: (t) => { sentOut += t; }, stderr: () => undefined, env, aws: motoClientConfig(), processorAws: processors.aws,
+    });
+    expect(sentCode).toBe(0);
+    expect(sentOut.trim().split('\n').map((l) => JSON.parse(l)).map((l) => [l.key, l.versionId, l.processor, l.status]).sort()).toEqual([
       [keys[0], uploads[0].versionId, 'batch', 'started'], [keys[1], uploads[1].versionId, 'batch', 'started'],
     ]);
 

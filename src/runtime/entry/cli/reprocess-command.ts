@@ -62,7 +62,14 @@ const OPTIONS = {
   ...LEDGER_OPTIONS,
 } as const;
 
-export async function runReprocess(argv: readonly string[], io: RunIo & { now?: () => Date; pollMs?: number }): Promise<number> {
+/** Test hooks: the clock, how often `--wait` polls, and the deployed processor's AWS settings (else `aws`). */
+export interface ReprocessIo extends RunIo {
+  readonly now?: () => Date;
+  readonly pollMs?: number;
+  readonly processorAws?: RunIo['aws'];
+}
+
+export async function runReprocess(argv: readonly string[], io: ReprocessIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: false, strict: true });
@@ -88,7 +95,7 @@ export async function runReprocess(argv: readonly string[], io: RunIo & { now?: 
     limit,
   };
   const single: ReprocessPayload | undefined = one ? { bucket: v.bucket!, key: v.key!, ...(v['version-id'] ? { versionId: v['version-id'] } : {}) } : undefined;
-  const deployed = deployedProcessor(v, io);
+  const deployed = deployedProcessor(v, { ...io, aws: io.processorAws ?? io.aws });
   if (deployed) return reprocessDeployed(deployed, single ? [single] : (await listLedgerFiles(v, filter!, io)).map(payloadOf), io);
   const ledgerFlag = Object.keys(LEDGER_OPTIONS).find((flag) => v[flag as keyof typeof LEDGER_OPTIONS] !== undefined);
   if (ledgerFlag) throw new UsageError(`--${ledgerFlag} goes with a deployed processor (--function, --cluster or --job-queue): here the ledger is the processor environment's`);
