@@ -56,13 +56,13 @@ export interface DeployedIo {
 
 /** What one version sent to the deployed processor printed and asks the exit status to be. */
 export interface DeployedResult {
-  readonly line: Record<string, unknown>;
+  readonly line: object;
   readonly exitCode: number;
 }
 
 export interface DeployedProcessor {
   reprocess(version: ReprocessPayload): Promise<DeployedResult>;
-  close(): void;
+  close(): void | Promise<void>;
 }
 
 /** The deployed processor the flags name, or undefined to reprocess here. Throws UsageError naming the flag. */

@@ -49,7 +49,7 @@ export async function listLedgerFiles(v: LedgerValues, filter: FileFilter, io: L
   const table = v['ledger-table'] ?? io.env[ENV.LEDGER_TABLE];
   if (url && table) throw new UsageError('--database-url and --ledger-table name two ledgers: give one');
   if (!url && !table) throw new UsageError(`give the ledger: --database-url (or $DATABASE_URL) or --ledger-table (or $${ENV.LEDGER_TABLE})`);
-  return url ? fromPostgres(url, v, filter, io.env[ENV.DB_SSL]) : fromDynamoDb(table!, filter, io);
+  return url ? fromPostgres(url, v, filter, io.env[ENV.DB_SSL]) : listDynamoDbLedger(table!, filter, io);
 }
 
 async function fromPostgres(url: string, v: LedgerValues, f: FileFilter, envSsl: string | undefined): Promise<FileListing[]> {
@@ -71,7 +71,8 @@ async function fromPostgres(url: string, v: LedgerValues, f: FileFilter, envSsl:
   }
 }
 
-async function fromDynamoDb(table: string, f: FileFilter, io: LedgerSourceIo): Promise<FileListing[]> {
+/** The file versions of a DynamoDB ledger table that match `f`, with one client of its own. */
+export async function listDynamoDbLedger(table: string, f: FileFilter, io: LedgerSourceIo): Promise<FileListing[]> {
   const client = new DynamoDBClient({ ...io.aws });
   try {
     return await listFilesInDynamoDb(client, table, f);

@@ -7,16 +7,14 @@
  * versions come from the ledger (`status --status failed`).
  */
 import { parseArgs } from 'util';
-// eslint-disable-next-line import/no-extraneous-dependencies -- bundled into assets/ by esbuild; a devDependency on purpose (.projenrc.ts)
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UsageError } from './args';
 import { DEPLOYED_OPTIONS, DEPLOYED_USAGE, DeployedProcessor, deployedProcessor } from './deployed-processor';
 import { EXIT } from './exit-codes';
-import { LEDGER_OPTIONS, LEDGER_USAGE, listLedgerFiles } from './ledger-source';
+import { LEDGER_OPTIONS, LEDGER_USAGE, listDynamoDbLedger, listLedgerFiles } from './ledger-source';
 import { cliRuntime, exitCodeOf, RunIo } from './run-command';
 import { parseSince } from './status-command';
 import { ENV } from '../../../shared/env';
-import { FileFilter, FileListing, listFilesInDynamoDb, listFilesInPostgres } from '../../ledger/file-listing';
+import { FileFilter, FileListing, listFilesInPostgres } from '../../ledger/file-listing';
 import { Runtime } from '../lambda-runtime';
 import { handleReprocess, ReprocessPayload } from '../reprocess';
 
@@ -96,28 +94,34 @@ export async function runReprocess(argv: readonly string[], io: ReprocessIo): Pr
   };
   const single: ReprocessPayload | undefined = one ? { bucket: v.bucket!, key: v.key!, ...(v['version-id'] ? { versionId: v['version-id'] } : {}) } : undefined;
   const deployed = deployedProcessor(v, { ...io, aws: io.processorAws ?? io.aws });
-  if (deployed) return reprocessDeployed(deployed, single ? [single] : (await listLedgerFiles(v, filter!, io)).map(payloadOf), io);
+  if (deployed) return reprocessEach(deployed, single ? [single] : (await listLedgerFiles(v, filter!, io)).map(payloadOf), io);
   const ledgerFlag = Object.keys(LEDGER_OPTIONS).find((flag) => v[flag as keyof typeof LEDGER_OPTIONS] !== undefined);
   if (ledgerFlag) throw new UsageError(`--${ledgerFlag} goes with a deployed processor (--function, --cluster or --job-queue): here the ledger is the processor environment's`);
 
   const runtime = cliRuntime(io);
+  let targets: ReprocessPayload[];
   try {
-    const targets: ReprocessPayload[] = single ? [single] : (await failedVersions(runtime, io, filter!)).map(payloadOf);
-    let code: number = EXIT.OK;
-    for (const target of targets) {
-      if (io.interrupt?.aborted) return EXIT.INTERRUPTED;
-      const outcome = await handleReprocess({ reprocess: target }, { ...runtime, interrupt: io.interrupt });
-      io.stdout(JSON.stringify(outcome) + '\n');
-      code = Math.max(code, exitCodeOf(outcome));
-    }
-    return code;
-  } finally {
+    targets = single ? [single] : (await failedVersions(runtime, io, filter!)).map(payloadOf);
+  } catch (err) {
     await runtime.close();
+    throw err;
   }
+  return reprocessEach(localProcessor(runtime, io), targets, io);
 }
 
-/** Each version sent to the deployed processor in turn, one JSON line each. */
-async function reprocessDeployed(processor: DeployedProcessor, targets: ReprocessPayload[], io: RunIo): Promise<number> {
+/** Reprocesses here, with the processor's environment: the outcome is the line. */
+function localProcessor(runtime: Runtime, io: RunIo): DeployedProcessor {
+  return {
+    async reprocess(target) {
+      const outcome = await handleReprocess({ reprocess: target }, { ...runtime, interrupt: io.interrupt });
+      return { line: outcome, exitCode: exitCodeOf(outcome) };
+    },
+    close: () => runtime.close(),
+  };
+}
+
+/** Each version sent to the processor in turn, one JSON line each. */
+async function reprocessEach(processor: DeployedProcessor, targets: ReprocessPayload[], io: RunIo): Promise<number> {
   try {
     let code: number = EXIT.OK;
     for (const target of targets) {
@@ -128,7 +132,7 @@ async function reprocessDeployed(processor: DeployedProcessor, targets: Reproces
     }
     return code;
   } finally {
-    processor.close();
+    await processor.close();
   }
 }
 
@@ -139,14 +143,7 @@ function payloadOf(f: FileListing): ReprocessPayload {
 
 async function failedVersions(runtime: Runtime, io: RunIo, filter: FileFilter): Promise<FileListing[]> {
   const table = io.env[ENV.LEDGER_TABLE];
-  if (table) {
-    const client = new DynamoDBClient({ ...io.aws });
-    try {
-      return await listFilesInDynamoDb(client, table, filter);
-    } finally {
-      client.destroy();
-    }
-  }
+  if (table) return listDynamoDbLedger(table, filter, io);
   const client = await runtime.database!.connect();
   try {
     return await listFilesInPostgres(client, filter);
