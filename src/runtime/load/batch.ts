@@ -20,6 +20,15 @@ export class Batch {
   count = 0;
   /** `len` when the rows were last offered for streaming. */
   streamed = 0;
+  /**
+   * Bytes counted in `len` but not copied into `buf` yet: `runSrc[runStart..runEnd)`,
+   * to go at `buf[runAt..)`. Consecutive rows of a source buffer are copied
+   * in one go (see `putRun`).
+   */
+  private runSrc: Buffer | undefined;
+  private runStart = 0;
+  private runEnd = 0;
+  private runAt = 0;
   /** End offset of each row in `buf`. */
   private ends: Int32Array;
   /** File line where each row starts. */
@@ -43,15 +52,47 @@ export class Batch {
 
   /** Makes room for a row larger than the whole batch (only when the batch is empty). */
   ensureCapacity(bytes: number): void {
-    if (bytes > this.buf.length) this.buf = Buffer.allocUnsafe(bytes);
+    if (bytes > this.buf.length) {
+      this.settle();
+      const bigger = Buffer.allocUnsafe(bytes);
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
   }
 
   /** Copies `src[s..e)` into the row being built. */
   put(src: Buffer, s: number, e: number): void {
+    if (this.runSrc) this.settle();
     this.len += src.copy(this.buf, this.len, s, e);
   }
 
+  /**
+   * Adds `src[s..e)` to the row being built like `put`, but the copy may
+   * wait: while each call continues the bytes of the one before in the same
+   * `src`, they are copied in one go when `settle` is called (or anything
+   * else is put). `src[s..e)` must not change until then.
+   */
+  putRun(src: Buffer, s: number, e: number): void {
+    if (this.runSrc !== src || this.runEnd !== s) {
+      if (this.runSrc) this.settle();
+      this.runSrc = src;
+      this.runStart = s;
+      this.runAt = this.len;
+    }
+    this.runEnd = e;
+    this.len += e - s;
+  }
+
+  /** Copies the bytes `putRun` left waiting into `buf`: before `buf` is read, or their source changes. */
+  settle(): void {
+    const src = this.runSrc;
+    if (!src) return;
+    this.runSrc = undefined;
+    src.copy(this.buf, this.runAt, this.runStart, this.runEnd);
+  }
+
   putByte(c: number): void {
+    if (this.runSrc) this.settle();
     this.buf[this.len++] = c;
   }
 
@@ -65,6 +106,7 @@ export class Batch {
   }
 
   rowBytes(i: number): Buffer {
+    this.settle();
     return this.buf.subarray(i === 0 ? 0 : this.ends[i - 1], this.ends[i] - 1);
   }
 
@@ -81,6 +123,7 @@ export class Batch {
 
   /** Bytes of rows `from..to-1` without the rows in `skip`, in as few slices as possible. */
   *slices(skip: ReadonlySet<number>, maxSlice: number, from = 0, to = this.count): Generator<Buffer> {
+    this.settle();
     const buf = this.buf;
     function* run(s: number, e: number): Generator<Buffer> {
       for (let p = s; p < e; p += maxSlice) yield buf.subarray(p, Math.min(e, p + maxSlice));
@@ -99,6 +142,7 @@ export class Batch {
   }
 
   clear(): void {
+    this.runSrc = undefined;
     this.len = 0;
     this.count = 0;
     this.streamed = 0;

@@ -90,6 +90,13 @@ export async function checkRows(job: RowCheck, rows: CheckedRows): Promise<numbe
     rejects.add(line, column ? `column "${column}": ${reason}` : reason, raw);
   };
 
+  // Good rows' bytes are copied into their batch a run of rows at a time
+  // (Batch.putRun): the copies left waiting are made before the rows are
+  // handed on and before the next chunk is read.
+  const settle = (): void => {
+    rows.batchFor(false).settle();
+    rows.batchFor(true).settle();
+  };
   const scanner = new CsvScanner();
   let buf = header.rest;
   let pos = 0;
@@ -99,6 +106,7 @@ export async function checkRows(job: RowCheck, rows: CheckedRows): Promise<numbe
     for (;;) {
       if (pos >= buf.length) {
         if (atEof) break;
+        settle();
         const next = await header.source.next();
         if (next.done) { atEof = true; continue; }
         buf = next.value;
@@ -113,6 +121,7 @@ export async function checkRows(job: RowCheck, rows: CheckedRows): Promise<numbe
         // it, so a record spanning many chunks costs linear, not quadratic, time.
         const parts = [buf.subarray(pos)];
         let added = 0;
+        settle();
         while (added < Math.max(buf.length - pos, 64 * 1024)) {
           const next = await header.source.next();
           if (next.done) { atEof = true; break; }
@@ -206,22 +215,32 @@ export async function checkRows(job: RowCheck, rows: CheckedRows): Promise<numbe
       const size = re - rs + 3;
       let batch = rows.batchFor(unsure);
       if (!batch.fits(size) && batch.count > 0) {
+        settle();
         await rows.full(batch);
         batch = rows.batchFor(unsure);
       }
       if (batch.count === 0) batch.ensureCapacity(size);
       if (hasExtras) {
         appendMappedFields(batch, buf, scanner, fieldToColumn);
+        batch.putByte(0x0a);
       } else if (re - rs === 2 && buf[rs] === 0x5c && buf[rs + 1] === 0x2e) {
         // `\.` alone is COPY's end-of-data marker; quoted it is the value.
         batch.put(Buffer.from('"\\."'), 0, 4);
+        batch.putByte(0x0a);
+      } else if (scanner.next === re + 1 && buf[re] === 0x0a) {
+        // The row as COPY reads it is the record with its own line feed.
+        batch.putRun(buf, rs, re + 1);
       } else {
         batch.put(buf, rs, re);
+        batch.putByte(0x0a);
       }
-      batch.putByte(0x0a);
       batch.endRow(recordLine, 1 + scanner.quotedLineFeeds, 1 + scanner.quotedCarriageReturns);
-      if (batch.len - batch.streamed >= SEND_SLICE) await rows.stream(batch);
+      if (batch.len - batch.streamed >= SEND_SLICE) {
+        settle();
+        await rows.stream(batch);
+      }
     }
+    settle();
     return await rows.end();
   } catch (e) {
     // End the COPYs in flight before the caller rolls back.
@@ -248,6 +267,7 @@ function appendMappedFields(batch: Batch, buf: Buffer, scanner: CsvScanner, fiel
     first = false;
     batch.put(buf, scanner.fieldStart[f], scanner.fieldEnd[f]);
   }
+  batch.settle();
   if (batch.len - start === 2 && batch.buf[start] === 0x5c && batch.buf[start + 1] === 0x2e) {
     batch.len = start;
     batch.put(Buffer.from('"\\."'), 0, 4);

@@ -25,17 +25,23 @@ const BYTE_CLASS = new Uint8Array(256);
 for (const c of [0x22, 0x2c, 0x0a, 0x0d, 0x00]) BYTE_CLASS[c] = SPECIAL;
 BYTE_CLASS.fill(HIGH, 0x80);
 
+/** The word skipping below reads a word's bytes lowest address first in its low bits. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
- * Whether any of the four bytes of `x` is one the scanner acts on: `"`, `,`,
- * a byte below 0x0e (NUL, line feed, carriage return and a few others that
- * are then looked at one by one) or one >= 0x80. Exact for bytes below 0x80
- * (a byte-wise "has a zero byte" test on `x` XOR each byte's pattern), and
- * any byte >= 0x80 counts.
+ * Bit 7 of each byte of `x` set where that byte is one the scanner acts on
+ * and below 0x80: `"`, `,`, or below 0x0e (NUL, line feed, carriage return
+ * and a few others that are then looked at one by one). Exact per byte:
+ * with bit 7 of every byte cleared first, no addition carries into the next
+ * byte. Bytes >= 0x80 are not in it (see the caller).
  */
-function actsOn(x: number): boolean {
-  const quote = x ^ 0x22222222;
-  const comma = x ^ 0x2c2c2c2c;
-  return ((((quote - 0x01010101) & ~quote) | ((comma - 0x01010101) & ~comma) | ((x - 0x0e0e0e0e) & ~x) | x) & 0x80808080) !== 0;
+function actsOnMask(x: number): number {
+  const t = x & 0x7f7f7f7f;
+  // Bit 7 of a byte set where the byte is not a quote / not a comma / at least 0x0e.
+  const notQuote = (t ^ 0x22222222) + 0x7f7f7f7f;
+  const notComma = (t ^ 0x2c2c2c2c) + 0x7f7f7f7f;
+  const notLow = t + 0x72727272;
+  return ~(x | (notQuote & notComma & notLow)) & 0x80808080;
 }
 
 export class CsvScanner {
@@ -65,9 +71,9 @@ export class CsvScanner {
   mixedLineEnding: string | undefined;
   eol = Eol.UNKNOWN;
 
-  /** `wordsOf` seen four bytes at a time, from its byte `wordsAt` on (the first one aligned for a Uint32Array). */
+  /** `wordsOf` seen four bytes at a time, from its byte `wordsAt` on (the first one aligned for an Int32Array). */
   private wordsOf: Buffer | undefined;
-  private words: Uint32Array = new Uint32Array(0);
+  private words: Int32Array = new Int32Array(0);
   private wordsAt = 0;
 
   // Where an unfinished record stopped (see pause()).
@@ -120,25 +126,51 @@ export class CsvScanner {
     const wordsAt = this.wordsAt;
     // Past it a word would reach beyond `end` (or beyond the last whole word).
     const lastWord = Math.min(end, wordsAt + words.length * 4) - 4;
-    for (; p < end; p++) {
-      const c = b[p];
-      // One table lookup per byte: most bytes are ordinary, so this branch is
-      // well predicted (spaces in text made a `c > 0x2c` test mispredict).
-      const k = BYTE_CLASS[c];
-      if (k === ORDINARY) {
-        if (((p - wordsAt) & 3) === 3) {
-          // The next byte starts a word: skip the words without a byte the scanner acts on, four bytes at a time.
-          let q = p + 1;
-          while (q <= lastWord && !actsOn(words[(q - wordsAt) >>> 2])) q += 4;
-          p = q - 1;
+    // The bytes to act on in the word at `wp` not handled yet, as in actsOnMask
+    // (plus its bytes >= 0x80), lowest address first.
+    let pending = 0;
+    let wp = 0;
+    // Every word skipped whole, OR-ed: whether one had a byte >= 0x80.
+    let skipped = 0;
+    let ended = false;
+    for (;;) {
+      let at: number;
+      if (pending !== 0) {
+        at = wp + ((31 - Math.clz32(pending & -pending)) >>> 3);
+        pending &= pending - 1;
+      } else {
+        // The next byte to act on from `p`: aligned words four bytes at a
+        // time, the bytes before the first and after the last one by one.
+        at = -1;
+        while (p < end) {
+          if (((p - wordsAt) & 3) === 0 && p <= lastWord) {
+            const x = words[(p - wordsAt) >> 2];
+            const m = actsOnMask(x);
+            p += 4;
+            if (m === 0) {
+              // No line break in it: the whole word is in the record.
+              skipped |= x;
+              continue;
+            }
+            // Bytes >= 0x80 are handled one by one here: only those before the record's end count.
+            wp = p - 4;
+            pending = m | (x & 0x80808080);
+            at = wp + ((31 - Math.clz32(pending & -pending)) >>> 3);
+            pending &= pending - 1;
+            break;
+          }
+          if (BYTE_CLASS[b[p]] !== ORDINARY) {
+            at = p++;
+            break;
+          }
+          p++;
         }
-        continue;
+        if (at < 0) break;
       }
-      if (k === HIGH) {
+      const c = b[at];
+      if (c >= 0x80) {
         high = true;
-        continue;
-      }
-      if (c === 0x22) {
+      } else if (c === 0x22) {
         inQuote = !inQuote;
         fieldQuoted[nf] = 1;
       } else if (inQuote) {
@@ -146,36 +178,43 @@ export class CsvScanner {
         else if (c === 0x0d) cr++;
         else if (c === 0) nul = true;
       } else if (c === 0x2c) {
-        fieldEnd[nf] = p;
+        fieldEnd[nf] = at;
         nf++;
         if (nf === fieldStart.length) {
           fieldStart = this.grow(nf);
           fieldEnd = this.fieldEnd;
           fieldQuoted = this.fieldQuoted;
         }
-        fieldStart[nf] = p + 1;
+        fieldStart[nf] = at + 1;
         fieldQuoted[nf] = 0;
       } else if (c === 0x0a) {
         if (this.eol === Eol.UNKNOWN) this.eol = Eol.NL;
         else if (this.eol !== Eol.NL) this.mixedLineEnding = 'unquoted newline found in data';
-        this.next = p + 1;
+        this.next = at + 1;
+        p = at;
+        ended = true;
         break;
       } else if (c === 0x0d) {
-        if (p + 1 === end && !atEof) {
-          this.pause(pos, p, nf, inQuote, lf, cr, high, nul);
+        if (at + 1 === end && !atEof) {
+          if ((skipped & 0x80808080) !== 0) high = true;
+          this.pause(pos, at, nf, inQuote, lf, cr, high, nul);
           return Scan.NEED_MORE;
         }
-        const crlf = p + 1 < end && b[p + 1] === 0x0a;
+        const crlf = at + 1 < end && b[at + 1] === 0x0a;
         if (this.eol === Eol.UNKNOWN) this.eol = crlf ? Eol.CRNL : Eol.CR;
         else if (this.eol === Eol.NL || (this.eol === Eol.CRNL && !crlf)) this.mixedLineEnding = 'unquoted carriage return found in data';
         else if (this.eol === Eol.CR && crlf) this.mixedLineEnding = 'unquoted newline found in data';
-        this.next = crlf ? p + 2 : p + 1;
+        this.next = crlf ? at + 2 : at + 1;
+        p = at;
+        ended = true;
         break;
       } else if (c === 0) {
         nul = true;
       }
     }
-    if (p === end) {
+    if ((skipped & 0x80808080) !== 0) high = true;
+    if (!ended) {
+      p = end;
       if (!atEof) {
         this.pause(pos, p, nf, inQuote, lf, cr, high, nul);
         return Scan.NEED_MORE;
@@ -215,7 +254,7 @@ export class CsvScanner {
     const lead = (4 - (b.byteOffset & 3)) & 3;
     this.wordsOf = b;
     const n = b.length > lead ? (b.length - lead) >>> 2 : 0;
-    this.words = n > 0 ? new Uint32Array(b.buffer, b.byteOffset + lead, n) : new Uint32Array(0);
+    this.words = n > 0 && LITTLE_ENDIAN ? new Int32Array(b.buffer, b.byteOffset + lead, n) : new Int32Array(0);
     this.wordsAt = lead;
   }
 

@@ -178,6 +178,10 @@ const boolCheck: FieldCheck = (b, s, e) => {
 const DATE_SPECIAL = new Set(['epoch', 'infinity', '+infinity', '-infinity', 'now', 'today', 'tomorrow', 'yesterday']);
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+function isLeapYear(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
 /** The n-digit number at b[p..p+n), or -1 when those bytes are not all digits or pass `end`. */
 function digitsAt(b: Buffer, p: number, n: number, end: number): number {
   if (p + n > end) return -1;
@@ -234,9 +238,10 @@ function dateTimeCheck(type: string, withTime: boolean): FieldCheck {
         }
         if (!ok) return UNSURE;
         if (y === 0) return UNSURE;
-        const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-        const maxDay = mo === 2 && leap ? 29 : DAYS_IN_MONTH[mo - 1];
-        if (mo < 1 || mo > 12 || d < 1 || d > maxDay) return `date/time field value out of range: "${text(b, s, e)}"`;
+        // Whether the year is a leap year matters for February 29th only.
+        if (mo < 1 || mo > 12 || d < 1 || (d > DAYS_IN_MONTH[mo - 1] && !(mo === 2 && d === 29 && isLeapYear(y)))) {
+          return `date/time field value out of range: "${text(b, s, e)}"`;
+        }
         return VALID;
       }
     }
