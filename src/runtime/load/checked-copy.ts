@@ -19,6 +19,13 @@ export const UNSURE_BATCH_BYTES = 256 * 1024;
 export const UNSURE_BATCH_ROWS = 1024;
 /** A record this long is a broken file (e.g. a quote never closed), not data. */
 const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+/**
+ * A record cut by the end of a chunk, up to this long, is scanned again in a
+ * small buffer of it and the next chunk's first STITCH_HEAD bytes (where it
+ * almost always ends), not in a copy of the whole next chunk.
+ */
+const STITCH_MAX_PARTIAL = 1024;
+const STITCH_HEAD = 2048;
 
 /** What the checks read: the file after its header, and where to list its bad rows. */
 export interface RowCheck {
@@ -98,12 +105,24 @@ export async function checkRows(job: RowCheck, rows: CheckedRows): Promise<numbe
     rows.batchFor(true).settle();
   };
   const scanner = new CsvScanner();
+  // A record with too many fields across a quoted line break is rejected by its first line (below): only its end matters.
+  scanner.brokenAfterFields = fieldCount;
   let buf = header.rest;
   let pos = 0;
   let atEof = false;
+  // While `buf` is a record cut by a chunk's end followed by the start of the
+  // next chunk `stitchFrom`: where that start is in `buf`.
+  let stitchFrom: Buffer | undefined;
+  let stitchAt = 0;
   let line = job.firstLine ?? header.lines + 1;
   try {
     for (;;) {
+      if (stitchFrom !== undefined && pos >= stitchAt) {
+        // Past the cut record: on in the chunk itself.
+        buf = stitchFrom;
+        pos -= stitchAt;
+        stitchFrom = undefined;
+      }
       if (pos >= buf.length) {
         if (atEof) break;
         settle();
@@ -114,8 +133,32 @@ export async function checkRows(job: RowCheck, rows: CheckedRows): Promise<numbe
         continue;
       }
       if (scanner.scan(buf, pos, buf.length, atEof) === Scan.NEED_MORE) {
+        if (stitchFrom !== undefined) {
+          // The record goes on past the chunk's start: scan it again with the whole chunk.
+          buf = Buffer.concat([buf.subarray(pos, stitchAt), stitchFrom]);
+          pos = 0;
+          stitchFrom = undefined;
+          continue;
+        }
         if (buf.length - pos > MAX_RECORD_BYTES) {
           throw rowInputError(line, undefined, `a row is longer than ${MAX_RECORD_BYTES} bytes (is a quote never closed?)`);
+        }
+        if (buf.length - pos <= STITCH_MAX_PARTIAL) {
+          settle();
+          const partial = buf.subarray(pos);
+          const next = await header.source.next();
+          pos = 0;
+          if (next.done) {
+            atEof = true;
+            buf = partial;
+          } else if (next.value.length > STITCH_HEAD) {
+            buf = Buffer.concat([partial, next.value.subarray(0, STITCH_HEAD)]);
+            stitchFrom = next.value;
+            stitchAt = partial.length;
+          } else {
+            buf = Buffer.concat([partial, next.value]);
+          }
+          continue;
         }
         // Read at least as much again as the partial record before rescanning
         // it, so a record spanning many chunks costs linear, not quadratic, time.

@@ -44,6 +44,15 @@ function actsOnMask(x: number): number {
   return ~(x | (notQuote & notComma & notLow)) & 0x80808080;
 }
 
+/** Bit 7 of each byte of `x` set where that byte is a quote, a line feed or a carriage return (exact per byte, as actsOnMask). */
+function quoteOrBreakMask(x: number): number {
+  const t = x & 0x7f7f7f7f;
+  const notQuote = (t ^ 0x22222222) + 0x7f7f7f7f;
+  const notNl = (t ^ 0x0a0a0a0a) + 0x7f7f7f7f;
+  const notCr = (t ^ 0x0d0d0d0d) + 0x7f7f7f7f;
+  return ~(x | (notQuote & notNl & notCr)) & 0x80808080;
+}
+
 export class CsvScanner {
   /** Start offset of each field of the last record. */
   fieldStart: Int32Array = new Int32Array(64);
@@ -70,6 +79,14 @@ export class CsvScanner {
   /** The record ended with a line break of another style than the file's first one. */
   mixedLineEnding: string | undefined;
   eol = Eol.UNKNOWN;
+  /**
+   * A record with more fields than this and a quoted line break (of the
+   * file's known line ending) is only scanned for its end: its fields and
+   * flags after that point are not looked at (`fieldCount` is then more
+   * than this, but not the record's). A checked load rejects such a record
+   * by its first line whatever else is in it, so it needs only where it ends.
+   */
+  brokenAfterFields = 0x7fffffff;
 
   /** `wordsOf` seen four bytes at a time, from its byte `wordsAt` on (the first one aligned for an Int32Array). */
   private wordsOf: Buffer | undefined;
@@ -122,6 +139,7 @@ export class CsvScanner {
     }
     this.mixedLineEnding = undefined;
     if (b !== this.wordsOf) this.viewWords(b);
+    if (nf >= this.brokenAfterFields && this.isBroken(lf, cr)) return this.scanToEnd(b, pos, p, end, atEof, nf, inQuote, lf, cr, high, nul);
     const words = this.words;
     const wordsAt = this.wordsAt;
     // Past it a word would reach beyond `end` (or beyond the last whole word).
@@ -143,27 +161,42 @@ export class CsvScanner {
         // time, the bytes before the first and after the last one by one.
         at = -1;
         while (p < end) {
-          if (((p - wordsAt) & 3) === 0 && p <= lastWord) {
-            const x = words[(p - wordsAt) >> 2];
-            const m = actsOnMask(x);
-            p += 4;
-            if (m === 0) {
-              // No line break in it: the whole word is in the record.
-              skipped |= x;
-              continue;
+          if (p > lastWord || ((p - wordsAt) & 3) !== 0) {
+            if (BYTE_CLASS[b[p]] !== ORDINARY) {
+              at = p++;
+              break;
             }
-            // Bytes >= 0x80 are handled one by one here: only those before the record's end count.
-            wp = p - 4;
-            pending = m | (x & 0x80808080);
-            at = wp + ((31 - Math.clz32(pending & -pending)) >>> 3);
-            pending &= pending - 1;
-            break;
+            p++;
+            continue;
           }
-          if (BYTE_CLASS[b[p]] !== ORDINARY) {
-            at = p++;
-            break;
+          // Words without a byte to act on (so without a line break: wholly in the record), two at a time, then one.
+          let i = (p - wordsAt) >> 2;
+          const lastI = (lastWord - wordsAt) >> 2;
+          let x = 0;
+          let m = 0;
+          while (i < lastI) {
+            const x0 = words[i];
+            const x1 = words[i + 1];
+            if ((actsOnMask(x0) | actsOnMask(x1)) !== 0) break;
+            skipped |= x0 | x1;
+            i += 2;
           }
-          p++;
+          while (i <= lastI) {
+            x = words[i];
+            m = actsOnMask(x);
+            if (m !== 0) break;
+            skipped |= x;
+            i++;
+          }
+          p = wordsAt + (i << 2);
+          if (m === 0) continue;
+          // Bytes >= 0x80 are handled one by one here: only those before the record's end count.
+          wp = p;
+          p += 4;
+          pending = m | (x & 0x80808080);
+          at = wp + ((31 - Math.clz32(pending & -pending)) >>> 3);
+          pending &= pending - 1;
+          break;
         }
         if (at < 0) break;
       }
@@ -177,6 +210,10 @@ export class CsvScanner {
         if (c === 0x0a) lf++;
         else if (c === 0x0d) cr++;
         else if (c === 0) nul = true;
+        if (nf >= this.brokenAfterFields && (c === 0x0a || c === 0x0d) && this.isBroken(lf, cr)) {
+          if ((skipped & 0x80808080) !== 0) high = true;
+          return this.scanToEnd(b, pos, at + 1, end, atEof, nf, inQuote, lf, cr, high, nul);
+        }
       } else if (c === 0x2c) {
         fieldEnd[nf] = at;
         nf++;
@@ -187,6 +224,10 @@ export class CsvScanner {
         }
         fieldStart[nf] = at + 1;
         fieldQuoted[nf] = 0;
+        if (nf >= this.brokenAfterFields && this.isBroken(lf, cr)) {
+          if ((skipped & 0x80808080) !== 0) high = true;
+          return this.scanToEnd(b, pos, at + 1, end, atEof, nf, inQuote, lf, cr, high, nul);
+        }
       } else if (c === 0x0a) {
         if (this.eol === Eol.UNKNOWN) this.eol = Eol.NL;
         else if (this.eol !== Eol.NL) this.mixedLineEnding = 'unquoted newline found in data';
@@ -232,6 +273,95 @@ export class CsvScanner {
     this.highBytes = high;
     this.nulByte = nul;
     return Scan.RECORD;
+  }
+
+  /** Whether a record with more fields than `brokenAfterFields` so far is one it applies to: a quoted line break of the known line ending. */
+  private isBroken(lf: number, cr: number): boolean {
+    return this.eol !== Eol.UNKNOWN && (this.eol === Eol.CR ? cr : lf) > 0;
+  }
+
+  /**
+   * The rest of a record from `p` on, looking only for its end (quotes and
+   * line breaks), as `scan` would find it; see `brokenAfterFields`.
+   */
+  private scanToEnd(b: Buffer, pos: number, p: number, end: number, atEof: boolean,
+    nf: number, inQuote: boolean, lf: number, cr: number, high: boolean, nul: boolean): Scan {
+    const words = this.words;
+    const wordsAt = this.wordsAt;
+    const lastWord = Math.min(end, wordsAt + words.length * 4) - 4;
+    let pending = 0;
+    let wp = 0;
+    for (;;) {
+      let at = -1;
+      if (pending !== 0) {
+        at = wp + ((31 - Math.clz32(pending & -pending)) >>> 3);
+        pending &= pending - 1;
+      } else {
+        while (p < end) {
+          if (p > lastWord || ((p - wordsAt) & 3) !== 0) {
+            const c = b[p];
+            if (c === 0x22 || c === 0x0a || c === 0x0d) {
+              at = p++;
+              break;
+            }
+            p++;
+            continue;
+          }
+          const m = quoteOrBreakMask(words[(p - wordsAt) >> 2]);
+          p += 4;
+          if (m === 0) continue;
+          wp = p - 4;
+          pending = m;
+          at = wp + ((31 - Math.clz32(pending & -pending)) >>> 3);
+          pending &= pending - 1;
+          break;
+        }
+        if (at < 0) break;
+      }
+      const c = b[at];
+      if (c === 0x22) {
+        inQuote = !inQuote;
+      } else if (inQuote) {
+        if (c === 0x0a) lf++; else cr++;
+      } else if (c === 0x0a) {
+        if (this.eol !== Eol.NL) this.mixedLineEnding = 'unquoted newline found in data';
+        this.next = at + 1;
+        this.found(pos, at, nf, inQuote, lf, cr, high, nul);
+        return Scan.RECORD;
+      } else {
+        if (at + 1 === end && !atEof) {
+          this.pause(pos, at, nf, inQuote, lf, cr, high, nul);
+          return Scan.NEED_MORE;
+        }
+        const crlf = at + 1 < end && b[at + 1] === 0x0a;
+        if (this.eol === Eol.NL || (this.eol === Eol.CRNL && !crlf)) this.mixedLineEnding = 'unquoted carriage return found in data';
+        else if (this.eol === Eol.CR && crlf) this.mixedLineEnding = 'unquoted newline found in data';
+        this.next = crlf ? at + 2 : at + 1;
+        this.found(pos, at, nf, inQuote, lf, cr, high, nul);
+        return Scan.RECORD;
+      }
+    }
+    if (!atEof) {
+      this.pause(pos, end, nf, inQuote, lf, cr, high, nul);
+      return Scan.NEED_MORE;
+    }
+    this.next = end;
+    this.found(pos, end, nf, inQuote, lf, cr, high, nul);
+    return Scan.RECORD;
+  }
+
+  /** Describes the record `b[pos..recordEnd)` whose last field is field `nf`. */
+  private found(pos: number, recordEnd: number, nf: number, inQuote: boolean, lf: number, cr: number, high: boolean, nul: boolean): void {
+    this.fieldEnd[nf] = recordEnd;
+    this.fieldCount = nf + 1;
+    this.recordStart = pos;
+    this.recordEnd = recordEnd;
+    this.unterminatedQuote = inQuote;
+    this.quotedLineFeeds = lf;
+    this.quotedCarriageReturns = cr;
+    this.quotedLineBreaks = this.eol === Eol.CR ? cr : lf;
+    this.highBytes = high;
+    this.nulByte = nul;
   }
 
   /**

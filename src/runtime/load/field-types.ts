@@ -182,16 +182,19 @@ function isLeapYear(y: number): boolean {
   return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 }
 
-/** The n-digit number at b[p..p+n), or -1 when those bytes are not all digits or pass `end`. */
-function digitsAt(b: Buffer, p: number, n: number, end: number): number {
-  if (p + n > end) return -1;
-  let v = 0;
-  for (let i = 0; i < n; i++) {
-    const d = b[p + i] - 0x30;
-    if (!(d >= 0 && d <= 9)) return -1;
-    v = v * 10 + d;
-  }
-  return v;
+/** The 2-digit number at b[p..p+2), or -1 when those bytes are not both digits or pass `end`. */
+function twoDigitsAt(b: Buffer, p: number, end: number): number {
+  if (p + 2 > end) return -1;
+  const d1 = b[p] - 0x30;
+  const d2 = b[p + 1] - 0x30;
+  return d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9 ? d1 * 10 + d2 : -1;
+}
+
+/** The 4-digit number at b[p..p+4), or -1 (as twoDigitsAt). */
+function fourDigitsAt(b: Buffer, p: number, end: number): number {
+  const hi = twoDigitsAt(b, p, end);
+  const lo = twoDigitsAt(b, p + 2, end);
+  return hi >= 0 && lo >= 0 ? hi * 100 + lo : -1;
 }
 
 /**
@@ -204,9 +207,9 @@ function dateTimeCheck(type: string, withTime: boolean): FieldCheck {
   return (b, s, e) => {
     const n = e - s;
     if (n >= 10 && b[s + 4] === 0x2d && b[s + 7] === 0x2d) {
-      const y = digitsAt(b, s, 4, e);
-      const mo = digitsAt(b, s + 5, 2, e);
-      const d = digitsAt(b, s + 8, 2, e);
+      const y = fourDigitsAt(b, s, e);
+      const mo = twoDigitsAt(b, s + 5, e);
+      const d = twoDigitsAt(b, s + 8, e);
       if (y >= 0 && mo >= 0 && d >= 0) {
         let p = s + 10;
         let ok = true;
@@ -214,18 +217,18 @@ function dateTimeCheck(type: string, withTime: boolean): FieldCheck {
           if (!withTime) return UNSURE;
           ok = false;
           if ((b[p] === 0x20 || b[p] === 0x54) && p + 6 <= e && b[p + 3] === 0x3a) {
-            const hh = digitsAt(b, p + 1, 2, e);
-            const mi = digitsAt(b, p + 4, 2, e);
+            const hh = twoDigitsAt(b, p + 1, e);
+            const mi = twoDigitsAt(b, p + 4, e);
             p += 6;
             let ss = 0;
-            if (p < e && b[p] === 0x3a) { ss = digitsAt(b, p + 1, 2, e); p += 3; }
+            if (p < e && b[p] === 0x3a) { ss = twoDigitsAt(b, p + 1, e); p += 3; }
             if (ss >= 0 && p < e && b[p] === 0x2e) { p++; while (p < e && b[p] >= 0x30 && b[p] <= 0x39) p++; }
             if (p < e && (b[p] === 0x5a || b[p] === 0x7a)) {p++;} else if (p < e && (b[p] === 0x2b || b[p] === 0x2d)) {
-              const tzh = digitsAt(b, p + 1, 2, e);
+              const tzh = twoDigitsAt(b, p + 1, e);
               if (tzh < 0 || tzh > 14) return UNSURE;
               p += 3;
               if (p < e && b[p] === 0x3a) p++;
-              const tzm = digitsAt(b, p, 2, e);
+              const tzm = twoDigitsAt(b, p, e);
               if (tzm > 59) return UNSURE;
               if (tzm >= 0) p += 2;
             }
