@@ -2,10 +2,10 @@ import { isUtf8 } from 'buffer';
 import type { PoolClient } from 'pg';
 import { Batch, SEND_SLICE, StreamingSender } from './batch';
 import { rowInputError } from './copy-errors';
-import { CsvScanner, Scan, unquote } from './csv-scanner';
-import { FieldCheck, fieldCheckFor, UNSURE, VALID } from './field-types';
+import { CsvScanner, Scan } from './csv-scanner';
 import type { ColumnPlan, ParsedHeader } from './header';
 import type { RejectReport } from './rejects';
+import { RowChecks } from './row-checks';
 import type { PostgresTableSinkConfig } from '../../shared/sink-config';
 
 /**
@@ -84,10 +84,7 @@ export async function loadChecked(job: CheckedLoad): Promise<number> {
 export async function checkRows(job: RowCheck, rows: CheckedRows): Promise<number> {
   const { config, plan, header, rejects } = job;
   const policy = config.badRows;
-  const names = config.columns.map((c) => c.name);
-  const checks: FieldCheck[] = config.columns.map((c) => fieldCheckFor(c.type));
-  const anyText = fieldCheckFor('text');
-  const nullable = config.columns.map((c) => c.nullable);
+  const fieldChecks = new RowChecks(config, plan);
   const fieldToColumn = plan.fieldToColumn;
   const fieldCount = plan.fieldCount;
   const hasExtras = plan.extras.length > 0;
@@ -213,40 +210,10 @@ export async function checkRows(job: RowCheck, rows: CheckedRows): Promise<numbe
         column = badEncodingColumn(scanner, buf, config, plan);
       }
       if (reason === undefined) {
-        let nullColumn: string | undefined;
-        const fs = scanner.fieldStart;
-        const fe = scanner.fieldEnd;
-        const fq = scanner.fieldQuoted;
-        for (let f = 0; f < fieldCount; f++) {
-          const c = fieldToColumn[f];
-          if (c < 0) continue;
-          const s = fs[f];
-          const e = fe[f];
-          const quoted = fq[f] === 1;
-          if (!quoted && s === e) {
-            if (!nullable[c] && nullColumn === undefined) nullColumn = names[c];
-            continue;
-          }
-          const check = checks[c];
-          if (check === anyText) continue;
-          let verdict;
-          if (quoted) {
-            const value = unquote(buf, s, e);
-            verdict = check(value, 0, value.length);
-          } else {
-            verdict = check(buf, s, e);
-          }
-          if (verdict === VALID) continue;
-          if (verdict === UNSURE) { unsure = true; continue; }
-          reason = verdict;
-          column = names[c];
-          break;
-        }
-        // PostgreSQL converts every field before checking NOT NULL; report in the same order.
-        if (reason === undefined && nullColumn !== undefined) {
-          reason = `null value in column "${nullColumn}" violates not-null constraint`;
-          column = nullColumn;
-        }
+        fieldChecks.run(buf, scanner);
+        reason = fieldChecks.reason;
+        column = fieldChecks.column;
+        unsure = fieldChecks.unsure;
       }
       pos = scanner.next;
       line += 1 + scanner.quotedLineBreaks;
