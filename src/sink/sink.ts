@@ -145,10 +145,14 @@ export interface PostgresTableSinkOptions {
    * and checkpointed loads (`checkpointEvery`) load through one connection
    * into their partition.
    *
-   * Each file version is a partition of its own (empty, not dropped, once a
-   * new version replaces it): set this for tables that receive large files,
-   * not for tables that receive thousands of small files, whose partitions
-   * would slow down planning. Each file then uses up to `parallelism + 1`
+   * Each file version is a partition of its own: set this for tables that
+   * receive large files, not for tables that receive thousands of small
+   * files, whose partitions would slow down planning. Under REPLACE a
+   * replaced version's partition is emptied in the commit of the new one
+   * and dropped after it (`DETACH PARTITION ... CONCURRENTLY`: readers and
+   * writers go on; a load starting meanwhile waits at most 10 s), so the
+   * table keeps about one partition per key; under APPEND every version
+   * keeps its own. Each file then uses up to `parallelism + 1`
    * connections: size the database's `max_connections` for the processor's
    * concurrency times that.
    *

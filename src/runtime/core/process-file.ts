@@ -25,6 +25,8 @@
  *    transaction. Crash: the retry redoes it all.
  * 6. publish to SNS, then set `notified_at`. Crash: the retry is a duplicate
  *    that sends the missing message.
+ * 7. the sinks' work after the commit (`afterCommit`: the table sink drops the
+ *    emptied partitions of replaced versions). Crash: the next load does it.
  * On any error in 5: roll back, mark `failed` with the reason (rows_count
  * NULL), write the failed result, publish the failure, return it.
  * Interrupted by the host (`interrupt`, CLI `run` only): streams are
@@ -38,11 +40,12 @@ import { failure } from './failure';
 import { FileOutcome } from './outcome';
 import { notify, ReportDeps } from './report';
 import { identity, Timing, timesFrom } from './run-timing';
-import { isOlderThan } from './version-order';
+import { isOlderThan, supersededReason } from './version-order';
 import { FileClaim, FileRow, FINAL_STATUSES, Ledger } from '../contract/ledger';
 import { errorMessage } from '../contract/logger';
 import { RowSink } from '../contract/sink-api';
 import { FileRef, FileSource, FileStat, GoneReason, ObjectGoneError } from '../contract/source';
+import type { CommitFollower } from '../load/sink';
 
 export interface ProcessDeps extends ReportDeps {
   /** Where file versions are claimed and recorded (PostgreSQL's `file_metadata`, or DynamoDB). */
@@ -149,8 +152,7 @@ async function processClaimed(
     await claim.recordModifiedAt(stat.modifiedAt);
     const newest = deps.force ? undefined : await claim.newestLoadedVersion();
     if (newest && isOlderThan({ sequencer: ref.sequencer ?? null, modifiedAt: stat.modifiedAt ?? null }, newest)) {
-      const reason = `a newer version of ${source.description} is already loaded (file_metadata id ${newest.id}); this older one changes nothing`;
-      return await skip(claim, 'superseded', reason, ref, source, timing, deps);
+      return await skip(claim, 'superseded', supersededReason(source.description, newest.id), ref, source, timing, deps);
     }
     attempt = await claim.markStarted(timing.started);
   } catch (err) {
@@ -203,8 +205,21 @@ async function processClaimed(
   } catch (err) {
     // The file is done; delivering again makes the retry (a duplicate) send the message.
     return { ...outcome, cause: err, retry: true, error: `processed, but the notification failed: ${errorMessage(err)}` };
+  } finally {
+    await followCommit(deps, fileId);
   }
   return outcome;
+}
+
+/** Runs the sinks' after-commit work; a failure there is a warning, never a failed file (the file is committed). */
+async function followCommit(deps: ProcessDeps, fileId: number): Promise<void> {
+  for (const sink of deps.sinks as readonly (RowSink & Partial<CommitFollower>)[]) {
+    try {
+      await sink.afterCommit?.(fileId);
+    } catch (err) {
+      deps.log.warn('a sink\'s work after the file committed failed; the file is loaded', { fileId, error: errorMessage(err) });
+    }
+  }
 }
 
 async function skip(

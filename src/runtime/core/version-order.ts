@@ -29,3 +29,8 @@ export function compareSequencers(a: string, b: string): number {
   const pb = b.toUpperCase().padEnd(width, '0');
   return pa < pb ? -1 : pa > pb ? 1 : 0;
 }
+
+/** Why an older version is skipped: the reason recorded with `superseded`. */
+export function supersededReason(description: string, newestId: number): string {
+  return `a newer version of ${description} is already loaded (file_metadata id ${newestId}); this older one changes nothing`;
+}

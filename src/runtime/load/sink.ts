@@ -9,10 +9,12 @@ import { ColumnPlan, ParsedHeader, planColumns, readHeader } from './header';
 import { loadCheckedInParallel } from './parallel/parallel-checked';
 import { loadInParallel, ParallelLoadOptions, ParallelResult } from './parallel/parallel-copy';
 import { ensurePartition, isPartitioned } from './parallel/partitions';
+import { holdTableForLoad, pruneAfterCommit } from './parallel/prune-partitions';
 import { RejectReport } from './rejects';
 import { FILE_ID_COLUMN, FILE_ID_SETTING, qualifiedTableName, quoteIdent, validateTableSinkConfig } from './validate-config';
 import type { PostgresTableSinkConfig } from '../../shared/sink-config';
 import { ConfigError } from '../contract/config';
+import { stderrLogger } from '../contract/logger';
 import type { FileContext, RowSink, SinkOutcome } from '../contract/sink-api';
 
 const SAVEPOINT = 'cdk_data_pipeline_load';
@@ -21,6 +23,11 @@ const SAVEPOINT = 'cdk_data_pipeline_load';
 export interface TableSinkOptions {
   /** Connections, segment size and test hooks of parallel loads (`parallelism` > 1). */
   readonly parallel?: ParallelLoadOptions;
+}
+
+/** A sink with work to do once the file's transaction has committed (the processor runs it after the commit, ../core/process-file.ts); it never fails the file. */
+export interface CommitFollower {
+  afterCommit(fileId: number): Promise<void>;
 }
 
 /**
@@ -51,7 +58,7 @@ export interface TableSinkOptions {
  * one connection into the file's partition, attached the same way. With `file.chunk` (checkpointed loads) each chunk commits on its
  * own anyway, so chunks load through one connection.
  */
-export function createPostgresTableSink(config: PostgresTableSinkConfig, options: TableSinkOptions = {}): RowSink {
+export function createPostgresTableSink(config: PostgresTableSinkConfig, options: TableSinkOptions = {}): RowSink & CommitFollower {
   validateTableSinkConfig(config);
   const table = qualifiedTableName(config);
   const names = config.columns.map((c) => c.name);
@@ -61,10 +68,14 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig, options
     `COPY ${into} (${plan.loadedColumns.map((c) => quoteIdent(names[c])).join(', ')}) FROM STDIN (FORMAT csv)`;
 
   const keepsEarlierVersions = config.previousVersions === 'APPEND';
+  /** The last claim connection that loaded into the partitioned table under REPLACE: the sweep connects like it. */
+  let sweepLike: PoolClient | undefined;
 
   /** Removes what an earlier run of this version loaded and, unless APPEND, the earlier versions' rows. */
   async function discard(client: PoolClient | undefined, ids: readonly number[]): Promise<void> {
-    if (ids.length > 0) await inPostgres(client).query(`DELETE FROM ${table} WHERE ${quoteIdent(FILE_ID_COLUMN)} = ANY($1::bigint[])`, [ids]);
+    if (ids.length === 0) return;
+    await holdTableForLoad(inPostgres(client), config);
+    await inPostgres(client).query(`DELETE FROM ${table} WHERE ${quoteIdent(FILE_ID_COLUMN)} = ANY($1::bigint[])`, [ids]);
   }
 
   /**
@@ -121,9 +132,12 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig, options
     discard,
     async load(tx: PoolClient | undefined, file: FileContext, open: () => Promise<Readable>): Promise<SinkOutcome> {
       const client = inPostgres(tx);
+      // Before any lock on the table: no sweep detaches a partition while this transaction writes it (./parallel/prune-partitions.ts).
+      await holdTableForLoad(client, config);
       await client.query(`SAVEPOINT ${SAVEPOINT}`);
       try {
         const partitioned = parallelism > 1 && await isPartitioned(client, config);
+        if (partitioned && !keepsEarlierVersions) sweepLike = client;
         // FAIL_FILE files that map straight onto the table go to COPY as they are; the others are checked row by row.
         let mustCheck = config.badRows !== 'FAIL_FILE';
         if (partitioned && !file.chunk) {
@@ -162,6 +176,12 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig, options
         }
         throw e;
       }
+    },
+    /** Once a file's transaction committed: drops the emptied partitions of replaced versions of the table (./parallel/prune-partitions.ts). */
+    async afterCommit(): Promise<void> {
+      if (!sweepLike) return;
+      const p = options.parallel ?? {};
+      await pruneAfterCommit(sweepLike, config, { connect: p.connect, waitMs: p.pruneWaitMs, log: p.log ?? stderrLogger });
     },
   };
 }

@@ -67,6 +67,29 @@ test('three array children load one object; the last commits it whole, with its 
   expect(retried).toMatchObject({ code: 0, out: { status: 'duplicate' } });
 }, 180_000);
 
+test('a round left incomplete (one child of three ran) keeps its parts table until a newer version of the object is loaded; that load drops it', async () => {
+  const key = 'abandoned/orders.csv';
+  await putObject(aws.input, key, fs.readFileSync((await generateCsv(path.join(work, 'c1.csv'), 6000)).path));
+  const lone = await run(['--bucket', aws.input, '--key', key], { AWS_BATCH_JOB_ARRAY_INDEX: '0' });
+  expect(lone).toMatchObject({ code: 0, out: { status: 'part-loaded', waitingFor: [1, 2] } });
+  const first = lone.out.fileId;
+  const partsTables = async () => (await query(db.url, "SELECT relname FROM pg_class WHERE relname LIKE 'array\\_orders\\_\\_p%' ORDER BY 1")).map((r) => r.relname);
+  const records = async () => (await query(db.url, 'SELECT count(*)::int AS n FROM file_parts WHERE file_id = $1', [first]))[0].n;
+  expect(await partsTables()).toEqual([`array_orders__p${first}`]);
+  expect(await records()).toBe(1);
+  // The other children never run. A newer version of the object arrives and loads whole.
+  await new Promise((r) => setTimeout(r, 1100));
+  await putObject(aws.input, key, fs.readFileSync((await generateCsv(path.join(work, 'c2.csv'), 2000)).path));
+  const newer = await run(['--bucket', aws.input, '--key', key], {});
+  expect(newer).toMatchObject({ code: 0, out: { status: 'succeeded', rows: 2000 } });
+  expect(await partsTables()).toEqual([]);
+  expect(await records()).toBe(0);
+  // A child of the old round run now finds its version superseded and loads nothing.
+  const late = await run(['--bucket', aws.input, '--key', key, '--version-id', lone.out.version], { AWS_BATCH_JOB_ARRAY_INDEX: '1' });
+  expect(late.out.status).toBe('superseded');
+  expect(await partsTables()).toEqual([]);
+}, 180_000);
+
 test('the same job definition as a plain job (no array index) loads an object whole', async () => {
   const key = 'small/orders.csv';
   await putObject(aws.input, key, fs.readFileSync((await generateCsv(path.join(work, 'b.csv'), 1000)).path));

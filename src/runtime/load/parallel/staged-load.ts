@@ -39,6 +39,12 @@ export interface ParallelLoadOptions {
   readonly snapshotWaitMs?: number;
   /** Where the fall-backs to one connection are said; default: JSON lines on stderr (CloudWatch Logs in AWS). */
   readonly log?: Logger;
+  /**
+   * Bound on each wait of the sweep that drops the emptied partitions of
+   * replaced versions after a file commits (./prune-partitions.ts); past it
+   * the partition is left for the next sweep. Default 10 s.
+   */
+  readonly pruneWaitMs?: number;
   /** Awaited at each step (tests). */
   readonly onStep?: (step: ParallelStep) => Promise<void> | void;
 }

@@ -13,9 +13,11 @@ import { fileRejects } from './part-rejects';
 import { attachPartsTable, findPartsTable } from './staging';
 import type { PostgresTableSinkConfig } from '../../../shared/sink-config';
 import { ConfigError } from '../../contract/config';
+import type { Logger } from '../../contract/logger';
 import type { RowSink } from '../../contract/sink-api';
+import { holdTableForLoad, prunePartitions } from '../parallel/prune-partitions';
 import { waitForWindowSnapshots } from '../parallel/snapshots';
-import { createPostgresTableSink } from '../sink';
+import { CommitFollower, createPostgresTableSink } from '../sink';
 import { qualifiedTableName } from '../validate-config';
 
 export interface CommitParts {
@@ -27,15 +29,19 @@ export interface CommitParts {
   readonly parts: number;
   /** How long to wait for transactions that may hold a snapshot from before the last part committed; default 30 s. */
   readonly snapshotWaitMs?: number;
+  /** Where the sweep after the commit says what it could not drop. */
+  readonly log: Logger;
 }
 
-export function partsCommitSink(c: CommitParts): RowSink {
+export function partsCommitSink(c: CommitParts): RowSink & CommitFollower {
   const table = createPostgresTableSink(c.config);
   return {
     keepsEarlierVersions: table.keepsEarlierVersions,
     discard: (client, ids) => table.discard(client, ids),
     async load(client, file) {
       if (!client) throw new ConfigError('--part needs the PostgreSQL ledger');
+      // Before any lock on the table: no sweep detaches a partition while this transaction attaches one.
+      await holdTableForLoad(client, c.config);
       const parts = await readParts(client, file.fileId, c.staging, true);
       const found = await findPartsTable(client, c.config, file.fileId);
       if (parts.length !== c.parts || found.state !== 'live' || found.oid !== c.staging) {
@@ -51,6 +57,10 @@ export function partsCommitSink(c: CommitParts): RowSink {
         rowsRejected: parts.reduce((sum, p) => sum + p.rejected, 0),
         ...(rejectsCsv ? { rejectsCsv } : {}),
       };
+    },
+    /** Once the file is committed, as after a one-process load: the emptied partitions of replaced versions are dropped (../parallel/prune-partitions.ts). */
+    async afterCommit() {
+      if (!table.keepsEarlierVersions) await prunePartitions(c.session, c.config, { log: c.log });
     },
   };
 }

@@ -36,7 +36,8 @@ import { startBudget } from '../../core/deadline';
 import { FileOutcome, OutcomeStatus } from '../../core/outcome';
 import { processFile, ProcessDeps } from '../../core/process-file';
 import { identity, Timing, timesFrom } from '../../core/run-timing';
-import { ensureFileRow, readFileRow } from '../../ledger/file-metadata';
+import { isOlderThan, supersededReason } from '../../core/version-order';
+import { ensureFileRow, readFileRow, recordModifiedAt } from '../../ledger/file-metadata';
 import { planColumns } from '../header';
 import { lineEndingOf } from '../parallel/line-ending';
 import { isPartitioned } from '../parallel/partitions';
@@ -101,6 +102,8 @@ export async function processPart(source: FileSource, spec: PartSpec, config: Po
     const openAt: OpenAt = (start) => source.open({ start });
     try {
       const stat = await source.stat();
+      // Orders this version against its key's others before it commits (a newer one loaded meanwhile retires this round's parts table: ./retired-parts.ts).
+      await recordModifiedAt(session, fileId, stat.modifiedAt);
       const stream = await source.open();
       let layout: FileLayout;
       let head: Awaited<ReturnType<typeof readFileHead>>;
@@ -168,7 +171,7 @@ export async function processPart(source: FileSource, spec: PartSpec, config: Po
         healthy = true;
         return untouched('part-loaded', fileId, `part ${describePart(spec)} is loaded; waiting for parts ${waitingFor.join(', ')} (the last part to finish commits the file)`, part, { waitingFor });
       }
-      const commit = partsCommitSink({ config, session, staging: parts.oid, parts: spec.count, snapshotWaitMs: deps.snapshotWaitMs });
+      const commit = partsCommitSink({ config, session, staging: parts.oid, parts: spec.count, snapshotWaitMs: deps.snapshotWaitMs, log: deps.log });
       // The parts are committed already: the file commits in one transaction, never in checkpointed chunks.
       const outcome = await processFile(source, { ...deps, force: false, checkpointEvery: 0, sinks: [commit] });
       // A newer version is loaded already, or this one is gone: its parts are of no use.
@@ -213,6 +216,14 @@ async function startRound(
         try {
           const again = await findPartsTable(session, config, fileId);
           if (again.state !== 'live') {
+            // Not worth loading: the commit would find it superseded (the processor's rule, ../../core/process-file.ts).
+            const newest = deps.force ? undefined : await claimed.claim.newestLoadedVersion();
+            if (newest && isOlderThan({ sequencer: ref.sequencer ?? row.sequencer ?? null, modifiedAt: row.objectModifiedAt }, newest)) {
+              const reason = supersededReason(source.description, newest.id);
+              await claimed.claim.markSkipped('superseded', reason, new Date());
+              healthy = true;
+              return untouched('superseded', fileId, reason, notLoaded);
+            }
             await claimed.claim.markStarted(new Date());
             const oid = await createPartsTable(session, config, fileId, spec.count);
             healthy = true;
