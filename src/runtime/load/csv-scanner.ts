@@ -262,16 +262,7 @@ export class CsvScanner {
       }
       this.next = end;
     }
-    fieldEnd[nf] = p;
-    this.fieldCount = nf + 1;
-    this.recordStart = pos;
-    this.recordEnd = p;
-    this.unterminatedQuote = inQuote;
-    this.quotedLineFeeds = lf;
-    this.quotedCarriageReturns = cr;
-    this.quotedLineBreaks = this.eol === Eol.CR ? cr : lf;
-    this.highBytes = high;
-    this.nulByte = nul;
+    this.found(pos, p, nf, inQuote, lf, cr, high, nul);
     return Scan.RECORD;
   }
 
