@@ -35,7 +35,7 @@
  * later run processes it again; no result, message or metric (not an outcome).
  */
 import { runAttempt } from './attempt';
-import { Budget, isDeadlineError, startBudget } from './deadline';
+import { Budget, FINISH_MARGIN_MS, isDeadlineError, startBudget } from './deadline';
 import { failure } from './failure';
 import { FileOutcome } from './outcome';
 import { notify, ReportDeps } from './report';
@@ -215,7 +215,9 @@ async function processClaimed(
 async function followCommit(deps: ProcessDeps, fileId: number): Promise<void> {
   for (const sink of deps.sinks as readonly (RowSink & Partial<CommitFollower>)[]) {
     try {
-      await sink.afterCommit?.(fileId);
+      // What is left of the host's time limit, less the margin kept to record a failure: the sweep starts no wait past it.
+      const timeLeftMs = deps.remainingMs ? deps.remainingMs() - (deps.finishMarginMs ?? FINISH_MARGIN_MS) : undefined;
+      await sink.afterCommit?.(fileId, timeLeftMs);
     } catch (err) {
       deps.log.warn('a sink\'s work after the file committed failed; the file is loaded', { fileId, error: errorMessage(err) });
     }

@@ -27,7 +27,8 @@ export interface TableSinkOptions {
 
 /** A sink with work to do once the file's transaction has committed (the processor runs it after the commit, ../core/process-file.ts); it never fails the file. */
 export interface CommitFollower {
-  afterCommit(fileId: number): Promise<void>;
+  /** `timeLeftMs`: what the host's time limit leaves (undefined: no limit); the work must end within it. */
+  afterCommit(fileId: number, timeLeftMs?: number): Promise<void>;
 }
 
 /**
@@ -178,10 +179,10 @@ export function createPostgresTableSink(config: PostgresTableSinkConfig, options
       }
     },
     /** Once a file's transaction committed: drops the emptied partitions of replaced versions of the table (./parallel/prune-partitions.ts). */
-    async afterCommit(): Promise<void> {
+    async afterCommit(_fileId: number, timeLeftMs?: number): Promise<void> {
       if (!sweepLike) return;
       const p = options.parallel ?? {};
-      await pruneAfterCommit(sweepLike, config, { connect: p.connect, waitMs: p.pruneWaitMs, log: p.log ?? stderrLogger });
+      await pruneAfterCommit(sweepLike, config, { connect: p.connect, waitMs: p.pruneWaitMs, timeLeftMs, log: p.log ?? stderrLogger });
     },
   };
 }

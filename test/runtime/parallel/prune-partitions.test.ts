@@ -267,6 +267,26 @@ test('a sweep does not start while a load holds the table in its transaction, ev
   await close();
 });
 
+test('within the time the host leaves: under 1 s no sweep; with a reader holding the detach, the sweep ends within the time left, not its per-wait bound', async () => {
+  const { config, load } = await setUp('pr_time');
+  await load(1301);
+  await load(1302);
+  await retire('pr_time', 1301);
+  expect(await prunePartitions(client, config, { log: silentLogger, timeLeftMs: 900 })).toEqual([]);
+  expect(await tables('pr_time__f%')).toEqual(['pr_time__f1301', 'pr_time__f1302']);
+  const r = await openReader('pr_time');
+  try {
+    const started = Date.now();
+    expect(await prunePartitions(client, config, { log: silentLogger, waitMs: 60_000, timeLeftMs: 3000 })).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(3000);
+    // It did start: the detach waited for the reader, then was left pending.
+    expect(await pending('pr_time')).toEqual(['pr_time__f1301']);
+  } finally {
+    await r.end();
+  }
+  expect(await prunePartitions(client, config, { log: silentLogger, timeLeftMs: 3000 })).toEqual(['pr_time__f1301']);
+}, 30_000);
+
 test('a partition that has rows, or belongs to a version not replaced, is never dropped', async () => {
   const { load } = await setUp('pr_rows');
   await load(501);
@@ -318,6 +338,24 @@ describe('through the processor', () => {
       await runtime.close();
     }
   }
+
+  test('the processor gives the sweep what the host\'s time limit leaves, less the margin kept to record a failure', async () => {
+    const config = tableConfig('pr_pf_left', COLUMNS, { parallelism: 2 });
+    const put = await putObject(aws.input, `${config.table}.csv`, csv(500, 'one'));
+    const seen: (number | undefined)[] = [];
+    for (const remainingMs of [() => 600_000, undefined]) {
+      const runtime = testRuntime(aws, pf.url, { PIPELINE_SINKS: JSON.stringify([config]) });
+      const sinks = runtime.sinks.map((s) => ({ ...s, afterCommit: async (_id: number, left?: number) => { seen.push(left); } }));
+      try {
+        await processFile(new S3Source(runtime.s3, { bucket: aws.input, key: `${config.table}.csv`, versionId: put.versionId }), { ...runtime, sinks, remainingMs, force: true });
+      } finally {
+        await runtime.close();
+      }
+    }
+    expect(seen[0]).toBeGreaterThan(580_000);
+    expect(seen[0]).toBeLessThanOrEqual(590_000);
+    expect(seen[1]).toBeUndefined();
+  }, 60_000);
 
   test.each([['REPLACE', 1], ['APPEND', 2]] as const)('%s: v1 then v2 of a key with parallelism 2 leaves %d partition(s)', async (mode, partitions) => {
     const config = tableConfig(`pr_pf_${mode.toLowerCase()}`, COLUMNS, { parallelism: 2, previousVersions: mode });

@@ -57,8 +57,17 @@ export interface PruneOptions {
   readonly waitMs?: number;
   /** Partitions dropped at most; default 20. */
   readonly maxPerSweep?: number;
+  /**
+   * How long the whole sweep may take (what the host's time limit leaves,
+   * e.g. a Lambda's): no partition is started whose waits could end past it,
+   * and none at all under 1 s. Default: no limit but `waitMs` per wait.
+   */
+  readonly timeLeftMs?: number;
   readonly log: Logger;
 }
+
+/** Below this much time left a sweep is not started: the next load of the table does it. */
+const MIN_SWEEP_MS = 1000;
 
 interface Candidate {
   readonly fileId: number;
@@ -75,6 +84,9 @@ interface Candidate {
 export async function prunePartitions(client: ClientBase, config: PostgresTableSinkConfig, options: PruneOptions): Promise<string[]> {
   const table = qualifiedTableName(config);
   const max = options.maxPerSweep ?? DEFAULT_MAX_PER_SWEEP;
+  const waitMs = Math.max(1, Math.round(Math.min(options.waitMs ?? DEFAULT_PRUNE_WAIT_MS, (options.timeLeftMs ?? Infinity) / 3)));
+  const deadline = Date.now() + (options.timeLeftMs ?? Infinity);
+  if ((options.timeLeftMs ?? Infinity) < MIN_SWEEP_MS) return [];
   let timed = false;
   try {
     const shape = await client.query<{ has_default: boolean; ledger: boolean }>(
@@ -82,14 +94,14 @@ export async function prunePartitions(client: ClientBase, config: PostgresTableS
        FROM pg_partitioned_table p WHERE p.partrelid = to_regclass($1)`, [table]);
     const row = shape.rows[0];
     if (!row || !row.ledger) return [];
-    const wait = `${Math.max(1, Math.round(options.waitMs ?? DEFAULT_PRUNE_WAIT_MS))}ms`;
-    await client.query("SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $1, false)", [wait]);
+    await client.query("SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $1, false)", [`${waitMs}ms`]);
     timed = true;
     let dropped: string[] = [];
     if (row.has_default) {
       options.log.warn('not dropping the partitions of replaced file versions: the table has a DEFAULT partition, and DETACH PARTITION CONCURRENTLY is refused then', { table });
     } else {
-      dropped = await detachAndDrop(client, config, max, options.log);
+      // A partition's detach and its drop may each wait `waitMs`: none is started that could end past the deadline.
+      dropped = await detachAndDrop(client, config, max, options.log, () => Date.now() + 2 * waitMs <= deadline);
     }
     // The parts tables of `--part` rounds never finished, whose version was replaced since.
     return [...dropped, ...await dropRetiredPartsTables(client, config, NOT_LIVE, max - dropped.length, options.log)];
@@ -102,10 +114,13 @@ export async function prunePartitions(client: ClientBase, config: PostgresTableS
 }
 
 /** The partitions part of the sweep: at most `max` candidates, each under the table's advisory lock. */
-async function detachAndDrop(client: ClientBase, config: PostgresTableSinkConfig, max: number, log: Logger): Promise<string[]> {
+async function detachAndDrop(
+  client: ClientBase, config: PostgresTableSinkConfig, max: number, log: Logger, inTime: () => boolean,
+): Promise<string[]> {
   const table = qualifiedTableName(config);
   const dropped: string[] = [];
   for (const c of (await candidates(client, config)).slice(0, max)) {
+    if (!inTime()) break;
     // A load in its transaction (or another sweep) holds the table: stop, the next sweep goes on.
     if (!(await lockTable(client, table))) break;
     try {
@@ -217,6 +232,7 @@ async function othersWrite(client: ClientBase, table: string): Promise<boolean> 
 export async function pruneAfterCommit(
   claim: ClientBase, config: PostgresTableSinkConfig, options: PruneOptions & { readonly connect?: ConnectWorker },
 ): Promise<string[]> {
+  if ((options.timeLeftMs ?? Infinity) < MIN_SWEEP_MS) return [];
   let conn;
   try {
     conn = await (options.connect ?? connectionsLike(claim))();

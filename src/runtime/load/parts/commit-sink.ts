@@ -59,8 +59,8 @@ export function partsCommitSink(c: CommitParts): RowSink & CommitFollower {
       };
     },
     /** Once the file is committed, as after a one-process load: the emptied partitions of replaced versions are dropped (../parallel/prune-partitions.ts). */
-    async afterCommit() {
-      if (!table.keepsEarlierVersions) await prunePartitions(c.session, c.config, { log: c.log });
+    async afterCommit(_fileId: number, timeLeftMs?: number) {
+      if (!table.keepsEarlierVersions) await prunePartitions(c.session, c.config, { log: c.log, timeLeftMs });
     },
   };
 }
