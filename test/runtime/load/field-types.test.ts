@@ -1,6 +1,7 @@
 import { errorOf, openTestDb, tableConfig, TestDb, whole } from './helpers';
 import { InputError } from '../../../src/runtime/contract/errors';
 import { fieldCheckFor, UNSURE, VALID } from '../../../src/runtime/load/field-types';
+import type { PostgresTableSinkConfig } from '../../../src/shared/sink-config';
 
 /**
  * The checks may only say VALID for values PostgreSQL accepts and give a
@@ -62,6 +63,19 @@ async function postgresAlone(type: string, value: string): Promise<Outcome> {
 }
 
 let tables = 0;
+/** One table per type and policy, emptied before each value (creating ~400 tables took most of this suite's time). */
+const made = new Map<string, PostgresTableSinkConfig>();
+
+async function tableFor(type: string, badRows: 'FAIL_FILE' | 'SKIP_AND_REPORT'): Promise<PostgresTableSinkConfig> {
+  let config = made.get(`${type}/${badRows}`);
+  if (!config) {
+    config = tableConfig(`ft_${++tables}`, [{ name: 'x', type, nullable: true }], { badRows });
+    await db.createTable(config);
+    made.set(`${type}/${badRows}`, config);
+  }
+  await db.client.query(`TRUNCATE ${config.schema}.${config.table}`);
+  return config;
+}
 
 /**
  * The value through the loader's checked path (the one that uses the checks):
@@ -73,8 +87,7 @@ let tables = 0;
 async function expectLoaderToAgree(type: string, value: string, alone: Outcome): Promise<void> {
   const file = whole(`x,extra\n"${value.replace(/"/g, '""')}",e\n`);
   for (const badRows of ['FAIL_FILE', 'SKIP_AND_REPORT'] as const) {
-    const config = tableConfig(`ft_${++tables}`, [{ name: 'x', type, nullable: true }], { badRows });
-    await db.createTable(config);
+    const config = await tableFor(type, badRows);
     if ('stored' in alone) {
       expect(await db.load(config, file)).toEqual({ rowsLoaded: 1, rowsRejected: 0, rejectsCsv: undefined });
       const row = (await db.client.query(selectStored(config.table, value))).rows[0];
